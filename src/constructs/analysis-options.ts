@@ -1,0 +1,116 @@
+import { Duration } from 'cdk8s';
+import { WebhookType } from '../stages/plan';
+import { HttpMatch } from './match';
+
+/** Inclusive bounds a metric value must stay within. */
+export interface ThresholdRange {
+  /** @default - no lower bound */
+  readonly min?: number;
+  /** @default - no upper bound */
+  readonly max?: number;
+}
+
+/** A Prometheus query provider (Flagger's MetricTemplate `spec.provider`). */
+export interface MetricProviderOptions {
+  /** Only `prometheus` is supported. @default 'prometheus' */
+  readonly type?: 'prometheus';
+  /** @default - the canary's `metricsServer` */
+  readonly address?: string;
+  /** Extra HTTP headers, e.g. `{ 'X-Scope-OrgID': ['tenant'] }`. @default - none */
+  readonly headers?: Record<string, string[]>;
+  /**
+   * Name of the cluster Secret with credentials. Its data never enters git: the step driver reads
+   * credentials from its environment (CANARYKIT_PROMETHEUS_TOKEN, or _USERNAME and _PASSWORD).
+   * @default - no credentials
+   */
+  readonly secretRef?: string;
+  /** @default false */
+  readonly insecureSkipVerify?: boolean;
+}
+
+/** A Flagger MetricTemplate: a query with `{{ namespace }}`, `{{ target }}`, `{{ interval }}`… */
+export interface MetricTemplateSpec {
+  readonly name: string;
+  /** @default - the canary's namespace */
+  readonly namespace?: string;
+  /** @default - Prometheus at the canary's `metricsServer` */
+  readonly provider?: MetricProviderOptions;
+  readonly query: string;
+}
+
+/** One metric check of the analysis (Flagger's `analysis.metrics[]`). */
+export interface MetricOptions {
+  /** `request-success-rate` and `request-duration` are built in; other names need `template` or `query`. */
+  readonly name: string;
+  /** Range of the query (`{{ interval }}`). @default Duration.minutes(1) */
+  readonly interval?: Duration;
+  /** @default - no bounds: the check passes whenever data exists */
+  readonly thresholdRange?: ThresholdRange;
+  /** @default - built-in metric or inline `query` */
+  readonly template?: MetricTemplateSpec;
+  /** Values for `{{ variables.KEY }}`. @default - none */
+  readonly templateVariables?: Record<string, string>;
+  /** Inline PromQL sent to `metricsServer` (Flagger's deprecated `query`). @default - none */
+  readonly query?: string;
+}
+
+/** A Flagger webhook (`analysis.webhooks[]`). */
+export interface WebhookOptions {
+  readonly name: string;
+  /** @default 'rollout' */
+  readonly type?: WebhookType;
+  readonly url: string;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** Extra attempts on connection errors, 5xx and 429. @default 0 */
+  readonly retries?: number;
+  /** @default - none */
+  readonly metadata?: Record<string, string>;
+  /** @default false */
+  readonly muteAlert?: boolean;
+  /** @default false */
+  readonly disableTLS?: boolean;
+}
+
+/** Sticky sessions during the analysis (Istio and Gateway API). */
+export interface SessionAffinityOptions {
+  readonly cookieName: string;
+  /** @default - no primary cookie */
+  readonly primaryCookieName?: string;
+  /** @default Duration.days(1) */
+  readonly maxAge?: Duration;
+}
+
+/** How the rollout is analysed and how traffic moves (Flagger's `spec.analysis`). */
+export interface CanaryAnalysisOptions {
+  /** Time between steps. @default Duration.minutes(1) */
+  readonly interval?: Duration;
+  /** Failed checks before rollback. @default 1 */
+  readonly threshold?: number;
+  /** Stop raising the weight at or after this. @default 100 */
+  readonly maxWeight?: number;
+  /** Linear weight increment; takes precedence over `stepWeights`. @default 0 */
+  readonly stepWeight?: number;
+  /** Explicit weight ladder, ascending. @default - none */
+  readonly stepWeights?: number[];
+  /** Weight returned to the primary per promotion step; 0 moves all at once. @default 0 */
+  readonly stepWeightPromotion?: number;
+  /** A/B (with `match`) or blue/green (without) iterations. @default 0 */
+  readonly iterations?: number;
+  /** A/B routing: requests matching these go to the canary. @default - none */
+  readonly match?: HttpMatch[];
+  /** Mirror traffic to the canary (Istio; blue/green on Gateway API). @default false */
+  readonly mirror?: boolean;
+  /** Percentage mirrored; 0 mirrors all. @default 0 */
+  readonly mirrorWeight?: number;
+  /** @default 100 */
+  readonly primaryReadyThreshold?: number;
+  /** @default 100 */
+  readonly canaryReadyThreshold?: number;
+  /** @default - none */
+  readonly metrics?: MetricOptions[];
+  /** @default - none */
+  readonly webhooks?: WebhookOptions[];
+  /** @default - no session affinity */
+  readonly sessionAffinity?: SessionAffinityOptions;
+}

@@ -1,0 +1,103 @@
+import { Duration } from 'cdk8s';
+import { Problem } from '../errors';
+import { AnalysisSettings, ProviderName, Strategy } from '../stages/plan';
+import { CanaryAnalysisOptions } from './analysis-options';
+import { HttpMatch } from './match';
+
+/** Analysis settings with Flagger's defaults applied, plus the strategy they select. */
+export interface ResolvedAnalysis {
+  readonly settings: AnalysisSettings;
+  readonly strategy: Strategy;
+  readonly match: HttpMatch[];
+}
+
+const MIN_INTERVAL_SECONDS = 10;
+
+function seconds(d: Duration | undefined, fallback: number): number {
+  return d === undefined ? fallback : d.toSeconds({ integral: false });
+}
+
+/**
+ * Applies Flagger's defaults (reference §1.1) and checks every field, returning all problems.
+ * Where Flagger silently clamps or ignores a value, canarykit rejects it with the fix instead.
+ */
+export function resolveAnalysis(
+  opts: CanaryAnalysisOptions | undefined,
+  provider: ProviderName,
+  skipAnalysis: boolean,
+): { resolved: ResolvedAnalysis; problems: Problem[] } {
+  const a = opts ?? {};
+  const problems: Problem[] = [];
+  const add = (path: string, message: string): void => {
+    problems.push({ path: `analysis.${path}`, message });
+  };
+  const intRange = (path: string, v: number | undefined, min: number, max: number): void => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) add(path, `must be an integer from ${min} to ${max} (got ${v})`);
+  };
+
+  const intervalSeconds = seconds(a.interval, 60);
+  if (intervalSeconds < MIN_INTERVAL_SECONDS || !Number.isInteger(intervalSeconds)) {
+    add('interval', `must be a whole number of seconds, at least ${MIN_INTERVAL_SECONDS}s (got ${intervalSeconds}s)`);
+  }
+  intRange('threshold', a.threshold, 1, 1000);
+  intRange('maxWeight', a.maxWeight, 1, 100);
+  intRange('stepWeight', a.stepWeight, 1, 100);
+  intRange('stepWeightPromotion', a.stepWeightPromotion, 0, 100);
+  intRange('iterations', a.iterations, 1, 10000);
+  intRange('mirrorWeight', a.mirrorWeight, 0, 100);
+  intRange('primaryReadyThreshold', a.primaryReadyThreshold, 1, 100);
+  intRange('canaryReadyThreshold', a.canaryReadyThreshold, 1, 100);
+  (a.stepWeights ?? []).forEach((w, i) => {
+    if (!Number.isInteger(w) || w < 1 || w > 100) add(`stepWeights[${i}]`, `must be an integer from 1 to 100 (got ${w})`);
+    else if (i > 0 && w <= a.stepWeights![i - 1]) add(`stepWeights[${i}]`, `must be greater than the previous step ${a.stepWeights![i - 1]} (got ${w})`);
+  });
+
+  const hasSteps = (a.stepWeight ?? 0) > 0 || (a.stepWeights?.length ?? 0) > 0;
+  const hasIterations = (a.iterations ?? 0) > 0;
+  if (provider === 'kubernetes') {
+    if (hasSteps) add(a.stepWeight ? 'stepWeight' : 'stepWeights', 'provider kubernetes runs blue/green only and shifts no traffic; set iterations instead');
+  } else if (hasSteps && hasIterations) {
+    add('iterations', 'set either iterations (A/B, blue/green) or stepWeight/stepWeights (canary), not both');
+  } else if (!hasSteps && !hasIterations && !skipAnalysis) {
+    add('stepWeight', 'set stepWeight or stepWeights (canary), or iterations (A/B with match, blue/green without), or skipAnalysis');
+  }
+  if (a.stepWeight && a.stepWeights?.length) add('stepWeights', 'set either stepWeight or stepWeights, not both');
+  if (a.mirror && (a.match?.length ?? 0) > 0) add('mirror', 'A/B testing (match) cannot mirror traffic; remove mirror or match');
+  if (a.mirror && provider === 'nginx') add('mirror', 'NGINX cannot mirror traffic');
+  if (a.sessionAffinity) {
+    if (!a.sessionAffinity.cookieName) add('sessionAffinity.cookieName', 'is required');
+    if (a.sessionAffinity.primaryCookieName && a.sessionAffinity.primaryCookieName === a.sessionAffinity.cookieName) {
+      add('sessionAffinity.primaryCookieName', 'must differ from cookieName');
+    }
+  }
+
+  const match = provider === 'kubernetes' ? [] : [...(a.match ?? [])];
+  if ((a.match?.length ?? 0) > 0 && !hasIterations && provider !== 'kubernetes') {
+    add('match', 'A/B testing needs iterations; set iterations or remove match');
+  }
+  let iterations = a.iterations ?? 0;
+  if (provider === 'kubernetes' && iterations < 1) iterations = 10; // Flagger forces blue/green here.
+  const strategy: Strategy = match.length > 0 && iterations > 0 ? 'ab-testing' : iterations > 0 ? 'blue-green' : 'canary';
+
+  const stepWeights = [...(a.stepWeights ?? [])];
+  const settings: AnalysisSettings = {
+    intervalSeconds,
+    threshold: a.threshold ?? 1,
+    maxWeight: stepWeights.length && !a.stepWeight ? Math.min(100, stepWeights[stepWeights.length - 1]) : a.maxWeight ?? 100,
+    stepWeight: a.stepWeight ?? 0,
+    stepWeights,
+    stepWeightPromotion: a.stepWeightPromotion ?? 0,
+    iterations,
+    hasMatch: match.length > 0,
+    mirror: a.mirror ?? false,
+    mirrorWeight: a.mirrorWeight ?? 0,
+    primaryReadyThreshold: a.primaryReadyThreshold ?? 100,
+    canaryReadyThreshold: a.canaryReadyThreshold ?? 100,
+    sessionAffinity: a.sessionAffinity && {
+      cookieName: a.sessionAffinity.cookieName,
+      primaryCookieName: a.sessionAffinity.primaryCookieName,
+      maxAge: seconds(a.sessionAffinity.maxAge, 86400),
+    },
+  };
+  return { resolved: { settings, strategy, match }, problems };
+}

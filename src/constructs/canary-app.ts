@@ -1,0 +1,82 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ApiObject, App, AppProps, Chart } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { Problem, ValidationError } from '../errors';
+import { Canary } from './canary';
+import { OutputFolder, renderFolder } from './output';
+import { Json } from './workload/deployment-json';
+
+/**
+ * A cdk8s App that writes one kustomize-ready folder per chart: `<namespace>/<canary name>/` for a
+ * chart holding a Canary (manifests, kustomization.yaml, canary.plan.json), `<chart id>/` for a
+ * chart without one. Everything is validated and rendered in memory first; on any problem nothing
+ * is written and the previous output stays as it was.
+ */
+export class CanaryApp extends App {
+  constructor(props: AppProps = {}) {
+    super(props);
+  }
+
+  /** Renders every folder without writing (used by synth, tests and the compile command). */
+  render(): OutputFolder[] {
+    const problems: Problem[] = [];
+    for (const c of this.node.findAll()) {
+      for (const message of c.node.validate()) problems.push({ path: `[${c.node.path}]`, message });
+    }
+    const folders: OutputFolder[] = [];
+    const seen = new Map<string, string>();
+    for (const chart of this.node.findAll().filter((c): c is Chart => c instanceof Chart)) {
+      const owned = chart.node.findAll().filter((c) => Chart.of(c) === chart);
+      const canaries = owned.filter(Canary.isCanary);
+      if (canaries.length > 1) {
+        problems.push({ path: `[${chart.node.path}]`, message: `holds ${canaries.length} Canaries; put each Canary in its own Chart so each gets its own folder` });
+        continue;
+      }
+      const canary = canaries[0];
+      const dir = canary ? `${canary.namespace}/${canary.name}` : chart.node.id;
+      const other = seen.get(dir);
+      if (other !== undefined) {
+        problems.push({ path: `[${chart.node.path}]`, message: `writes to ${dir}/, as does [${other}]; give one of them another name or namespace` });
+        continue;
+      }
+      seen.set(dir, chart.node.path);
+      if (problems.length > 0) continue;
+      const objects = owned.filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson() as Json);
+      folders.push(renderFolder(dir, objects, canary?.plan));
+    }
+    if (problems.length > 0) throw new ValidationError(problems, 'synth failed, nothing was written');
+    return folders;
+  }
+
+  /** Validates, renders, then replaces the output directory in one step. */
+  override synth(): void {
+    writeFolders(this.outdir, this.render());
+  }
+}
+
+/**
+ * Writes folders to a fresh sibling directory and swaps it in, so a crash never leaves a
+ * half-written output directory.
+ */
+export function writeFolders(outdir: string, folders: readonly OutputFolder[]): void {
+  const abs = path.resolve(outdir);
+  const staging = `${abs}.staging-${process.pid}`;
+  const old = `${abs}.old-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  for (const folder of folders) {
+    const dir = path.join(staging, folder.dir);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [name, content] of folder.files) fs.writeFileSync(path.join(dir, name), content);
+  }
+  fs.mkdirSync(staging, { recursive: true });
+  const hadOld = fs.existsSync(abs);
+  if (hadOld) fs.renameSync(abs, old);
+  fs.renameSync(staging, abs);
+  if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** Every Canary under a construct. */
+export function findCanaries(root: IConstruct): Canary[] {
+  return root.node.findAll().filter(Canary.isCanary);
+}

@@ -1,0 +1,318 @@
+import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { Problem, ValidationError } from '../errors';
+import { isRolloutPhase } from '../stages/phase';
+import { AnalysisPlan, PLAN_API_VERSION } from '../stages/plan';
+import { CanaryState, STATE_API_VERSION } from '../stages/state';
+import { readStateFile, stateFilePath } from '../stages/state-store';
+import { CanaryAnalysisOptions } from './analysis-options';
+import { resolveAnalysis } from './analysis';
+import { buildPrimaryAutoscaler, ScalerReplicas } from './workload/autoscaler';
+import { planMetrics, planWebhooks } from './metrics/plan-metrics';
+import { Provider } from './provider';
+import { computeRevision } from './revision';
+import { CanaryServiceOptions } from './service-options';
+import { CONFIG_TRACKING_ANNOTATION, findConfigMapRefs } from './workload/config-tracking';
+import { DeploymentJson, Json } from './workload/deployment-json';
+import { buildPrimaryDeployment } from './workload/primary';
+import { findSelectorLabel, SELECTOR_LABELS } from './workload/selector';
+import { buildServices, serviceNames } from './workload/services';
+
+/** Which ConfigMaps the primary gets `-primary` copies of (Flagger's config tracking). */
+export interface ConfigTrackingOptions {
+  /** @default true */
+  readonly enabled?: boolean;
+  /** ConfigMaps referenced by the target that are managed outside this chart. @default - none */
+  readonly exclude?: string[];
+}
+
+/** Props of a {@link Canary}. */
+export interface CanaryProps {
+  /**
+   * The user's Deployment, which becomes the canary workload: a cdk8s-plus `Deployment`, an L1
+   * `KubeDeployment`, or an `ApiObject` loaded with `Include`. Create the Canary after the target
+   * is fully configured.
+   */
+  readonly target: IConstruct;
+  /** Name of the canary (state file and output folder). @default - the target's name */
+  readonly name?: string;
+  /** The apex/primary/canary Services. */
+  readonly service: CanaryServiceOptions;
+  /** How traffic is shifted. */
+  readonly provider: Provider;
+  /** Steps, checks and webhooks. @default - none (then `skipAnalysis` must be true) */
+  readonly analysis?: CanaryAnalysisOptions;
+  /** The user's HorizontalPodAutoscaler (autoscaling/v2) of the target; a `-primary` copy is made. @default - none */
+  readonly autoscaler?: IConstruct;
+  /** Overrides min/max replicas of the primary HPA. @default - copied from `autoscaler` */
+  readonly primaryScalerReplicas?: ScalerReplicas;
+  /** Promote new revisions without analysis. @default false */
+  readonly skipAnalysis?: boolean;
+  /** Freeze the rollout where it is. @default false */
+  readonly suspend?: boolean;
+  /** How long a step may wait for readiness before it fails. @default Duration.seconds(600) */
+  readonly progressDeadline?: Duration;
+  /** Prometheus for built-in metrics and readiness. @default 'http://prometheus:9090' */
+  readonly metricsServer?: string;
+  /** @default - tracking enabled for every ConfigMap the target references */
+  readonly configTracking?: ConfigTrackingOptions;
+  /** The stage to render; overrides the state file (tests, previews). @default - read from `stateDir` */
+  readonly state?: CanaryState;
+  /** Folder of state files, relative to the working directory. @default 'state' (or $CANARYKIT_STATE_DIR) */
+  readonly stateDir?: string;
+}
+
+/** Symbol marking Canary constructs so the app can find them without instanceof across copies. */
+const CANARY_MARK = Symbol.for('canarykit.Canary');
+
+/**
+ * A Flagger-style canary as a cdk8s construct. For the stage recorded in
+ * `state/<namespace>/<name>.json` (or the bootstrap stage) it emits the objects Flagger would have
+ * put in the cluster: the target scaled per stage, `<target>-primary`, the apex/primary/canary
+ * Services, the provider's routing objects, a primary HPA and `-primary` ConfigMap copies; and the
+ * analysis plan the step driver reads.
+ */
+export class Canary extends Construct {
+  /** Whether `x` is a Canary. */
+  static isCanary(x: unknown): x is Canary {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[CANARY_MARK] === true;
+  }
+
+  /** Canary name (state file and output folder). */
+  readonly name: string;
+  /** Namespace of every generated object. */
+  readonly namespace: string;
+  /** The analysis plan written next to the manifests; undefined when the props are invalid. */
+  readonly plan?: AnalysisPlan;
+  /** The stage rendered. */
+  readonly state?: CanaryState;
+
+  private readonly problems: Problem[] = [];
+
+  constructor(scope: Construct, id: string, props: CanaryProps) {
+    super(scope, id);
+    (this as unknown as Record<symbol, boolean>)[CANARY_MARK] = true;
+    this.node.addValidation({ validate: () => this.problems.map((p) => `${p.path}: ${p.message}`) });
+
+    const targetObject = ApiObject.of(props.target);
+    const target = targetObject.toJson() as DeploymentJson;
+    this.name = props.name ?? target.metadata?.name ?? id;
+    this.namespace = target.metadata?.namespace ?? Chart.of(this).namespace ?? 'default';
+    if (target.kind !== 'Deployment' || !String(target.apiVersion).startsWith('apps/')) {
+      this.problem('target', `must be an apps/v1 Deployment (got ${target.apiVersion} ${target.kind})`);
+      return;
+    }
+    const targetName = target.metadata.name;
+    const selector = findSelectorLabel(target.spec.selector?.matchLabels);
+    if (!selector) {
+      this.problem('target', `spec.selector.matchLabels must contain one of [${SELECTOR_LABELS.join(', ')}] (Flagger's selector labels); e.g. select pods with the label app=${targetName}`);
+    }
+
+    const provider = props.provider;
+    const { resolved, problems: analysisProblems } = resolveAnalysis(props.analysis, provider.name, props.skipAnalysis ?? false);
+    this.problems.push(...analysisProblems);
+    this.validateService(props.service);
+
+    const configMaps = this.trackedConfigMaps(target.spec.template.spec ?? {}, props.configTracking);
+    const metricsServer = props.metricsServer ?? 'http://prometheus:9090';
+    const names = serviceNames(props.service.name ?? targetName);
+    const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
+    if (hpa && hpa.kind !== 'HorizontalPodAutoscaler') this.problem('autoscaler', `must be a HorizontalPodAutoscaler (got ${hpa.kind})`);
+
+    const canaryPlan = {
+      revision: computeRevision(target.spec.template, configMaps),
+      template: target.spec.template as Json,
+      workload: {
+        replicas: target.spec.replicas,
+        minReadySeconds: target.spec.minReadySeconds,
+        progressDeadlineSeconds: target.spec.progressDeadlineSeconds,
+        revisionHistoryLimit: target.spec.revisionHistoryLimit,
+        strategy: target.spec.strategy,
+      },
+      annotations: { ...target.metadata.annotations },
+      configMaps,
+    };
+
+    const stateDir = props.stateDir ?? process.env.CANARYKIT_STATE_DIR ?? 'state';
+    const stateFile = stateFilePath(stateDir, this.namespace, this.name);
+    const state = this.loadState(props.state, stateFile, canaryPlan);
+    const routeProbe = {
+      namespace: this.namespace,
+      names,
+      port: props.service.port,
+      portDiscovery: props.service.portDiscovery ?? false,
+      apex: props.service.apex,
+      analysis: {
+        strategy: resolved.strategy,
+        match: resolved.match,
+        mirror: resolved.settings.mirror,
+        mirrorWeight: resolved.settings.mirrorWeight,
+        iterations: resolved.settings.iterations,
+        intervalSeconds: resolved.settings.intervalSeconds,
+        sessionAffinity: resolved.settings.sessionAffinity,
+      },
+      weights: { primary: 100 - (state?.canaryWeight ?? 0), canary: state?.canaryWeight ?? 0, mirror: state?.mirror ?? false },
+      cookies: state?.sessionAffinity,
+    };
+    this.problems.push(...provider.router.validate(routeProbe));
+
+    const templateVars = {
+      name: this.name,
+      namespace: this.namespace,
+      target: targetName,
+      service: names.apex,
+      ingress: provider.router.ingressName ?? targetName,
+      route: targetName,
+    };
+    const metrics = planMetrics(props.analysis?.metrics ?? [], { provider: provider.name, metricsServer, vars: templateVars });
+    const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
+    this.problems.push(...metrics.problems, ...webhooks.problems);
+    const progressDeadlineSeconds = props.progressDeadline?.toSeconds() ?? 600;
+
+    if (this.problems.length > 0 || !selector || !state) return;
+
+    this.state = state;
+    this.plan = {
+      apiVersion: PLAN_API_VERSION,
+      kind: 'AnalysisPlan',
+      namespace: this.namespace,
+      name: this.name,
+      targetName,
+      serviceName: names.apex,
+      ingressName: provider.name === 'nginx' ? provider.router.ingressName : undefined,
+      provider: provider.name,
+      strategy: resolved.strategy,
+      skipAnalysis: props.skipAnalysis ?? false,
+      suspend: props.suspend ?? false,
+      progressDeadlineSeconds,
+      metricsServer,
+      analysis: resolved.settings,
+      metrics: metrics.metrics,
+      webhooks: webhooks.webhooks,
+      canary: canaryPlan,
+      stateFile: stateFile.split('\\').join('/'),
+    };
+
+    // The canary workload runs only while a rollout needs it, or while a failed promotion left it serving.
+    const canaryUp = isRolloutPhase(state.phase) || (state.phase === 'Failed' && state.canaryWeight > 0);
+    targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryUp ? scaleUpReplicas(target, state, hpa) : 0));
+
+    const emit = (json: Json): void => {
+      new ApiObject(this, `${json.kind}-${json.metadata.name}`, json as any);
+    };
+    emit(buildPrimaryDeployment({ targetName, namespace: this.namespace, selector, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json);
+    for (const [cmName, data] of Object.entries(state.primary.configMaps)) {
+      emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace }, data });
+    }
+    buildServices(names, this.namespace, selector, props.service, target.spec.template.spec ?? {}).forEach(emit);
+    if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
+    provider.router.render(routeProbe).forEach(emit);
+
+    // The target must not change after the Canary read it, or the plan would describe another revision.
+    this.node.addValidation({
+      validate: () => {
+        const now = ApiObject.of(props.target).toJson() as DeploymentJson;
+        return computeRevision(now.spec.template, configMaps) === canaryPlan.revision
+          ? []
+          : ['target: the Deployment changed after the Canary was created; create the Canary after configuring the target (e.g. after addContainer)'];
+      },
+    });
+  }
+
+  private problem(path: string, message: string): void {
+    this.problems.push({ path, message });
+  }
+
+  private validateService(s: CanaryServiceOptions): void {
+    if (!s || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535) {
+      this.problem('service.port', `must be a port number from 1 to 65535 (got ${s?.port})`);
+    }
+    if (s?.name !== undefined && !/^[a-z]([-a-z0-9]{0,53}[a-z0-9])?$/.test(s.name)) {
+      this.problem('service.name', `must be a DNS label of at most 55 characters so "-primary"/"-canary" fit (got "${s.name}")`);
+    }
+    if (typeof s?.targetPort === 'number' && (!Number.isInteger(s.targetPort) || s.targetPort < 1 || s.targetPort > 65535)) {
+      this.problem('service.targetPort', `must be a port number from 1 to 65535 or a port name (got ${s.targetPort})`);
+    }
+  }
+
+  /** Data of every tracked ConfigMap, read from the ConfigMaps defined in this chart. */
+  private trackedConfigMaps(podSpec: Json, opts: ConfigTrackingOptions | undefined): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    if (opts?.enabled === false) return out;
+    const exclude = new Set(opts?.exclude ?? []);
+    const inChart = new Map<string, Json>();
+    for (const c of Chart.of(this).node.findAll()) {
+      if (c instanceof ApiObject && c.kind === 'ConfigMap' && !(c.node.scope instanceof Canary)) {
+        const json = c.toJson();
+        if ((json.metadata?.namespace ?? this.namespace) === this.namespace) inChart.set(json.metadata.name, json);
+      }
+    }
+    for (const ref of findConfigMapRefs(podSpec)) {
+      if (exclude.has(ref.name)) continue;
+      const cm = inChart.get(ref.name);
+      if (!cm) {
+        if (!ref.optional) {
+          this.problem('target', `the pod template references ConfigMap "${ref.name}", which is not defined in this chart; add it to the chart so its data is tracked, or list it in configTracking.exclude`);
+        }
+        continue;
+      }
+      if (String(cm.metadata?.annotations?.[CONFIG_TRACKING_ANNOTATION] ?? '').startsWith('disable')) continue;
+      out[ref.name] = { ...(cm.data ?? {}) };
+    }
+    return out;
+  }
+
+  private loadState(explicit: CanaryState | undefined, file: string, canary: AnalysisPlan['canary']): CanaryState | undefined {
+    let state: CanaryState | undefined = explicit;
+    if (!state) {
+      try {
+        state = readStateFile(file);
+      } catch (e) {
+        if (e instanceof ValidationError) this.problems.push(...e.problems);
+        else throw e;
+        return undefined;
+      }
+    }
+    if (!state) return bootstrapState(this.namespace, this.name, canary);
+    if (state.namespace !== this.namespace || state.name !== this.name) {
+      this.problem('state', `${file} is for ${state.namespace}/${state.name}, not ${this.namespace}/${this.name}`);
+      return undefined;
+    }
+    return state;
+  }
+}
+
+/**
+ * The stage before the first commit: Flagger's Initialized, with the primary built from the
+ * target as it is now and no traffic on the canary.
+ */
+export function bootstrapState(namespace: string, name: string, canary: AnalysisPlan['canary']): CanaryState {
+  return {
+    apiVersion: STATE_API_VERSION,
+    kind: 'CanaryState',
+    namespace,
+    name,
+    phase: 'Initialized',
+    canaryWeight: 0,
+    mirror: false,
+    iterations: 0,
+    failedChecks: 0,
+    canaryRevision: canary.revision,
+    primary: {
+      revision: canary.revision,
+      template: canary.template,
+      workload: canary.workload,
+      annotations: canary.annotations,
+      configMaps: canary.configMaps,
+    },
+    lastTransitionTime: '1970-01-01T00:00:00Z',
+  };
+}
+
+/** Flagger's scale-from-zero rule: target replicas, else primary replicas, else HPA minReplicas > 1, else 1. */
+function scaleUpReplicas(target: DeploymentJson, state: CanaryState, hpa: Json | undefined): number {
+  if ((target.spec.replicas ?? 0) > 0) return target.spec.replicas!;
+  if (!hpa && (state.primary.workload.replicas ?? 0) > 0) return state.primary.workload.replicas!;
+  const min = hpa?.spec?.minReplicas ?? 1;
+  return min > 1 ? min : 1;
+}

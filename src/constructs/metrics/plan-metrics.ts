@@ -1,0 +1,106 @@
+import { Problem } from '../../errors';
+import { MetricProviderPlan, PlannedMetric, PlannedWebhook, ProviderName } from '../../stages/plan';
+import { MetricOptions, WebhookOptions } from '../analysis-options';
+import { builtinQuery } from './builtin';
+import { TemplateVars, renderQuery } from './template';
+
+const BUILTINS = ['request-success-rate', 'request-duration'] as const;
+type BuiltinName = (typeof BUILTINS)[number];
+
+function isBuiltin(name: string): name is BuiltinName {
+  return (BUILTINS as readonly string[]).includes(name);
+}
+
+/** Values for Flagger's template functions, shared by every metric of one canary. */
+export interface MetricContext {
+  readonly provider: ProviderName;
+  readonly metricsServer: string;
+  readonly vars: Omit<TemplateVars, 'interval' | 'variables'>;
+}
+
+function intervalText(m: MetricOptions): string {
+  if (!m.interval) return '1m';
+  const s = m.interval.toSeconds({ integral: false });
+  return s % 60 === 0 ? `${s / 60}m` : `${s}s`;
+}
+
+/**
+ * Expands every metric into a ready-to-send query (built-in PromQL, MetricTemplate or inline query).
+ * Flagger runs built-in and inline metrics first, then template metrics, each in spec order; a
+ * metric named like a built-in that also has a template is checked twice, as in Flagger.
+ */
+export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContext): { metrics: PlannedMetric[]; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const defaultProvider: MetricProviderPlan = { type: 'prometheus', address: ctx.metricsServer };
+  const seen = new Set<string>();
+  const direct: PlannedMetric[] = [];
+  const templated: PlannedMetric[] = [];
+  metrics.forEach((m, i) => {
+    const path = `analysis.metrics[${i}]`;
+    if (!m.name) problems.push({ path: `${path}.name`, message: 'is required' });
+    if (seen.has(m.name)) problems.push({ path: `${path}.name`, message: `duplicate metric name "${m.name}"` });
+    seen.add(m.name);
+    const range = m.thresholdRange ?? {};
+    if (range.min !== undefined && range.max !== undefined && range.min > range.max) {
+      problems.push({ path: `${path}.thresholdRange`, message: `min ${range.min} is greater than max ${range.max}` });
+    }
+    const vars: TemplateVars = { ...ctx.vars, interval: intervalText(m), variables: { ...m.templateVariables } };
+    const thresholdRange = { min: range.min, max: range.max };
+    try {
+      if (isBuiltin(m.name)) {
+        const { query, unit } = builtinQuery(m.name, ctx.provider, vars);
+        direct.push({ name: m.name, query, interval: vars.interval, thresholdRange, provider: defaultProvider, builtin: true, unit });
+      } else if (m.query) {
+        direct.push({ name: m.name, query: renderQuery(m.query, vars), interval: vars.interval, thresholdRange, provider: defaultProvider, builtin: false });
+      } else if (!m.template) {
+        problems.push({ path, message: `metric "${m.name}" is not built in (${BUILTINS.join(', ')}); give it a template or a query` });
+      }
+      if (m.template) {
+        const p = m.template.provider ?? {};
+        if (p.type && p.type !== 'prometheus') {
+          problems.push({ path: `${path}.template.provider.type`, message: `only "prometheus" is supported (got "${p.type}")` });
+        }
+        templated.push({
+          name: m.name,
+          query: renderQuery(m.template.query, vars),
+          interval: vars.interval,
+          thresholdRange,
+          builtin: false,
+          provider: {
+            type: 'prometheus',
+            address: p.address ?? ctx.metricsServer,
+            headers: p.headers,
+            secretRef: p.secretRef,
+            insecureSkipVerify: p.insecureSkipVerify,
+          },
+        });
+      }
+    } catch (e) {
+      problems.push({ path, message: (e as Error).message });
+    }
+  });
+  return { metrics: [...direct, ...templated], problems };
+}
+
+/** Webhooks with defaults applied (type rollout, timeout 10s, retries 0). */
+export function planWebhooks(hooks: readonly WebhookOptions[]): { webhooks: PlannedWebhook[]; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const webhooks = hooks.map((h, i) => {
+    const path = `analysis.webhooks[${i}]`;
+    if (!h.name) problems.push({ path: `${path}.name`, message: 'is required' });
+    if (!/^https?:\/\//.test(h.url ?? '')) problems.push({ path: `${path}.url`, message: `must be an http(s) URL (got ${JSON.stringify(h.url)})` });
+    if (h.retries !== undefined && (!Number.isInteger(h.retries) || h.retries < 0)) problems.push({ path: `${path}.retries`, message: `must be a non-negative integer (got ${h.retries})` });
+    const hook: PlannedWebhook = {
+      name: h.name,
+      type: h.type ?? 'rollout',
+      url: h.url,
+      timeoutSeconds: h.timeout ? h.timeout.toSeconds({ integral: false }) : 10,
+      retries: h.retries ?? 0,
+    };
+    if (h.metadata && Object.keys(h.metadata).length) hook.metadata = { ...h.metadata };
+    if (h.muteAlert) hook.muteAlert = true;
+    if (h.disableTLS) hook.disableTLS = true;
+    return hook;
+  });
+  return { webhooks, problems };
+}

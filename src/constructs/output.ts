@@ -1,0 +1,38 @@
+import { stringify } from 'yaml';
+import { AnalysisPlan, PLAN_FILE } from '../stages/plan';
+import { Json } from './workload/deployment-json';
+
+/** One output folder: relative file path -> content. */
+export interface OutputFolder {
+  readonly dir: string;
+  readonly files: Map<string, string>;
+}
+
+/** Stable YAML: no line folding, no anchors for repeated sub-objects (kubectl and reviewers want plain YAML). */
+export function toYaml(value: unknown): string {
+  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** File name of one manifest: `<kind>-<name>.yaml`, lower-case. */
+export function manifestFileName(obj: Json): string {
+  const base = `${obj.kind}-${obj.metadata?.name ?? 'unnamed'}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-');
+  return `${base}.yaml`;
+}
+
+/**
+ * The files of one folder: a manifest per object, a kustomization.yaml listing them, and (for a
+ * canary) `canary.plan.json`, which is deliberately not a kustomize resource so Flux/Argo ignore it.
+ */
+export function renderFolder(dir: string, objects: readonly Json[], plan?: AnalysisPlan): OutputFolder {
+  const files = new Map<string, string>();
+  for (const obj of objects) {
+    let name = manifestFileName(obj);
+    if (files.has(name) && obj.metadata?.namespace) name = name.replace(/\.yaml$/, `-${obj.metadata.namespace}.yaml`);
+    if (files.has(name)) throw new Error(`two objects map to ${dir}/${name}; give them distinct names`);
+    files.set(name, toYaml(obj));
+  }
+  const resources = [...files.keys()].sort();
+  files.set('kustomization.yaml', toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources }));
+  if (plan) files.set(PLAN_FILE, `${JSON.stringify(plan, null, 2)}\n`);
+  return { dir, files };
+}

@@ -1,0 +1,132 @@
+import { Duration } from 'cdk8s';
+import { Problem } from '../../errors';
+import { HttpMatch, StringMatch } from '../match';
+import { Json, nonEmpty } from '../workload/deployment-json';
+import { canaryCookieHeader, cookieRegex } from './cookies';
+import { formatDuration } from './durations';
+import { Router, RouterInput } from './router';
+
+/** A Gateway API parentRef (the Gateway the HTTPRoute attaches to). */
+export interface GatewayRef {
+  readonly name: string;
+  /** @default - the route's namespace */
+  readonly namespace?: string;
+  /** @default - any listener */
+  readonly sectionName?: string;
+  /** @default - any port */
+  readonly port?: number;
+  /** @default 'gateway.networking.k8s.io' */
+  readonly group?: string;
+  /** @default 'Gateway' */
+  readonly kind?: string;
+}
+
+/** Options of the Gateway API provider (`gateway.networking.k8s.io/v1` HTTPRoute). */
+export interface GatewayApiOptions {
+  /** Gateways the route attaches to (Flagger's `service.gatewayRefs`, required). */
+  readonly gatewayRefs: GatewayRef[];
+  /** Route hostnames. @default - none */
+  readonly hosts?: string[];
+  /** Matches applied to every rule. @default - PathPrefix `/` */
+  readonly match?: HttpMatch[];
+  /** `timeouts.request`. @default - none */
+  readonly timeout?: Duration;
+  /** `timeouts.backendRequest`. @default - none */
+  readonly backendTimeout?: Duration;
+}
+
+const API_VERSION = 'gateway.networking.k8s.io/v1';
+
+/** Gateway API: one HTTPRoute `<svc>` with weighted backendRefs (reference §2.9). */
+export class GatewayApiRouter implements Router {
+  readonly provider = 'gatewayapi' as const;
+  constructor(private readonly opts: GatewayApiOptions) {}
+
+  validate(input: RouterInput): Problem[] {
+    const problems: Problem[] = [];
+    if (!this.opts.gatewayRefs?.length) problems.push({ path: 'provider.gatewayApi.gatewayRefs', message: 'at least one Gateway reference is required' });
+    const check = (matches: readonly HttpMatch[], path: string): void =>
+      matches.forEach((m, i) => {
+        const bad = Object.keys(m).filter((k) => !['uri', 'method', 'headers', 'queryParams'].includes(k));
+        if (bad.length) problems.push({ path: `${path}[${i}]`, message: `Gateway API cannot match on ${bad.join(', ')}; use uri, method, headers or queryParams` });
+        for (const [k, sm] of [...Object.entries(m.headers ?? {}), ...Object.entries(m.queryParams ?? {})]) {
+          if (sm.prefix !== undefined) problems.push({ path: `${path}[${i}].${k}`, message: 'Gateway API header and query matches are exact or regex only' });
+        }
+      });
+    check(input.analysis.match, 'analysis.match');
+    check(this.opts.match ?? [], 'provider.gatewayApi.match');
+    if (input.analysis.mirror && input.analysis.iterations === 0) {
+      problems.push({ path: 'analysis.mirror', message: 'Gateway API mirrors only during blue/green (iterations > 0); remove mirror or set iterations' });
+    }
+    return problems;
+  }
+
+  render(input: RouterInput): Json[] {
+    const { names, weights, analysis, port } = input;
+    const serviceMatches = (this.opts.match ?? []).map(toRouteMatch);
+    const defaultMatches = serviceMatches.length ? serviceMatches : [{ path: { type: 'PathPrefix', value: '/' } }];
+    const timeouts = this.opts.timeout || this.opts.backendTimeout
+      ? { request: formatDuration(this.opts.timeout), backendRequest: formatDuration(this.opts.backendTimeout) }
+      : undefined;
+    const backend = (name: string, weight: number, filters?: Json[]): Json => ({ group: '', kind: 'Service', name, port, weight, filters });
+    const rule = (matches: Json[], backendRefs: Json[], filters?: Json[]): Json => ({ matches, filters, backendRefs, timeouts });
+
+    let rules: Json[];
+    if (analysis.match.length > 0) {
+      const abMatches = mergeRouteMatches(analysis.match.map(toRouteMatch), serviceMatches);
+      rules = [
+        rule(abMatches, [backend(names.primary, weights.primary), backend(names.canary, weights.canary)]),
+        rule(defaultMatches, [backend(names.primary, 100)]),
+      ];
+    } else {
+      const mirror = weights.mirror && analysis.iterations > 0
+        ? [{ type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: names.canary, port } } }]
+        : undefined;
+      const cookie = input.cookies?.cookie;
+      if (analysis.sessionAffinity && cookie && weights.canary > 0) {
+        const sticky = mergeRouteMatches([{ headers: [{ type: 'RegularExpression', name: 'Cookie', value: cookieRegex(cookie) }] }], serviceMatches);
+        const setCookie = [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value: canaryCookieHeader(cookie, analysis.sessionAffinity.maxAge) }] } }];
+        rules = [
+          rule(sticky, [backend(names.primary, 0), backend(names.canary, 100)]),
+          rule(defaultMatches, [backend(names.primary, weights.primary), backend(names.canary, weights.canary, setCookie)], mirror),
+        ];
+      } else {
+        rules = [rule(defaultMatches, [backend(names.primary, weights.primary), backend(names.canary, weights.canary)], mirror)];
+      }
+    }
+    return [
+      {
+        apiVersion: API_VERSION,
+        kind: 'HTTPRoute',
+        metadata: { name: names.apex, namespace: input.namespace, labels: nonEmpty(input.apex?.labels), annotations: nonEmpty(input.apex?.annotations) },
+        spec: {
+          parentRefs: this.opts.gatewayRefs.map((g) => ({ group: g.group, kind: g.kind, namespace: g.namespace, name: g.name, sectionName: g.sectionName, port: g.port })),
+          hostnames: this.opts.hosts?.length ? [...this.opts.hosts] : undefined,
+          rules,
+        },
+      },
+    ];
+  }
+}
+
+function stringMatchType(sm: StringMatch): { type: string; value: string } {
+  if (sm.regex !== undefined) return { type: 'RegularExpression', value: sm.regex };
+  return { type: 'Exact', value: sm.exact ?? '' };
+}
+
+/** Istio-shaped match -> HTTPRouteMatch. */
+function toRouteMatch(m: HttpMatch): Json {
+  let path: Json | undefined;
+  if (m.uri?.regex !== undefined) path = { type: 'RegularExpression', value: m.uri.regex };
+  else if (m.uri?.exact !== undefined) path = { type: 'Exact', value: m.uri.exact };
+  else if (m.uri?.prefix !== undefined) path = { type: 'PathPrefix', value: m.uri.prefix };
+  const list = (map?: Record<string, StringMatch>): Json[] | undefined =>
+    map ? Object.keys(map).sort().map((name) => ({ name, ...stringMatchType(map[name]) })) : undefined;
+  return { path, method: m.method?.exact, headers: list(m.headers), queryParams: list(m.queryParams) };
+}
+
+/** Cross product: analysis headers/queryParams replace the service match's (reference §2.9). */
+function mergeRouteMatches(analysis: Json[], service: Json[]): Json[] {
+  if (service.length === 0) return analysis;
+  return analysis.flatMap((a) => service.map((s) => ({ ...s, headers: a.headers ?? s.headers, queryParams: a.queryParams ?? s.queryParams })));
+}

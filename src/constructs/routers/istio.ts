@@ -1,0 +1,177 @@
+import { Duration } from 'cdk8s';
+import { Problem } from '../../errors';
+import { HttpMatch } from '../match';
+import { Json, nonEmpty } from '../workload/deployment-json';
+import { canaryCookieHeader, cookieRegex } from './cookies';
+import { formatDuration } from './durations';
+import { Router, RouterInput } from './router';
+
+/** Istio header manipulation (`VirtualService.http[].headers`). */
+export interface HeaderOperations {
+  readonly request?: { add?: Record<string, string>; set?: Record<string, string>; remove?: string[] };
+  readonly response?: { add?: Record<string, string>; set?: Record<string, string>; remove?: string[] };
+}
+
+/** Istio retry policy. */
+export interface RetryOptions {
+  /** @default - Istio's default */
+  readonly attempts?: number;
+  /** @default - Istio's default */
+  readonly perTryTimeout?: Duration;
+  /** e.g. `gateway-error,connect-failure,refused-stream`. @default - Istio's default */
+  readonly retryOn?: string;
+}
+
+/** Options of the Istio provider (Flagger's `service.*` fields that Istio uses). */
+export interface IstioOptions {
+  /** Gateways the VirtualService binds to; `mesh` means in-mesh callers. @default ['mesh'] */
+  readonly gateways?: string[];
+  /** Hosts; the apex Service name is always added unless `*` is present. @default - apex name only */
+  readonly hosts?: string[];
+  /** Copied into both DestinationRules. @default - none */
+  readonly trafficPolicy?: Record<string, unknown>;
+  /** Matches applied to every generated route. @default - all requests */
+  readonly match?: HttpMatch[];
+  /** @default - none */
+  readonly rewrite?: { uri?: string; authority?: string };
+  /** @default - none */
+  readonly retries?: RetryOptions;
+  /** Route timeout. @default - none */
+  readonly timeout?: Duration;
+  /** @default - none */
+  readonly headers?: HeaderOperations;
+  /** Istio CorsPolicy, passed through. @default - none */
+  readonly corsPolicy?: Record<string, unknown>;
+  /** Render a delegate VirtualService (no hosts, no gateways). @default false */
+  readonly delegation?: boolean;
+}
+
+const API_VERSION = 'networking.istio.io/v1beta1';
+
+/** Cross product of analysis and service matches (Flagger's merge rule, reference §2.6). */
+export function mergeMatches(analysis: readonly HttpMatch[], service: readonly HttpMatch[]): HttpMatch[] {
+  if (service.length === 0) return [...analysis];
+  const out: HttpMatch[] = [];
+  for (const a of analysis) {
+    for (const s of service) {
+      out.push({ ...s, headers: a.headers, ...(a.sourceLabels ? { sourceLabels: a.sourceLabels } : {}) });
+    }
+  }
+  return out;
+}
+
+/** Istio: `<svc>-primary`/`<svc>-canary` DestinationRules and the weighted `<svc>` VirtualService. */
+export class IstioRouter implements Router {
+  readonly provider = 'istio' as const;
+  constructor(private readonly opts: IstioOptions = {}) {}
+
+  validate(_input: RouterInput): Problem[] {
+    const problems: Problem[] = [];
+    if (this.opts.delegation && (this.opts.hosts?.length || this.opts.gateways?.length)) {
+      problems.push({ path: 'provider.istio.delegation', message: 'a delegate VirtualService cannot set hosts or gateways; remove them or set delegation: false' });
+    }
+    return problems;
+  }
+
+  render(input: RouterInput): Json[] {
+    const { names, namespace } = input;
+    const dr = (name: string): Json => ({
+      apiVersion: API_VERSION,
+      kind: 'DestinationRule',
+      metadata: { name, namespace },
+      spec: { host: name, trafficPolicy: this.opts.trafficPolicy },
+    });
+    const vs: Json = {
+      apiVersion: API_VERSION,
+      kind: 'VirtualService',
+      metadata: { name: names.apex, namespace, labels: nonEmpty(input.apex?.labels), annotations: nonEmpty(input.apex?.annotations) },
+      spec: {
+        hosts: this.opts.delegation ? [] : this.hosts(names.apex),
+        gateways: this.opts.delegation ? [] : this.gateways(),
+        http: this.httpRoutes(input),
+      },
+    };
+    return [dr(names.canary), dr(names.primary), vs];
+  }
+
+  private hosts(apex: string): string[] {
+    const hosts = [...(this.opts.hosts ?? [])];
+    if (!hosts.includes(apex) && !hosts.includes('*')) hosts.push(apex);
+    return hosts;
+  }
+
+  private gateways(): string[] {
+    return this.opts.gateways?.length ? [...this.opts.gateways] : ['mesh'];
+  }
+
+  private destination(host: string, input: RouterInput): Json {
+    const pinPort = input.portDiscovery && (this.gateways()[0] !== 'mesh' || this.opts.delegation);
+    return { host, port: pinPort ? { number: input.port } : undefined };
+  }
+
+  /** Fields every generated http route shares. */
+  private base(match: readonly HttpMatch[] | undefined): Json {
+    const o = this.opts;
+    return {
+      match: match && match.length > 0 ? match : undefined,
+      rewrite: o.rewrite,
+      timeout: formatDuration(o.timeout),
+      retries: o.retries && {
+        attempts: o.retries.attempts,
+        perTryTimeout: formatDuration(o.retries.perTryTimeout),
+        retryOn: o.retries.retryOn,
+      },
+      corsPolicy: o.corsPolicy,
+      headers: o.headers,
+    };
+  }
+
+  private httpRoutes(input: RouterInput): Json[] {
+    const { names, weights, analysis } = input;
+    const serviceMatch = this.opts.match ?? [];
+    const primary = (weight: number, extra?: Json): Json => ({ destination: this.destination(names.primary, input), weight, ...extra });
+    const canary = (weight: number, extra?: Json): Json => ({ destination: this.destination(names.canary, input), weight, ...extra });
+
+    if (analysis.match.length > 0) {
+      return [
+        { ...this.base(mergeMatches(analysis.match, serviceMatch)), route: [primary(weights.primary), canary(weights.canary)] },
+        { ...this.base(serviceMatch), route: [primary(weights.primary)] },
+      ];
+    }
+
+    const weighted: Json = { ...this.base(serviceMatch), route: [primary(weights.primary), canary(weights.canary)] };
+    if (weights.mirror) {
+      weighted.mirror = { host: names.canary };
+      if (analysis.mirrorWeight > 0) weighted.mirrorPercentage = { value: analysis.mirrorWeight };
+    }
+
+    const affinity = analysis.sessionAffinity;
+    const cookies = input.cookies;
+    if (!affinity || !cookies) return [weighted];
+    const sticky = (cookie: string): HttpMatch[] => mergeMatches([{ headers: { Cookie: { regex: cookieRegex(cookie) } } }], serviceMatch);
+    if (weights.canary > 0 && cookies.cookie) {
+      const routes: Json[] = [{ ...this.base(sticky(cookies.cookie)), route: [primary(0), canary(100)] }];
+      if (affinity.primaryCookieName && cookies.primaryCookie) {
+        routes.push({ ...this.base(sticky(cookies.primaryCookie)), route: [primary(100), canary(0)] });
+      }
+      const setCookie = (value: string, maxAge: number): Json => ({ headers: { response: { add: { 'Set-Cookie': canaryCookieHeader(value, maxAge) } } } });
+      weighted.route = [
+        primary(weights.primary, affinity.primaryCookieName && cookies.primaryCookie ? setCookie(cookies.primaryCookie, analysis.intervalSeconds) : undefined),
+        canary(weights.canary, setCookie(cookies.cookie, affinity.maxAge)),
+      ];
+      routes.push(weighted);
+      return routes;
+    }
+    if (cookies.previousCookie) {
+      return [
+        {
+          ...this.base(sticky(cookies.previousCookie)),
+          headers: { ...this.opts.headers, response: { ...this.opts.headers?.response, add: { ...this.opts.headers?.response?.add, 'Set-Cookie': `${cookies.previousCookie}; Max-Age=-1` } } },
+          route: [primary(100), canary(0)],
+        },
+        weighted,
+      ];
+    }
+    return [weighted];
+  }
+}

@@ -1,0 +1,107 @@
+import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { Problem } from '../../errors';
+import { Json, clone } from '../workload/deployment-json';
+import { Router, RouterInput } from './router';
+
+/** Options of the NGINX ingress provider. */
+export interface NginxOptions {
+  /**
+   * The user's Ingress (a cdk8s-plus Ingress, an L1 KubeIngress or an included object). It must
+   * route to the apex Service; canarykit clones it as `<name>-canary`.
+   */
+  readonly ingress: IConstruct;
+  /** Annotation prefix of the ingress controller. @default 'nginx.ingress.kubernetes.io' */
+  readonly annotationsPrefix?: string;
+}
+
+/** NGINX: the `<ingress>-canary` Ingress carrying `canary-*` annotations (reference §2.7). */
+export class NginxRouter implements Router {
+  readonly provider = 'nginx' as const;
+  private readonly prefix: string;
+  constructor(private readonly opts: NginxOptions) {
+    this.prefix = opts.annotationsPrefix ?? 'nginx.ingress.kubernetes.io';
+  }
+
+  get ingressName(): string {
+    return this.ingress().metadata.name;
+  }
+
+  private ingress(): Json {
+    return ApiObject.of(this.opts.ingress).toJson();
+  }
+
+  validate(input: RouterInput): Problem[] {
+    const problems: Problem[] = [];
+    const a = input.analysis;
+    const ing = this.ingress();
+    if (ing.kind !== 'Ingress') {
+      problems.push({ path: 'provider.nginx.ingress', message: `must be an Ingress (got ${ing.kind})` });
+      return problems;
+    }
+    if (!backendsOf(ing.spec).some((b) => b.service?.name === input.names.apex)) {
+      problems.push({ path: 'provider.nginx.ingress', message: `Ingress "${ing.metadata.name}" has no backend for the apex Service "${input.names.apex}"; point a path at it` });
+    }
+    if (a.mirror) problems.push({ path: 'analysis.mirror', message: 'NGINX cannot mirror traffic; remove mirror or use provider istio' });
+    if (a.sessionAffinity) problems.push({ path: 'analysis.sessionAffinity', message: 'NGINX canary routing has no session affinity; remove it or use provider istio or gatewayApi' });
+    a.match.forEach((m, i) => {
+      const unsupported = Object.keys(m).filter((k) => k !== 'headers');
+      if (unsupported.length) problems.push({ path: `analysis.match[${i}]`, message: `NGINX can only match headers and cookies (got ${unsupported.join(', ')})` });
+      for (const [h, sm] of Object.entries(m.headers ?? {})) {
+        if (h.toLowerCase() === 'cookie' ? !sm.exact : !sm.exact && !sm.regex) {
+          problems.push({ path: `analysis.match[${i}].headers.${h}`, message: h.toLowerCase() === 'cookie' ? 'NGINX matches cookies by exact name only; use { exact: "<cookie name>" }' : 'NGINX supports exact or regex header matches only' });
+        }
+      }
+    });
+    const headerCount = a.match.flatMap((m) => Object.keys(m.headers ?? {}).filter((h) => h.toLowerCase() !== 'cookie')).length;
+    const cookieCount = a.match.flatMap((m) => Object.keys(m.headers ?? {}).filter((h) => h.toLowerCase() === 'cookie')).length;
+    if (headerCount > 1 || cookieCount > 1) {
+      problems.push({ path: 'analysis.match', message: 'NGINX supports one header and one cookie match per canary; keep a single header and a single cookie' });
+    }
+    return problems;
+  }
+
+  render(input: RouterInput): Json[] {
+    const ing = this.ingress();
+    const spec = clone(ing.spec);
+    for (const b of backendsOf(spec)) if (b.service?.name === input.names.apex) b.service.name = input.names.canary;
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries<string>(ing.metadata.annotations ?? {})) {
+      if (!k.includes(`${this.prefix}/canary`) && k !== 'kubectl.kubernetes.io/last-applied-configuration') annotations[k] = v;
+    }
+    annotations[`${this.prefix}/canary`] = 'true';
+    annotations[`${this.prefix}/canary-weight`] = '0';
+    const { canary } = input.weights;
+    if (canary > 0 && input.analysis.match.length > 0) {
+      for (const m of input.analysis.match) {
+        for (const [h, sm] of Object.entries(m.headers ?? {})) {
+          if (h.toLowerCase() === 'cookie') {
+            annotations[`${this.prefix}/canary-by-cookie`] = sm.exact!;
+          } else {
+            annotations[`${this.prefix}/canary-by-header`] = h;
+            if (sm.exact) annotations[`${this.prefix}/canary-by-header-value`] = sm.exact;
+            if (sm.regex) annotations[`${this.prefix}/canary-by-header-pattern`] = sm.regex;
+          }
+        }
+      }
+    } else {
+      annotations[`${this.prefix}/canary-weight`] = String(canary);
+    }
+    return [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: `${ing.metadata.name}-canary`, namespace: input.namespace, labels: ing.metadata.labels, annotations },
+        spec,
+      },
+    ];
+  }
+}
+
+/** Every service backend of an Ingress spec (default backend and rule paths), mutable in place. */
+function backendsOf(spec: Json | undefined): Json[] {
+  const out: Json[] = [];
+  if (spec?.defaultBackend) out.push(spec.defaultBackend);
+  for (const rule of spec?.rules ?? []) for (const p of rule.http?.paths ?? []) if (p.backend) out.push(p.backend);
+  return out;
+}

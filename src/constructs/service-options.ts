@@ -1,0 +1,49 @@
+/** Labels and annotations for one generated Service (Flagger's `service.apex|primary|canary`). */
+export interface ObjectMetadataOptions {
+  /** @default - none */
+  readonly labels?: Record<string, string>;
+  /** @default - none */
+  readonly annotations?: Record<string, string>;
+}
+
+/** The Services canarykit generates: `<name>`, `<name>-primary`, `<name>-canary` (Flagger's `spec.service`). */
+export interface CanaryServiceOptions {
+  /**
+   * Apex Service name; `-primary` and `-canary` are derived from it.
+   * @default - the target Deployment's name
+   */
+  readonly name?: string;
+  /** Port the Services expose. */
+  readonly port: number;
+  /**
+   * Container port (number or name) traffic goes to.
+   * @default - same as `port`
+   */
+  readonly targetPort?: number | string;
+  /**
+   * Name of the first Service port.
+   * @default 'http'
+   */
+  readonly portName?: string;
+  /**
+   * `appProtocol` of the first port.
+   * @default - unset
+   */
+  readonly appProtocol?: string;
+  /**
+   * Also expose every other container port (named `tcp-<container>-<index>` when unnamed).
+   * @default false
+   */
+  readonly portDiscovery?: boolean;
+  /**
+   * Headless Services (`clusterIP: None`).
+   * @default false
+   */
+  readonly headless?: boolean;
+  /** @default - no extra metadata */
+  readonly apex?: ObjectMetadataOptions;
+  /** @default - no extra metadata */
+  readonly primary?: ObjectMetadataOptions;
+  /** @default - no extra metadata */
+  readonly canary?: ObjectMetadataOptions;
+}

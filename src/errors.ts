@@ -1,0 +1,137 @@
+/**
+ * One vocabulary of typed errors. The CLI maps them to exit codes in one place (src/cli.ts):
+ * user errors print their message without a stack, internal errors print a stack.
+ */
+
+/** A single problem with user input: where it is and what is expected instead. */
+export interface Problem {
+  /** Where: a construct path, a file path plus field path, or a CLI flag. */
+  readonly path: string;
+  /** What is wrong and what is expected. */
+  readonly message: string;
+}
+
+/** Base class: an error the user can fix by changing input or configuration. Exit code 2. */
+export class UserError extends Error {
+  readonly exitCode: number = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid props, spec, state file or YAML input; carries every problem found, not just the first. */
+export class ValidationError extends UserError {
+  constructor(readonly problems: readonly Problem[], headline = 'invalid input') {
+    super(`${headline}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+  }
+}
+
+/** Configuration (canarykit.yaml, flags, environment) is missing or wrong. */
+export class ConfigError extends UserError {}
+
+/**
+ * A tick could not complete for a technical reason (remote unreachable, push kept being rejected,
+ * synth command failed). Nothing half-written is left behind. Exit code 1.
+ */
+export class TickError extends Error {
+  readonly exitCode: number = 1;
+  constructor(message: string, readonly retryable = true) {
+    super(message);
+    this.name = 'TickError';
+  }
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.path}: ${p.message}`;
+}
+
+/** Collects problems so validation can report all of them at once. */
+export class ProblemList {
+  private readonly items: Problem[] = [];
+  add(path: string, message: string): void {
+    this.items.push({ path, message });
+  }
+  addAll(problems: readonly Problem[]): void {
+    this.items.push(...problems);
+  }
+  get problems(): readonly Problem[] {
+    return this.items;
+  }
+  get empty(): boolean {
+    return this.items.length === 0;
+  }
+  throwIfAny(headline?: string): void {
+    if (!this.empty) throw new ValidationError(this.items, headline);
+  }
+}
+
+/**
+ * A metric query template could not be rendered. Flagger renders with `missingkey=error`, so a
+ * missing variable or unknown function is a failed check, never an empty substitution.
+ */
+export class TemplateRenderError extends UserError {
+  constructor(
+    message: string,
+    /** The `{{ ... }}` action that failed, as written. */
+    readonly expression: string,
+    /** The variable or function the action referred to, when there is one. */
+    readonly variable?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * How a Prometheus query failed: callers tell a server they could not reach (`unreachable`,
+ * `timeout`) from a query Prometheus rejected (`bad-query`: HTTP 400/422, or a range/scalar result
+ * where an instant vector is needed), another HTTP error (`http`) or an unreadable answer
+ * (`bad-response`).
+ */
+export type PrometheusErrorKind = 'unreachable' | 'timeout' | 'bad-query' | 'http' | 'bad-response';
+
+/** A Prometheus query failed. Its message names the server address and never carries credentials. */
+export class PrometheusError extends TickError {
+  constructor(
+    readonly kind: PrometheusErrorKind,
+    message: string,
+    /** Server address with any userinfo removed. */
+    readonly address: string,
+    /** HTTP status, when the server answered. */
+    readonly status?: number,
+  ) {
+    // Retrying helps when the server is down or overloaded, never when the query itself is wrong.
+    super(message, kind === 'unreachable' || kind === 'timeout' || (kind === 'http' && (status ?? 500) >= 500));
+    this.name = 'PrometheusError';
+  }
+}
+
+/**
+ * The driver's git workspace holds work canarykit must not overwrite: uncommitted edits to tracked
+ * files, or unpushed commits made by someone other than canarykit.
+ */
+export class WorkspaceNotCleanError extends UserError {
+  constructor(
+    message: string,
+    /** The paths or commits that block the sync. */
+    readonly items: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** The remote branch moved between fetch and push. Retry the tick from fresh observations. */
+export class PushRejectedError extends TickError {
+  constructor(message: string) {
+    super(message, true);
+    this.name = 'PushRejectedError';
+  }
+}
+
+/** A git command failed for a technical reason (remote unreachable, hook declined). Never carries credentials. */
+export class GitCommandError extends TickError {
+  constructor(message: string, retryable = true) {
+    super(message, retryable);
+    this.name = 'GitCommandError';
+  }
+}

@@ -1,0 +1,14 @@
+export * from './errors';
+export * from './constructs/canary';
+export * from './constructs/canary-app';
+export * from './constructs/provider';
+export * from './constructs/analysis-options';
+export * from './constructs/service-options';
+export * from './constructs/match';
+export type { IstioOptions, HeaderOperations, RetryOptions } from './constructs/routers/istio';
+export type { NginxOptions } from './constructs/routers/nginx';
+export type { GatewayApiOptions, GatewayRef } from './constructs/routers/gateway-api';
+export type { ScalerReplicas } from './constructs/workload/autoscaler';
+export * from './stages/phase';
+export * from './stages/plan';
+export * from './stages/state';

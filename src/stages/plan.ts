@@ -1,0 +1,125 @@
+import { WorkloadSettings } from './state';
+
+export const PLAN_API_VERSION = 'canarykit.dev/v1alpha1';
+export const PLAN_FILE = 'canary.plan.json';
+
+/** Traffic providers canarykit can render. */
+export type ProviderName = 'istio' | 'nginx' | 'gatewayapi' | 'kubernetes';
+
+/** Flagger's deployment strategies (src: canary.go DeploymentStrategy). */
+export type Strategy = 'canary' | 'ab-testing' | 'blue-green';
+
+/** A metric check with its query fully rendered, ready to send to Prometheus. */
+export interface PlannedMetric {
+  name: string;
+  /** PromQL with every template variable expanded (whitespace kept; the client collapses it). */
+  query: string;
+  /** The metric's range interval, e.g. `1m`. */
+  interval: string;
+  /** Inclusive bounds; a value outside fails the check. Neither set: always passes when data exists. */
+  thresholdRange: { min?: number; max?: number };
+  /** Where to send the query. */
+  provider: MetricProviderPlan;
+  /** `request-success-rate` / `request-duration` answered by the provider's observer. */
+  builtin: boolean;
+  /** Built-in duration metrics are compared in milliseconds truncated to integers (Flagger). */
+  unit?: 'percent' | 'milliseconds';
+}
+
+export interface MetricProviderPlan {
+  type: 'prometheus';
+  address: string;
+  /** Extra request headers (e.g. X-Scope-OrgID), Flagger's map of string lists. */
+  headers?: Record<string, string[]>;
+  /**
+   * Name of the Secret holding credentials in the cluster. canarykit never reads Secret data into
+   * git: the driver takes credentials from the environment (see README).
+   */
+  secretRef?: string;
+  insecureSkipVerify?: boolean;
+}
+
+export type WebhookType =
+  | 'confirm-rollout'
+  | 'pre-rollout'
+  | 'rollout'
+  | 'confirm-traffic-increase'
+  | 'confirm-promotion'
+  | 'post-rollout'
+  | 'rollback'
+  | 'event';
+
+export interface PlannedWebhook {
+  name: string;
+  type: WebhookType;
+  url: string;
+  /** Per-attempt timeout in seconds (Flagger default 10s). */
+  timeoutSeconds: number;
+  /** Extra attempts on connection errors, 5xx and 429. */
+  retries: number;
+  metadata?: Record<string, string>;
+  muteAlert?: boolean;
+  disableTLS?: boolean;
+}
+
+export interface SessionAffinityPlan {
+  cookieName: string;
+  primaryCookieName?: string;
+  maxAge: number;
+}
+
+export interface AnalysisSettings {
+  intervalSeconds: number;
+  threshold: number;
+  maxWeight: number;
+  stepWeight: number;
+  stepWeights: number[];
+  stepWeightPromotion: number;
+  iterations: number;
+  /** analysis.match is set (A/B routing rules). */
+  hasMatch: boolean;
+  mirror: boolean;
+  mirrorWeight: number;
+  primaryReadyThreshold: number;
+  canaryReadyThreshold: number;
+  sessionAffinity?: SessionAffinityPlan;
+}
+
+/** The canary side of the rollout: what the target Deployment runs now. */
+export interface CanaryWorkloadPlan {
+  /** Content hash of the target pod template plus tracked ConfigMap data. */
+  revision: string;
+  template: Record<string, unknown>;
+  workload: WorkloadSettings;
+  annotations: Record<string, string>;
+  configMaps: Record<string, Record<string, string>>;
+}
+
+/**
+ * `dist/<namespace>/<name>/canary.plan.json`: everything the step driver needs without running
+ * TypeScript. Written by synth next to the manifests, not listed in kustomization.yaml.
+ */
+export interface AnalysisPlan {
+  apiVersion: typeof PLAN_API_VERSION;
+  kind: 'AnalysisPlan';
+  namespace: string;
+  name: string;
+  /** targetRef.name: the canary Deployment; the primary is `<targetName>-primary`. */
+  targetName: string;
+  /** Apex Service name. */
+  serviceName: string;
+  ingressName?: string;
+  provider: ProviderName;
+  strategy: Strategy;
+  skipAnalysis: boolean;
+  suspend: boolean;
+  progressDeadlineSeconds: number;
+  /** Prometheus used for readiness (kube-state-metrics) and built-in metrics. */
+  metricsServer: string;
+  analysis: AnalysisSettings;
+  metrics: PlannedMetric[];
+  webhooks: PlannedWebhook[];
+  canary: CanaryWorkloadPlan;
+  /** Relative path of the state file from the repository root. */
+  stateFile: string;
+}

@@ -1,0 +1,164 @@
+import Ajv from 'ajv';
+import { ProblemList, ValidationError } from '../errors';
+import { PHASES, Phase } from './phase';
+
+export const STATE_API_VERSION = 'canarykit.dev/v1alpha1';
+
+/** Deployment-level fields Flagger copies from the target to the primary at promotion. */
+export interface WorkloadSettings {
+  replicas?: number;
+  minReadySeconds?: number;
+  progressDeadlineSeconds?: number;
+  revisionHistoryLimit?: number;
+  strategy?: Record<string, unknown>;
+}
+
+/**
+ * What the primary runs: the last promoted pod template and tracked ConfigMap data, so the primary
+ * can always be rebuilt from git alone. Never holds Secret data (Secrets are referenced by name).
+ */
+export interface PrimarySnapshot {
+  /** Content hash of the promoted pod template plus tracked ConfigMap data (Flagger's lastPromotedSpec). */
+  revision: string;
+  /** The promoted pod template (`spec.template` of the target at promotion time). */
+  template: Record<string, unknown>;
+  /** Deployment-level settings copied at promotion. */
+  workload: WorkloadSettings;
+  /** Target metadata annotations at promotion (Flagger copies them to the primary). */
+  annotations: Record<string, string>;
+  /** Tracked ConfigMaps: name -> data, copied to `<name>-primary`. */
+  configMaps: Record<string, Record<string, string>>;
+}
+
+/** Session-affinity cookies (Flagger keeps them in status; canarykit derives them deterministically). */
+export interface SessionAffinityState {
+  cookie?: string;
+  previousCookie?: string;
+  primaryCookie?: string;
+}
+
+/** The committed stage of one canary: `state/<namespace>/<name>.json`. */
+export interface CanaryState {
+  apiVersion: typeof STATE_API_VERSION;
+  kind: 'CanaryState';
+  namespace: string;
+  name: string;
+  phase: Phase;
+  /** Canary weight the routes carry at this stage (0..100); primary gets 100 - canaryWeight. */
+  canaryWeight: number;
+  /** Traffic is mirrored to the canary at this stage. */
+  mirror: boolean;
+  /** Completed A/B or blue/green iterations in this run. */
+  iterations: number;
+  /** Failed checks in this run (cumulative, reset when a run starts, restarts or ends). */
+  failedChecks: number;
+  /** Revision of the target under analysis, or last applied (Flagger's lastAppliedSpec). */
+  canaryRevision: string;
+  primary: PrimarySnapshot;
+  /** RFC 3339 time of the last phase or weight change. */
+  lastTransitionTime: string;
+  /** Manual pause (`canarykit pause`): ticks do nothing until resumed. */
+  paused?: boolean;
+  sessionAffinity?: SessionAffinityState;
+}
+
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+/** JSON schema of the state file; additionalProperties are rejected so typos surface. */
+export const STATE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'apiVersion', 'kind', 'namespace', 'name', 'phase', 'canaryWeight', 'mirror', 'iterations',
+    'failedChecks', 'canaryRevision', 'primary', 'lastTransitionTime',
+  ],
+  properties: {
+    apiVersion: { const: STATE_API_VERSION },
+    kind: { const: 'CanaryState' },
+    namespace: { type: 'string', minLength: 1 },
+    name: { type: 'string', minLength: 1 },
+    phase: { enum: [...PHASES] },
+    canaryWeight: { type: 'integer', minimum: 0, maximum: 100 },
+    mirror: { type: 'boolean' },
+    iterations: { type: 'integer', minimum: 0 },
+    failedChecks: { type: 'integer', minimum: 0 },
+    canaryRevision: { type: 'string', minLength: 1 },
+    lastTransitionTime: { type: 'string', format: 'date-time' },
+    paused: { type: 'boolean' },
+    sessionAffinity: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { cookie: { type: 'string' }, previousCookie: { type: 'string' }, primaryCookie: { type: 'string' } },
+    },
+    primary: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['revision', 'template', 'workload', 'annotations', 'configMaps'],
+      properties: {
+        revision: { type: 'string', minLength: 1 },
+        template: { type: 'object' },
+        workload: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            replicas: { type: 'integer', minimum: 0 },
+            minReadySeconds: { type: 'integer', minimum: 0 },
+            progressDeadlineSeconds: { type: 'integer', minimum: 0 },
+            revisionHistoryLimit: { type: 'integer', minimum: 0 },
+            strategy: { type: 'object' },
+          },
+        },
+        annotations: stringMap,
+        configMaps: { type: 'object', additionalProperties: stringMap },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+ajv.addFormat('date-time', {
+  validate: (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !isNaN(Date.parse(s)),
+});
+const validateState = ajv.compile(STATE_SCHEMA);
+
+/**
+ * Validates parsed JSON as a state file; throws a ValidationError listing every problem with its
+ * field path (`<where>#/primary/revision: ...`).
+ */
+export function parseState(value: unknown, where: string): CanaryState {
+  if (validateState(value)) {
+    const state = value as unknown as CanaryState;
+    const problems = new ProblemList();
+    if (state.canaryWeight > 0 && (state.phase === 'Initialized' || state.phase === 'Succeeded')) {
+      problems.add(`${where}#/canaryWeight`, `must be 0 in phase ${state.phase} (got ${state.canaryWeight})`);
+    }
+    problems.throwIfAny(`invalid state file ${where}`);
+    return state;
+  }
+  const problems = (validateState.errors ?? []).map((e) => ({
+    path: `${where}#${e.instancePath || '/'}`,
+    message: describeAjvError(e),
+  }));
+  throw new ValidationError(problems, `invalid state file ${where}`);
+}
+
+/** Turns an ajv error into "what is wrong, what is expected". */
+export function describeAjvError(e: { keyword: string; message?: string; params: Record<string, unknown> }): string {
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `unknown field "${String(e.params.additionalProperty)}" (remove it or fix its spelling)`;
+    case 'required':
+      return `missing required field "${String(e.params.missingProperty)}"`;
+    case 'enum':
+      return `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(e.params.allowedValue)}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+/** Stable serialization: two-space JSON with a trailing newline (keys in construction order). */
+export function serializeState(state: CanaryState): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
