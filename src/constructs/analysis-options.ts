@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { WebhookType } from '../stages/plan';
+import { AlertProviderType, AlertSeverity, WebhookType } from '../stages/plan';
 import { HttpMatch } from './match';
 
 /** Inclusive bounds a metric value must stay within. */
@@ -72,6 +72,36 @@ export interface WebhookOptions {
   readonly disableTLS?: boolean;
 }
 
+/** Where alerts are posted (Flagger's AlertProvider). */
+export interface AlertProviderOptions {
+  /** Provider name, recorded in the plan. */
+  readonly name: string;
+  /** @default - the canary's namespace */
+  readonly namespace?: string;
+  readonly type: AlertProviderType;
+  /** @default 'general' */
+  readonly channel?: string;
+  /** @default 'flagger' */
+  readonly username?: string;
+  /** Webhook URL; set this or `secretRef`. @default - read from `secretRef` at run time */
+  readonly address?: string;
+  /** @default - no proxy */
+  readonly proxy?: string;
+  /**
+   * Name of the cluster Secret with `address` (and `token`). Its data never enters git: the step
+   * driver reads the address from its environment. @default - none
+   */
+  readonly secretRef?: string;
+}
+
+/** An alert of the analysis (Flagger's `analysis.alerts[]`). */
+export interface AlertOptions {
+  readonly name: string;
+  /** info receives every event, warn receives warn and error, error only errors. */
+  readonly severity: AlertSeverity;
+  readonly provider: AlertProviderOptions;
+}
+
 /** Sticky sessions during the analysis (Istio and Gateway API). */
 export interface SessionAffinityOptions {
   readonly cookieName: string;
@@ -111,6 +141,8 @@ export interface CanaryAnalysisOptions {
   readonly metrics?: MetricOptions[];
   /** @default - none */
   readonly webhooks?: WebhookOptions[];
+  /** @default - none */
+  readonly alerts?: AlertOptions[];
   /** @default - no session affinity */
   readonly sessionAffinity?: SessionAffinityOptions;
 }

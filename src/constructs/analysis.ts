@@ -63,7 +63,6 @@ export function resolveAnalysis(
   }
   if (a.stepWeight && a.stepWeights?.length) add('stepWeights', 'set either stepWeight or stepWeights, not both');
   if (a.mirror && (a.match?.length ?? 0) > 0) add('mirror', 'A/B testing (match) cannot mirror traffic; remove mirror or match');
-  if (a.mirror && provider === 'nginx') add('mirror', 'NGINX cannot mirror traffic');
   if (a.sessionAffinity) {
     if (!a.sessionAffinity.cookieName) add('sessionAffinity.cookieName', 'is required');
     if (a.sessionAffinity.primaryCookieName && a.sessionAffinity.primaryCookieName === a.sessionAffinity.cookieName) {
@@ -71,7 +70,8 @@ export function resolveAnalysis(
     }
   }
 
-  const match = provider === 'kubernetes' ? [] : [...(a.match ?? [])];
+  // Kept for every provider: the router reports a match it cannot express (kubernetes cannot).
+  const match = [...(a.match ?? [])];
   if ((a.match?.length ?? 0) > 0 && !hasIterations && provider !== 'kubernetes') {
     add('match', 'A/B testing needs iterations; set iterations or remove match');
   }

@@ -13,16 +13,31 @@ import { Json } from './workload/deployment-json';
  * chart without one. Everything is validated and rendered in memory first; on any problem nothing
  * is written and the previous output stays as it was.
  */
+export interface CanaryAppProps extends AppProps {
+  /**
+   * Folder that state directories are relative to (the repository root).
+   * @default - the working directory
+   */
+  readonly stateRoot?: string;
+}
+
 export class CanaryApp extends App {
-  constructor(props: AppProps = {}) {
+  /** Folder that state directories are relative to. */
+  readonly stateRoot: string;
+
+  constructor(props: CanaryAppProps = {}) {
     super(props);
+    this.stateRoot = props.stateRoot ?? '.';
   }
 
   /** Renders every folder without writing (used by synth, tests and the compile command). */
   render(): OutputFolder[] {
     const problems: Problem[] = [];
     for (const c of this.node.findAll()) {
-      for (const message of c.node.validate()) problems.push({ path: `[${c.node.path}]`, message });
+      const at = `[${c.node.path}]`;
+      // A Canary's problems name the field: "[chart/canary] analysis.maxWeight: must be ...".
+      if (Canary.isCanary(c)) for (const p of c.validateProblems()) problems.push({ path: `${at} ${p.path}`, message: p.message });
+      else for (const message of c.node.validate()) problems.push({ path: at, message });
     }
     const folders: OutputFolder[] = [];
     const seen = new Map<string, string>();

@@ -1,11 +1,13 @@
-import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
+import * as path from 'path';
+import { ApiObject, App, Chart, Duration, JsonPatch } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { Problem, ValidationError } from '../errors';
 import { isRolloutPhase } from '../stages/phase';
 import { AnalysisPlan, PLAN_API_VERSION } from '../stages/plan';
-import { CanaryState, STATE_API_VERSION } from '../stages/state';
+import { CanaryState, parseState, STATE_API_VERSION } from '../stages/state';
 import { readStateFile, stateFilePath } from '../stages/state-store';
 import { CanaryAnalysisOptions } from './analysis-options';
+import { planAlerts } from './alerts';
 import { resolveAnalysis } from './analysis';
 import { buildPrimaryAutoscaler, ScalerReplicas } from './workload/autoscaler';
 import { planMetrics, planWebhooks } from './metrics/plan-metrics';
@@ -88,11 +90,13 @@ export class Canary extends Construct {
   readonly state?: CanaryState;
 
   private readonly problems: Problem[] = [];
+  /** Checks that must run at synth time, after the rest of the app is built. */
+  private readonly lateChecks: Array<() => Problem[]> = [];
 
   constructor(scope: Construct, id: string, props: CanaryProps) {
     super(scope, id);
     (this as unknown as Record<symbol, boolean>)[CANARY_MARK] = true;
-    this.node.addValidation({ validate: () => this.problems.map((p) => `${p.path}: ${p.message}`) });
+    this.node.addValidation({ validate: () => this.validateProblems().map((p) => `${p.path}: ${p.message}`) });
 
     const targetObject = ApiObject.of(props.target);
     const target = targetObject.toJson() as DeploymentJson;
@@ -135,7 +139,8 @@ export class Canary extends Construct {
 
     const stateDir = props.stateDir ?? process.env.CANARYKIT_STATE_DIR ?? 'state';
     const stateFile = stateFilePath(stateDir, this.namespace, this.name);
-    const state = this.loadState(props.state, stateFile, canaryPlan);
+    const stateRoot = (App.of(this) as { stateRoot?: string }).stateRoot ?? '.';
+    const state = this.loadState(props.state, path.resolve(stateRoot, stateFile), canaryPlan);
     const routeProbe = {
       namespace: this.namespace,
       names,
@@ -166,7 +171,8 @@ export class Canary extends Construct {
     };
     const metrics = planMetrics(props.analysis?.metrics ?? [], { provider: provider.name, metricsServer, vars: templateVars });
     const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
-    this.problems.push(...metrics.problems, ...webhooks.problems);
+    const alerts = planAlerts(props.analysis?.alerts ?? [], this.namespace);
+    this.problems.push(...metrics.problems, ...webhooks.problems, ...alerts.problems);
     const progressDeadlineSeconds = props.progressDeadline?.toSeconds() ?? 600;
 
     if (this.problems.length > 0 || !selector || !state) return;
@@ -189,12 +195,14 @@ export class Canary extends Construct {
       analysis: resolved.settings,
       metrics: metrics.metrics,
       webhooks: webhooks.webhooks,
+      alerts: alerts.alerts.length ? alerts.alerts : undefined,
       canary: canaryPlan,
       stateFile: stateFile.split('\\').join('/'),
     };
 
-    // The canary workload runs only while a rollout needs it, or while a failed promotion left it serving.
-    const canaryUp = isRolloutPhase(state.phase) || (state.phase === 'Failed' && state.canaryWeight > 0);
+    // The target keeps serving until the new primary is ready (Initializing), runs while a rollout
+    // needs it, and stays up while a failed promotion left it serving; otherwise it is scaled to zero.
+    const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase) || (state.phase === 'Failed' && state.canaryWeight > 0);
     targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryUp ? scaleUpReplicas(target, state, hpa) : 0));
 
     const emit = (json: Json): void => {
@@ -209,14 +217,17 @@ export class Canary extends Construct {
     provider.router.render(routeProbe).forEach(emit);
 
     // The target must not change after the Canary read it, or the plan would describe another revision.
-    this.node.addValidation({
-      validate: () => {
-        const now = ApiObject.of(props.target).toJson() as DeploymentJson;
-        return computeRevision(now.spec.template, configMaps) === canaryPlan.revision
-          ? []
-          : ['target: the Deployment changed after the Canary was created; create the Canary after configuring the target (e.g. after addContainer)'];
-      },
+    this.lateChecks.push(() => {
+      const now = ApiObject.of(props.target).toJson() as DeploymentJson;
+      return computeRevision(now.spec.template, configMaps) === canaryPlan.revision
+        ? []
+        : [{ path: 'target', message: 'the Deployment changed after the Canary was created; create the Canary after configuring the target (e.g. after addContainer)' }];
     });
+  }
+
+  /** Every problem with the props, the state file and the target; paths are relative to this Canary. */
+  validateProblems(): Problem[] {
+    return [...this.problems, ...this.lateChecks.flatMap((check) => check())];
   }
 
   private problem(path: string, message: string): void {
@@ -263,19 +274,18 @@ export class Canary extends Construct {
   }
 
   private loadState(explicit: CanaryState | undefined, file: string, canary: AnalysisPlan['canary']): CanaryState | undefined {
-    let state: CanaryState | undefined = explicit;
-    if (!state) {
-      try {
-        state = readStateFile(file);
-      } catch (e) {
-        if (e instanceof ValidationError) this.problems.push(...e.problems);
-        else throw e;
-        return undefined;
-      }
+    let state: CanaryState | undefined;
+    try {
+      // The `state` prop gets the same schema check as a state file (problem paths `state#/...`).
+      state = explicit ? parseState(explicit, 'state') : readStateFile(file);
+    } catch (e) {
+      if (e instanceof ValidationError) this.problems.push(...e.problems);
+      else throw e;
+      return undefined;
     }
     if (!state) return bootstrapState(this.namespace, this.name, canary);
     if (state.namespace !== this.namespace || state.name !== this.name) {
-      this.problem('state', `${file} is for ${state.namespace}/${state.name}, not ${this.namespace}/${this.name}`);
+      this.problem('state', `${explicit ? 'the state prop' : file} is for ${state.namespace}/${state.name}, not ${this.namespace}/${this.name}`);
       return undefined;
     }
     return state;
@@ -283,8 +293,8 @@ export class Canary extends Construct {
 }
 
 /**
- * The stage before the first commit: Flagger's Initialized, with the primary built from the
- * target as it is now and no traffic on the canary.
+ * The stage before the first commit: Flagger's Initializing, with the primary built from the
+ * target as it is now, no traffic on the canary, and the target still running.
  */
 export function bootstrapState(namespace: string, name: string, canary: AnalysisPlan['canary']): CanaryState {
   return {
@@ -292,7 +302,7 @@ export function bootstrapState(namespace: string, name: string, canary: Analysis
     kind: 'CanaryState',
     namespace,
     name,
-    phase: 'Initialized',
+    phase: 'Initializing',
     canaryWeight: 0,
     mirror: false,
     iterations: 0,

@@ -62,6 +62,33 @@ export interface PlannedWebhook {
   disableTLS?: boolean;
 }
 
+/** Which events an alert receives: info gets all, warn gets warn and error, error only errors (Flagger). */
+export type AlertSeverity = 'info' | 'warn' | 'error';
+
+/** Chat services Flagger's AlertProvider can post to. */
+export type AlertProviderType = 'slack' | 'msteams' | 'discord' | 'rocket' | 'gchat';
+
+/** An alert of the analysis (Flagger's `analysis.alerts[]` with its AlertProvider resolved). */
+export interface PlannedAlert {
+  name: string;
+  severity: AlertSeverity;
+  provider: {
+    name: string;
+    namespace: string;
+    type: AlertProviderType;
+    channel: string;
+    username: string;
+    /** Webhook URL from the provider spec; absent when it comes from `secretRef`. */
+    address?: string;
+    proxy?: string;
+    /**
+     * Secret holding `address` (and `token`) in the cluster. Its data never enters git: the driver
+     * reads the address from its environment at run time.
+     */
+    secretRef?: string;
+  };
+}
+
 export interface SessionAffinityPlan {
   cookieName: string;
   primaryCookieName?: string;
@@ -119,6 +146,8 @@ export interface AnalysisPlan {
   analysis: AnalysisSettings;
   metrics: PlannedMetric[];
   webhooks: PlannedWebhook[];
+  /** Where rollout events are sent; absent when the analysis has no alerts. */
+  alerts?: PlannedAlert[];
   canary: CanaryWorkloadPlan;
   /** Relative path of the state file from the repository root. */
   stateFile: string;

@@ -40,7 +40,8 @@ export function findConfigMapRefs(podSpec: Json): ConfigMapRef[] {
     const name = holder[key] as string;
     found.set(name, (found.get(name) ?? true) && optional);
   });
-  return [...found.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, optional]) => ({ name, optional }));
+  // Code-unit order, not localeCompare: the order reaches the plan file and must not depend on LANG.
+  return [...found.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, optional]) => ({ name, optional }));
 }
 
 /** A copy of the pod spec whose references to the tracked ConfigMaps point at their `-primary` copies. */

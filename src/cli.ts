@@ -1,0 +1,173 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, TickError, UserError } from './errors';
+import { CONFIG_FILE, CanarykitConfig, initConfigText, loadConfig } from './stages/config';
+import { DriverDeps, applyManual, selectPlans, step } from './stages/driver';
+import { openGitWorkspace } from './stages/git';
+import { ManualCommand } from './stages/manual';
+import { clientForProvider } from './stages/prometheus';
+import { readPlans } from './stages/repo-files';
+import { formatTable, readStatus } from './stages/status';
+import { runSynth } from './stages/synth-runner';
+import { callWebhook } from './stages/webhooks';
+import { plannedSchedule } from './stages/weights';
+
+/** Where output goes; injectable so commands are testable without a terminal. */
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleIo: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+
+/** `CANARYKIT_NOW` pins the clock (replays, tests against backfilled Prometheus data). */
+function clock(): () => Date {
+  const pinned = process.env.CANARYKIT_NOW;
+  if (pinned === undefined) return () => new Date();
+  const t = Date.parse(pinned);
+  if (Number.isNaN(t)) throw new ConfigError(`CANARYKIT_NOW must be an RFC 3339 time (got "${pinned}")`);
+  return () => new Date(t);
+}
+
+/** Builds every adapter of the driver in one place. */
+export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io): DriverDeps {
+  const timeoutMs = config.prometheus.timeoutSeconds * 1000;
+  return {
+    git: openGitWorkspace({ dir: repoDir, remote: config.git.remote, branch: config.git.branch, committer: config.git.committer }),
+    synth: () => runSynth(config.synth, repoDir, config.outdir),
+    now: clock(),
+    log: (line) => io.err(line),
+    metricsClient: (provider) => clientForProvider(config.prometheus.address ? { ...provider, address: config.prometheus.address } : provider, { timeoutMs }),
+    callWebhook: (hook, ctx) => callWebhook(hook, ctx),
+  };
+}
+
+function repoOf(opts: { repo?: string }): string {
+  const dir = path.resolve(opts.repo ?? '.');
+  if (!fs.existsSync(path.join(dir, '.git'))) throw new ConfigError(`${dir} is not a git repository (--repo DIR)`);
+  return dir;
+}
+
+function canaryArg(value: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
+    throw new ConfigError(`expected NAMESPACE/NAME (got "${value}")`);
+  }
+  return value;
+}
+
+/** The command tree; each action is `(options, deps)` and returns nothing but output. */
+export function buildProgram(io: Io): Command {
+  const program = new Command('canarykit')
+    .description('Progressive delivery as a compiler: Flagger-style rollouts committed to git, one step at a time.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('step')
+    .description('run one tick: sync, observe, decide, commit and push the next stage')
+    .option('--repo <dir>', 'repository clone', '.')
+    .option('--canary <ns/name>', 'only this canary')
+    .option('--all', 'every canary (default)')
+    .option('--dry-run', 'decide and print, commit nothing')
+    .option('--json', 'machine-readable output')
+    .action(async (o) => {
+      if (o.canary && o.all) throw new ConfigError('give either --canary or --all, not both');
+      const repoDir = repoOf(o);
+      const config = loadConfig(repoDir);
+      const report = await step(
+        { repoDir, config, select: o.canary ? { canary: canaryArg(o.canary) } : { all: true }, dryRun: o.dryRun },
+        buildDeps(repoDir, config, io),
+      );
+      if (o.json) io.out(JSON.stringify(report, null, 2));
+      else {
+        for (const r of report.outcomes) io.out(`${r.canary}: ${r.summary} [${r.phase} weight ${r.weight} failed ${r.failedChecks}]${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}`);
+        io.out(report.pushed ? 'pushed' : o.dryRun ? 'dry run: nothing written' : 'nothing to commit');
+      }
+    });
+
+  program
+    .command('status')
+    .description('phase, weight and failed checks of every canary, read from git alone')
+    .option('--repo <dir>', 'repository clone', '.')
+    .option('--json', 'machine-readable output')
+    .action((o) => {
+      const repoDir = repoOf(o);
+      const config = loadConfig(repoDir);
+      const rows = readStatus(repoDir, readPlans(repoDir, config.outdir));
+      if (o.json) return io.out(JSON.stringify(rows, null, 2));
+      io.out(formatTable(
+        ['CANARY', 'PROVIDER', 'PHASE', 'WEIGHT', 'FAILED', 'LAST TRANSITION', 'NEXT DUE', 'NOTE'],
+        rows.map((r) => [r.canary, r.provider, r.phase, String(r.weight), String(r.failedChecks), r.lastTransitionTime ?? '-', r.nextDue ?? '-',
+          [r.paused && 'paused', r.suspended && 'suspended', r.pendingRevision && 'new revision pending'].filter(Boolean).join(', ')]),
+      ));
+    });
+
+  program
+    .command('plan')
+    .description('the weight of every step and the expected duration (Flagger formula)')
+    .argument('<ns/name>')
+    .option('--repo <dir>', 'repository clone', '.')
+    .option('--json', 'machine-readable output')
+    .action((id: string, o) => {
+      const repoDir = repoOf(o);
+      const config = loadConfig(repoDir);
+      const [entry] = selectPlans(readPlans(repoDir, config.outdir), { canary: canaryArg(id) });
+      const s = plannedSchedule(entry.plan);
+      if (o.json) return io.out(JSON.stringify(s, null, 2));
+      io.out(`${id}: ${s.strategy}, interval ${s.intervalSeconds}s, max weight ${s.maxWeight}`);
+      io.out(formatTable(['TICK', 'PHASE', 'WEIGHT', 'ITERATIONS', 'CHECKS'], s.ticks.map((t) => [String(t.tick), t.phase, `${t.canaryWeight}${t.mirror ? ' +mirror' : ''}`, String(t.iterations), t.checks])));
+      io.out(s.reachesPromotion
+        ? `${s.tickCount} ticks, ${s.metricAnalyses} analyses: at least ${Math.round(s.minDurationSeconds / 60 * 10) / 10} min from detection to Succeeded`
+        : 'the weights never reach maxWeight: this run would never promote');
+    });
+
+  for (const cmd of ['promote', 'rollback', 'pause', 'resume'] as ManualCommand[]) {
+    program
+      .command(cmd)
+      .description(`${cmd} a canary, as a commit`)
+      .argument('<ns/name>')
+      .option('--repo <dir>', 'repository clone', '.')
+      .option('--dry-run', 'print the new stage, commit nothing')
+      .action(async (id: string, o) => {
+        const repoDir = repoOf(o);
+        const config = loadConfig(repoDir);
+        const r = await applyManual({ repoDir, config, canary: canaryArg(id), command: cmd, dryRun: o.dryRun }, buildDeps(repoDir, config, io));
+        io.out(`${id}: ${cmd} -> ${r.state.phase} weight ${r.state.canaryWeight}${r.state.paused ? ' (paused)' : ''}${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}`);
+      });
+  }
+
+  program
+    .command('init')
+    .description(`write a commented ${CONFIG_FILE}`)
+    .option('--repo <dir>', 'repository root', '.')
+    .option('--synth <command>', 'synth command', 'npx tsx src/main.ts')
+    .action((o) => {
+      const file = path.join(path.resolve(o.repo), CONFIG_FILE);
+      if (fs.existsSync(file)) throw new ConfigError(`${file} already exists; edit it instead`);
+      fs.writeFileSync(file, initConfigText(o.synth));
+      io.out(`wrote ${file}`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code (0 ran, 2 invalid input, 1 could not complete). */
+export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UserError) {
+      io.err(`error: ${e.message}`);
+      return e.exitCode;
+    }
+    if (e instanceof TickError) {
+      io.err(`error: ${e.message}`);
+      return 1;
+    }
+    io.err(`internal error (please report): ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}

@@ -1,0 +1,230 @@
+import { Action, CheckFailureReason, Decision, IdleReason, RollbackReason } from './machine-action';
+import { applyMove } from './machine-moves';
+import { initialState, promotionFailed, rolledBack, runStart, snapshotOf, StatePatch, succeeded, transition } from './machine-state';
+import { Observations, Readiness } from './observations';
+import { AnalysisPlan, PlannedWebhook } from './plan';
+import {
+  deadlineMessage,
+  FLAGGER_MESSAGES,
+  promotionFailedMessage,
+  StageEvent,
+  stageEvent,
+  thresholdMessage,
+} from './reasons';
+import { CanaryState } from './state';
+import { failureThreshold, planTick, readSteps, StepVerdict, TickPlan } from './tick';
+import { promotionStepWeight } from './weights';
+
+export { initialState } from './machine-state';
+
+/**
+ * The pure stage machine: one Flagger tick (reference §3.2) over the committed state, given what
+ * the driver observed. Never performs I/O and never reads the clock except through `now`.
+ *
+ * - No state yet: `initialize` with `initialState` (even when suspended: a decision needs a state).
+ * - The observations are read in the order `observationsNeeded` listed them; the first one that
+ *   is not a pass decides the tick (not ready, a failed hook or metric, a rollback hook that
+ *   answered OK, a closed gate). When all pass, the stage completes (start, restart, move,
+ *   promote, promotion step, finalise, succeed, skip-promote, threshold rollback).
+ * - Readiness deadline (git-ops adaptation of §3.8): a canary that is not ready, and a primary not
+ *   ready while Promoting/Finalising, is given up on once progressDeadlineSeconds have passed since
+ *   the later of lastTransitionTime and the observer's `since`, even if the observer still calls
+ *   it retriable (Flagger would wait forever on a rollout that never reports Available=False).
+ */
+export function decide(plan: AnalysisPlan, state: CanaryState | undefined, observations: Observations, now: Date): Decision {
+  if (!state) {
+    return { action: { type: 'initialize' }, state: initialState(plan, now), events: [stageEvent('Initialized', FLAGGER_MESSAGES.initialized)] };
+  }
+  const tick = planTick(plan, state, now);
+  if (!tick.due) return none(state, tick.idle ?? 'not-due', tick.why);
+  const verdict = readSteps(tick.steps, observations);
+  switch (verdict.kind) {
+    case 'pass':
+      return complete(plan, state, tick, now);
+    case 'missing':
+      return none(state, 'incomplete-observations', `${verdict.what} was not observed`, [
+        stageEvent('ObservationMissing', `The driver did not observe ${verdict.what}; nothing was decided.`),
+      ]);
+    case 'not-ready':
+      return notReady(plan, state, tick, verdict, now);
+    case 'webhook':
+      return webhookAnswered(plan, state, verdict.webhook, verdict.result.message, now);
+    case 'metric':
+      return hold(plan, state, metricFailure(verdict), verdict.metric.name, now);
+    default:
+      return assertNever(verdict);
+  }
+}
+
+/** Every observation passed: the stage does its work. */
+function complete(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, now: Date): Decision {
+  switch (tick.stage) {
+    case 'initializing':
+      return changed(plan, state, { type: 'initialize' }, { phase: 'Initialized' }, now, [stageEvent('Initialized', FLAGGER_MESSAGES.initialized)]);
+    case 'start':
+      return changed(plan, state, { type: 'start', revision: plan.canary.revision }, runStart(plan.canary.revision), now, [
+        stageEvent('NewRevision', FLAGGER_MESSAGES.newRevision),
+      ]);
+    case 'restart':
+      return changed(plan, state, { type: 'restart', revision: plan.canary.revision }, runStart(plan.canary.revision), now, [
+        stageEvent('Restarted', `New revision ${plan.canary.revision} detected, restarting canary analysis.`),
+      ]);
+    case 'skip':
+      return changed(
+        plan,
+        state,
+        { type: 'skip-promote', revision: plan.canary.revision },
+        { ...succeeded(), primary: snapshotOf(plan.canary), canaryRevision: plan.canary.revision },
+        now,
+        [stageEvent('AnalysisSkipped', FLAGGER_MESSAGES.skipped)],
+      );
+    case 'promoting': {
+      const to = promotionStepWeight(plan, state.canaryWeight);
+      if (to > 0) {
+        return changed(plan, state, { type: 'promotion-step', from: state.canaryWeight, to }, { canaryWeight: to, mirror: false }, now, [
+          stageEvent('PromotionTrafficShifted', `Shifting traffic back to the primary: canary weight ${state.canaryWeight} -> ${to}.`),
+        ]);
+      }
+      return changed(plan, state, { type: 'finalise' }, { phase: 'Finalising', canaryWeight: 0, mirror: false, iterations: 0 }, now, [
+        stageEvent('Finalised', FLAGGER_MESSAGES.finalising),
+      ]);
+    }
+    case 'finalising':
+      return changed(plan, state, { type: 'succeed' }, succeeded(), now, [stageEvent('Succeeded', FLAGGER_MESSAGES.succeeded)]);
+    case 'threshold':
+      return rollback(plan, state, 'ThresholdReached', thresholdMessage(state.failedChecks), now);
+    case 'analysis': {
+      if (!tick.move) throw new Error('analysis tick without a move');
+      const outcome = applyMove(plan, state, tick.move);
+      if (outcome.action.type === 'none') return none(state, outcome.action.reason, outcome.action.message, outcome.events);
+      return changed(plan, state, outcome.action, outcome.patch, now, outcome.events);
+    }
+    case 'bootstrap':
+    case 'idle':
+      throw new Error(`stage ${tick.stage} has no completion`);
+    default:
+      return assertNever(tick.stage);
+  }
+}
+
+/** A workload is not ready: wait, or give up (rollback / failed promotion). */
+function notReady(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, verdict: Extract<StepVerdict, { kind: 'not-ready' }>, now: Date): Decision {
+  const { workload, readiness } = verdict;
+  // Readiness comes from the same Prometheus as the metrics: when it cannot be observed during the
+  // analysis, the tick is an errored check (counted, reason committed), not a silent wait.
+  if (readiness.observationError && tick.stage === 'analysis') {
+    return hold(plan, state, { reason: 'MetricError', message: `Readiness of ${workload} could not be observed (Prometheus unreachable or query error): ${readiness.reason}` }, `${workload}-readiness`, now);
+  }
+  const promoting = tick.stage === 'promoting' || tick.stage === 'finalising';
+  const deadlineApplies = workload === 'canary' || promoting;
+  const name = workload === 'canary' ? plan.targetName : `${plan.targetName}-primary`;
+  const expired = deadlineApplies && deadlineExceeded(plan, state, readiness, now);
+  if (readiness.retriable && !expired) {
+    return none(state, 'not-ready', `${workload} not ready: ${readiness.reason}`, [
+      stageEvent('ReadinessWait', `Waiting for ${workload} deployment ${name} to become ready: ${readiness.reason}`),
+    ]);
+  }
+  const detail = `${workload} deployment ${name} not ready: ${readiness.reason}${expired ? ` (over ${plan.progressDeadlineSeconds}s)` : ''}`;
+  if (workload === 'primary' && promoting) {
+    return changed(plan, state, { type: 'fail-promotion', reason: 'PromotionFailed', message: promotionFailedMessage(detail) }, promotionFailed(), now, [
+      stageEvent('PromotionFailed', promotionFailedMessage(detail)),
+    ]);
+  }
+  return rollback(plan, state, 'ProgressDeadlineExceeded', deadlineMessage(detail), now);
+}
+
+/** Not ready for longer than progressDeadlineSeconds since the wait began. */
+function deadlineExceeded(plan: AnalysisPlan, state: CanaryState, readiness: Extract<Readiness, { ready: false }>, now: Date): boolean {
+  if (plan.progressDeadlineSeconds <= 0) return false;
+  const since = readiness.since === undefined ? NaN : Date.parse(readiness.since);
+  const transition = Date.parse(state.lastTransitionTime);
+  const anchor = Number.isNaN(since) ? transition : Math.max(transition, since);
+  return !Number.isNaN(anchor) && now.getTime() - anchor > plan.progressDeadlineSeconds * 1000;
+}
+
+/** A webhook decided the tick: a closed gate, a failed check, or a requested rollback. */
+function webhookAnswered(plan: AnalysisPlan, state: CanaryState, hook: PlannedWebhook, message: string, now: Date): Decision {
+  switch (hook.type) {
+    case 'confirm-rollout':
+      return gateClosed(plan, state, hook, 'Waiting', FLAGGER_MESSAGES.waitingRollout, now);
+    case 'confirm-promotion':
+      return gateClosed(plan, state, hook, 'WaitingPromotion', FLAGGER_MESSAGES.waitingPromotion, now);
+    case 'confirm-traffic-increase':
+      return none(state, 'gate-closed', `confirm-traffic-increase webhook ${hook.name} is closed`, [
+        stageEvent('WaitingForApproval', FLAGGER_MESSAGES.waitingTrafficIncrease),
+      ]);
+    case 'pre-rollout':
+    case 'rollout':
+      return hold(plan, state, { reason: 'WebhookFailed', message: `${hook.type} webhook ${hook.name} failed: ${message}` }, hook.name, now);
+    case 'rollback':
+      return rollback(plan, state, 'RollbackRequested', FLAGGER_MESSAGES.rollbackHook, now);
+    case 'post-rollout':
+    case 'event':
+      throw new Error(`${hook.type} webhooks never gate a tick`);
+    default:
+      return assertNever(hook.type);
+  }
+}
+
+/** A confirm gate is closed: enter its waiting phase, or keep waiting without a commit. */
+function gateClosed(
+  plan: AnalysisPlan,
+  state: CanaryState,
+  hook: PlannedWebhook,
+  phase: 'Waiting' | 'WaitingPromotion',
+  message: string,
+  now: Date,
+): Decision {
+  const events = [stageEvent('WaitingForApproval', message)];
+  if (state.phase === phase) return none(state, 'gate-closed', `${hook.type} webhook ${hook.name} is closed`, events);
+  const gate = hook.type === 'confirm-rollout' ? 'confirm-rollout' : 'confirm-promotion';
+  return changed(plan, state, { type: 'wait', gate, webhook: hook.name, message }, { phase }, now, events);
+}
+
+interface CheckFailure {
+  reason: CheckFailureReason;
+  message: string;
+}
+
+/** Message for a metric that did not pass; no-data and errors name their likely cause. */
+function metricFailure(verdict: Extract<StepVerdict, { kind: 'metric' }>): CheckFailure {
+  const { metric, result } = verdict;
+  switch (result.outcome) {
+    case 'fail':
+      return { reason: 'MetricCheckFailed', message: `Metric ${metric.name} check failed: ${result.message}` };
+    case 'no-data':
+      return { reason: 'NoMetricData', message: `No values found for metric ${metric.name}: is the canary receiving traffic? ${result.message}` };
+    case 'error':
+      return { reason: 'MetricError', message: `Metric ${metric.name} could not be evaluated (Prometheus unreachable or query error): ${result.message}` };
+    case 'pass':
+      throw new Error('a passing metric does not fail a check');
+    default:
+      return assertNever(result.outcome);
+  }
+}
+
+/** Counts one failed check (at most one per tick); the rollback comes on a later tick. */
+function hold(plan: AnalysisPlan, state: CanaryState, failure: CheckFailure, check: string, now: Date): Decision {
+  const failedChecks = state.failedChecks + 1;
+  const message = `${failure.message} (failed checks ${failedChecks}/${failureThreshold(plan)})`;
+  return changed(plan, state, { type: 'hold', reason: failure.reason, check, message }, { failedChecks }, now, [stageEvent(failure.reason, message)]);
+}
+
+function rollback(plan: AnalysisPlan, state: CanaryState, reason: RollbackReason, message: string, now: Date): Decision {
+  return changed(plan, state, { type: 'rollback', reason, message }, rolledBack(plan), now, [
+    stageEvent(reason, message),
+    stageEvent('RolledBack', FLAGGER_MESSAGES.failed),
+  ]);
+}
+
+function changed(plan: AnalysisPlan, state: CanaryState, action: Action, patch: StatePatch, now: Date, events: StageEvent[]): Decision {
+  return { action, state: transition(plan, state, patch, now), events };
+}
+
+function none(state: CanaryState, reason: IdleReason, message: string, events: StageEvent[] = []): Decision {
+  return { action: { type: 'none', reason, message }, state, events };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,102 @@
+import { PrometheusError } from '../errors';
+import { CheckResult, checkMetric } from './metric-check';
+import { MetricResult, ObservationStep, Observations, Readiness, WebhookResult, emptyObservations } from './observations';
+import { AnalysisPlan, MetricProviderPlan, PlannedWebhook } from './plan';
+import { MetricsClient } from './prometheus';
+import { observeReadiness } from './readiness';
+import { CanaryState } from './state';
+import { endsTick } from './tick';
+import { WebhookContext, WebhookResult as HookCallResult } from './webhooks';
+
+/** The I/O a tick's observations need, built once by the driver and passed in. */
+export interface ObserverDeps {
+  /** Prometheus client for a metric provider (address override and credentials applied). */
+  metricsClient(provider: MetricProviderPlan): MetricsClient;
+  /** Calls one webhook; never throws. */
+  callWebhook(hook: PlannedWebhook, ctx: WebhookContext): Promise<HookCallResult>;
+}
+
+/** Replicas the committed manifests ask for, so readiness can tell "applied" from "not yet applied". */
+export interface CommittedReplicas {
+  canary?: number;
+  primary?: number;
+}
+
+/** What was observed, plus the full check results for the commit body. */
+export interface ObservedTick {
+  observations: Observations;
+  checks: CheckResult[];
+  hooks: { hook: PlannedWebhook; result: HookCallResult }[];
+}
+
+/**
+ * Performs the observation steps in order, stopping as soon as the gathered results decide the
+ * tick (a failed hook, a failed metric, a workload not ready), as Flagger's tick does.
+ */
+export async function observe(
+  plan: AnalysisPlan,
+  state: CanaryState | undefined,
+  steps: readonly ObservationStep[],
+  committed: CommittedReplicas,
+  deps: ObserverDeps,
+  now: Date,
+): Promise<ObservedTick> {
+  const observations = emptyObservations();
+  const checks: CheckResult[] = [];
+  const hooks: ObservedTick['hooks'] = [];
+  const readinessClient = deps.metricsClient({ type: 'prometheus', address: plan.metricsServer });
+  for (const step of steps) {
+    switch (step.kind) {
+      case 'readiness': {
+        const name = step.workload === 'primary' ? `${plan.targetName}-primary` : plan.targetName;
+        observations[step.workload] = await readiness(readinessClient, plan.namespace, name, {
+          expectedReplicas: committed[step.workload],
+          readyThresholdPercent: step.workload === 'primary' ? plan.analysis.primaryReadyThreshold : plan.analysis.canaryReadyThreshold,
+        }, now);
+        break;
+      }
+      case 'webhook': {
+        const ctx: WebhookContext = { name: plan.name, namespace: plan.namespace, phase: state?.phase ?? 'Initializing', checksum: plan.canary.revision };
+        const result = await deps.callWebhook(step.webhook, ctx);
+        hooks.push({ hook: step.webhook, result });
+        const w: WebhookResult = { name: step.webhook.name, type: step.webhook.type, ok: result.ok, message: result.message };
+        observations.webhooks.push(w);
+        break;
+      }
+      case 'metric': {
+        let client: MetricsClient;
+        let result: CheckResult;
+        try {
+          client = deps.metricsClient(step.metric.provider);
+          result = await checkMetric(step.metric, client, now);
+        } catch (e) {
+          result = { metric: step.metric.name, outcome: 'error', message: (e as Error).message, thresholdRange: step.metric.thresholdRange } as CheckResult;
+        }
+        checks.push(result);
+        const m: MetricResult = { metric: result.metric, outcome: result.outcome, message: result.message };
+        observations.metrics.push(m);
+        break;
+      }
+    }
+    if (endsTick(steps, observations)) break;
+  }
+  return { observations, checks, hooks };
+}
+
+/** Readiness; a Prometheus that cannot answer is reported as an observation error, not thrown. */
+async function readiness(
+  client: MetricsClient,
+  namespace: string,
+  deployment: string,
+  opts: { expectedReplicas?: number; readyThresholdPercent: number },
+  now: Date,
+): Promise<Readiness> {
+  try {
+    return await observeReadiness(client, namespace, deployment, opts, now);
+  } catch (e) {
+    if (e instanceof PrometheusError) {
+      return { ready: false, retriable: true, reason: `readiness unknown: ${e.message}`, observationError: true };
+    }
+    throw e;
+  }
+}

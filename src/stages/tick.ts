@@ -1,0 +1,214 @@
+import { IdleReason } from './machine-action';
+import { gateFor, Move, nextMove } from './machine-moves';
+import {
+  MetricResult,
+  ObservationRequest,
+  ObservationStep,
+  Observations,
+  Readiness,
+  TickStage,
+  WebhookResult,
+} from './observations';
+import { AnalysisPlan, PlannedMetric, PlannedWebhook, WebhookType } from './plan';
+import { CanaryState } from './state';
+
+/**
+ * Which part of Flagger's tick (reference §3.2) a state is in, whether it is due, and which
+ * observations it needs in which order. Shared by `observationsNeeded` and `decide`, so the
+ * observations asked for are exactly the ones the decision reads.
+ *
+ * When a tick is due (git-ops translation of Flagger's fixed-period job):
+ * - a state at rest (Initialized / Succeeded / Failed) with a new revision, and a run whose
+ *   revision changed (restart), are due at once: detection needs no interval to elapse;
+ * - every other state is due once `intervalSeconds` have passed since `lastTransitionTime`.
+ *   Ticks that change nothing do not move `lastTransitionTime`, so a state waiting for readiness
+ *   or a gate is re-examined on every driver run after that; a counted failed check or a move
+ *   restarts the interval, so checks are counted at most once per interval, as in Flagger.
+ */
+export interface TickPlan {
+  stage: TickStage;
+  due: boolean;
+  dueAt?: string;
+  /** Set when the stage is `idle`. */
+  idle?: IdleReason;
+  why: string;
+  steps: ObservationStep[];
+  /** Set when the stage is `analysis`: the move an all-green tick makes. */
+  move?: Move;
+}
+
+/** A new revision waits to start: neither the one last applied nor the one the primary runs (§3.9). */
+export function hasNewRevision(plan: AnalysisPlan, state: CanaryState): boolean {
+  return plan.canary.revision !== state.canaryRevision && plan.canary.revision !== state.primary.revision;
+}
+
+/** Failed checks that trigger a rollback (Flagger treats threshold <= 0 as 1). */
+export function failureThreshold(plan: AnalysisPlan): number {
+  return Math.max(1, plan.analysis.threshold);
+}
+
+/** The first analysis tick runs pre-rollout hooks only (§3.2 step 22). */
+export function isFirstAnalysisTick(plan: AnalysisPlan, state: CanaryState): boolean {
+  return state.canaryWeight === 0 && state.iterations === 0 && !(plan.analysis.mirror && state.mirror);
+}
+
+/** Classifies a tick; see TickPlan for the due rules. */
+export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now: Date): TickPlan {
+  if (!state) return ready('bootstrap', 'no state yet: write the initial state', []);
+  if (plan.suspend) return idle('suspended', 'the canary is suspended');
+  if (state.paused) return idle('paused', 'the canary is paused (canarykit resume to continue)');
+  const primary = readinessStep('primary');
+  const canary = readinessStep('canary');
+  const skip = plan.skipAnalysis;
+  switch (state.phase) {
+    case 'Initializing':
+      return afterInterval(plan, state, now, ready('initializing', 'waiting for the primary to become ready', skip ? [] : [primary]));
+    case 'Initialized':
+    case 'Succeeded':
+    case 'Failed': {
+      if (!hasNewRevision(plan, state)) return idle('no-new-revision', `at rest in ${state.phase}: no new revision`);
+      return ready('start', `new revision ${plan.canary.revision} detected`, [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]);
+    }
+    case 'Waiting':
+      return afterInterval(plan, state, now, ready('start', 'waiting for confirm-rollout approval', [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]));
+    case 'Progressing':
+    case 'WaitingPromotion':
+      return analysisTick(plan, state, now);
+    case 'Promoting':
+      return afterInterval(plan, state, now, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('promoting', 'shifting traffic back to the primary', [primary, canary]));
+    case 'Finalising':
+      return afterInterval(plan, state, now, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('finalising', 'finishing the promotion', [primary, canary]));
+    default:
+      return assertNever(state.phase);
+  }
+}
+
+function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date): TickPlan {
+  const primary = readinessStep('primary');
+  const canary = readinessStep('canary');
+  if (plan.canary.revision !== state.canaryRevision) {
+    return ready('restart', `revision changed to ${plan.canary.revision} mid-run`, plan.skipAnalysis ? [] : [primary]);
+  }
+  if (plan.skipAnalysis) return afterInterval(plan, state, now, ready('skip', 'skipAnalysis: promote at once', [canary]));
+  const base = [primary, canary, ...hooks(plan, 'rollback')];
+  if (state.failedChecks >= failureThreshold(plan)) {
+    return afterInterval(plan, state, now, ready('threshold', `failed checks threshold ${failureThreshold(plan)} reached`, base));
+  }
+  const checks = isFirstAnalysisTick(plan, state)
+    ? hooks(plan, 'pre-rollout')
+    : [...hooks(plan, 'rollout'), ...plan.metrics.map((metric): ObservationStep => ({ kind: 'metric', metric }))];
+  const move = nextMove(plan, state);
+  const gate = gateFor(state, move);
+  const tick = ready('analysis', `analysis (next: ${move.kind})`, [...base, ...checks, ...(gate ? hooks(plan, gate) : [])]);
+  return afterInterval(plan, state, now, { ...tick, move });
+}
+
+/**
+ * Which observations the driver must make now, in order (reference §3.2). Run the steps in order
+ * and stop as soon as `endsTick(request.steps, observations)` is true: later steps would not be
+ * read, and Flagger would not have made those calls (e.g. no rollout hooks for a canary that is not
+ * ready, no gate after a failed metric).
+ */
+export function observationsNeeded(plan: AnalysisPlan, state: CanaryState | undefined, now: Date): ObservationRequest {
+  const tick = planTick(plan, state, now);
+  const steps = tick.due ? tick.steps : [];
+  const webhookTypes: WebhookType[] = [];
+  for (const step of steps) {
+    if (step.kind === 'webhook' && !webhookTypes.includes(step.webhook.type)) webhookTypes.push(step.webhook.type);
+  }
+  return {
+    dueNow: tick.due,
+    ...(tick.dueAt === undefined ? {} : { dueAt: tick.dueAt }),
+    stage: tick.stage,
+    why: tick.why,
+    steps,
+    primaryReadiness: steps.some((s) => s.kind === 'readiness' && s.workload === 'primary'),
+    canaryReadiness: steps.some((s) => s.kind === 'readiness' && s.workload === 'canary'),
+    webhookTypes,
+    metrics: steps.some((s) => s.kind === 'metric'),
+  };
+}
+
+/** The first step whose result is not a pass: it decides the tick. */
+export type StepVerdict =
+  | { kind: 'pass' }
+  | { kind: 'missing'; what: string }
+  | { kind: 'not-ready'; workload: 'primary' | 'canary'; readiness: Extract<Readiness, { ready: false }> }
+  /** A failed webhook, or a successful rollback webhook. */
+  | { kind: 'webhook'; webhook: PlannedWebhook; result: WebhookResult }
+  | { kind: 'metric'; metric: PlannedMetric; result: MetricResult };
+
+/**
+ * Reads the observations in step order. The k-th webhook step reads `observations.webhooks[k]`
+ * and the k-th metric step `observations.metrics[k]`; a result whose name does not match its step
+ * counts as missing.
+ */
+export function readSteps(steps: readonly ObservationStep[], observations: Observations): StepVerdict {
+  let webhookIndex = 0;
+  let metricIndex = 0;
+  for (const step of steps) {
+    const verdict = readStep(step, observations, step.kind === 'webhook' ? webhookIndex++ : step.kind === 'metric' ? metricIndex++ : 0);
+    if (verdict.kind !== 'pass') return verdict;
+  }
+  return { kind: 'pass' };
+}
+
+/** True once the observations gathered so far decide the tick: the driver stops observing. */
+export function endsTick(steps: readonly ObservationStep[], observations: Observations): boolean {
+  const verdict = readSteps(steps, observations);
+  return verdict.kind !== 'pass' && verdict.kind !== 'missing';
+}
+
+function readStep(step: ObservationStep, observations: Observations, index: number): StepVerdict {
+  switch (step.kind) {
+    case 'readiness': {
+      const readiness = observations[step.workload];
+      if (!readiness) return { kind: 'missing', what: `${step.workload} readiness` };
+      return readiness.ready ? { kind: 'pass' } : { kind: 'not-ready', workload: step.workload, readiness };
+    }
+    case 'webhook': {
+      const result = observations.webhooks[index];
+      const hook = step.webhook;
+      if (!result || result.name !== hook.name || result.type !== hook.type) return { kind: 'missing', what: `${hook.type} webhook ${hook.name}` };
+      // A rollback hook that answers OK asks for a rollback; every other blocking hook must answer OK.
+      const decisive = hook.type === 'rollback' ? result.ok : !result.ok;
+      return decisive ? { kind: 'webhook', webhook: hook, result } : { kind: 'pass' };
+    }
+    case 'metric': {
+      const result = observations.metrics[index];
+      if (!result || result.metric !== step.metric.name) return { kind: 'missing', what: `metric ${step.metric.name}` };
+      return result.outcome === 'pass' ? { kind: 'pass' } : { kind: 'metric', metric: step.metric, result };
+    }
+    default:
+      return assertNever(step);
+  }
+}
+
+function readinessStep(workload: 'primary' | 'canary'): ObservationStep {
+  return { kind: 'readiness', workload };
+}
+
+function hooks(plan: AnalysisPlan, type: WebhookType): ObservationStep[] {
+  return plan.webhooks.filter((w) => w.type === type).map((webhook) => ({ kind: 'webhook', webhook }));
+}
+
+function ready(stage: TickStage, why: string, steps: ObservationStep[]): TickPlan {
+  return { stage, due: true, why, steps };
+}
+
+function idle(reason: IdleReason, why: string): TickPlan {
+  return { stage: 'idle', due: false, idle: reason, why, steps: [] };
+}
+
+/** Makes a tick wait until intervalSeconds have passed since the last transition. */
+function afterInterval(plan: AnalysisPlan, state: CanaryState, now: Date, tick: TickPlan): TickPlan {
+  const dueAt = Date.parse(state.lastTransitionTime) + plan.analysis.intervalSeconds * 1000;
+  // An unparsable timestamp cannot block progress: treat the tick as due.
+  if (Number.isNaN(dueAt) || now.getTime() >= dueAt) return tick;
+  const at = new Date(dueAt).toISOString();
+  return { stage: 'idle', due: false, dueAt: at, idle: 'not-due', why: `next tick due at ${at} (${tick.why})`, steps: [] };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected value ${JSON.stringify(value)}`);
+}

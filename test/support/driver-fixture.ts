@@ -1,0 +1,102 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Chart, Duration } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Canary, CanaryApp, Provider } from '../../src';
+import { CanarykitConfig, DEFAULT_CONFIG } from '../../src/stages/config';
+import { DriverDeps } from '../../src/stages/driver';
+import { openGitWorkspace } from '../../src/stages/git';
+import { clientForProvider } from '../../src/stages/prometheus';
+import { callWebhook } from '../../src/stages/webhooks';
+import { OpenMetricsWriter } from './prometheus';
+
+/** What the test repository's `app.json` declares: one podinfo canary per namespace. */
+export interface AppSpec {
+  canaries: { namespace: string; image: string; threshold?: number; stepWeight?: number; maxWeight?: number; webhooks?: { name: string; type: string; url: string }[] }[];
+}
+
+/**
+ * The test repository's cdk8s app, run in-process (the CLI runs the configured synth command; the
+ * driver tests inject this to keep ticks fast). Reads app.json from the repository like a real app
+ * reads its inputs.
+ */
+export function synthRepo(repoDir: string, metricsServer: string): void {
+  const spec = JSON.parse(fs.readFileSync(path.join(repoDir, 'app.json'), 'utf8')) as AppSpec;
+  const app = new CanaryApp({ outdir: path.join(repoDir, 'dist'), stateRoot: repoDir });
+  for (const c of spec.canaries) {
+    const chart = new Chart(app, `podinfo-${c.namespace}`, { namespace: c.namespace });
+    const labels = { app: 'podinfo' };
+    const target = new k8s.KubeDeployment(chart, 'podinfo', {
+      metadata: { name: 'podinfo', labels },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'podinfod', image: c.image, ports: [{ name: 'http', containerPort: 9898 }] }] } },
+      },
+    });
+    new Canary(chart, 'canary', {
+      target,
+      service: { port: 9898 },
+      provider: Provider.istio({ hosts: ['app.example.com'] }),
+      metricsServer,
+      analysis: {
+        interval: Duration.minutes(1),
+        threshold: c.threshold ?? 2,
+        stepWeight: c.stepWeight ?? 10,
+        maxWeight: c.maxWeight ?? 50,
+        metrics: [
+          { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: Duration.minutes(1) },
+          { name: 'request-duration', thresholdRange: { max: 500 }, interval: Duration.minutes(1) },
+        ],
+        webhooks: c.webhooks?.map((w) => ({ name: w.name, type: w.type as never, url: w.url })),
+      },
+    });
+  }
+  app.synth();
+}
+
+export function appJson(spec: AppSpec): string {
+  return `${JSON.stringify(spec, null, 2)}\n`;
+}
+
+/** Istio traffic for `podinfo` in `namespace`: `rps` requests per second, `errorRatio` of them 500s. */
+export function istioTraffic(w: OpenMetricsWriter, namespace: string, rps: number, errorRatio: number): OpenMetricsWriter {
+  const base = { reporter: 'destination', destination_workload_namespace: namespace, destination_workload: 'podinfo' };
+  w.counter('istio_requests_total', { ...base, response_code: '200' }, rps * (1 - errorRatio));
+  if (errorRatio > 0) w.counter('istio_requests_total', { ...base, response_code: '500' }, rps * errorRatio);
+  // Every request takes 20-50 ms: p99 lands in the 50 ms bucket.
+  for (const le of ['10', '25', '50', '100', '250', '500', '+Inf']) {
+    const share = le === '10' ? 0 : le === '25' ? 0.5 : 1;
+    w.counter('istio_request_duration_milliseconds_bucket', { ...base, le }, rps * share);
+  }
+  return w;
+}
+
+/** kube-state-metrics series of a ready Deployment with `replicas`. */
+export function readyDeployment(w: OpenMetricsWriter, namespace: string, deployment: string, replicas: number): OpenMetricsWriter {
+  const l = { namespace, deployment };
+  w.gauge('kube_deployment_metadata_generation', l, 3)
+    .gauge('kube_deployment_status_observed_generation', l, 3)
+    .gauge('kube_deployment_spec_replicas', l, replicas)
+    .gauge('kube_deployment_status_replicas', l, replicas)
+    .gauge('kube_deployment_status_replicas_updated', l, replicas)
+    .gauge('kube_deployment_status_replicas_available', l, replicas);
+  return w;
+}
+
+export const TEST_CONFIG: CanarykitConfig = {
+  ...DEFAULT_CONFIG,
+  git: { ...DEFAULT_CONFIG.git, committer: { name: 'canarykit', email: 'canarykit@example.test' } },
+};
+
+/** Real adapters (git, Prometheus, webhooks) with an in-process synth and a movable clock. */
+export function realDeps(repoDir: string, prometheusUrl: string, clock: { now: Date }, logs: string[] = []): DriverDeps {
+  return {
+    git: openGitWorkspace({ dir: repoDir, committer: TEST_CONFIG.git.committer }),
+    synth: async () => synthRepo(repoDir, prometheusUrl),
+    now: () => clock.now,
+    log: (l) => logs.push(l),
+    metricsClient: (provider) => clientForProvider(provider, { timeoutMs: 2000 }),
+    callWebhook: (hook, ctx) => callWebhook(hook, ctx),
+  };
+}
