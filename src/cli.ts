@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, CommanderError } from 'commander';
+import { compile } from './compile';
 import { ConfigError, TickError, UserError } from './errors';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadConfig } from './stages/config';
 import { DriverDeps, applyManual, selectPlans, step } from './stages/driver';
@@ -136,6 +137,18 @@ export function buildProgram(io: Io): Command {
         io.out(`${id}: ${cmd} -> ${r.state.phase} weight ${r.state.canaryWeight}${r.state.paused ? ' (paused)' : ''}${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}`);
       });
   }
+
+  program
+    .command('compile')
+    .description('compile Flagger Canary/MetricTemplate/AlertProvider YAML (and the objects they refer to) into dist/')
+    .requiredOption('-f, --file <path...>', 'YAML files or folders (repeatable)')
+    .option('-o, --outdir <dir>', 'output folder', 'dist')
+    .option('--state <dir>', 'state folder', 'state')
+    .action(async (o) => {
+      const r = await compile({ files: o.file, outdir: o.outdir, stateDir: o.state });
+      for (const w of r.warnings) io.err(`warning: ${w}`);
+      io.out(`compiled ${r.canaries.length} canar${r.canaries.length === 1 ? 'y' : 'ies'} (${r.canaries.join(', ') || 'none'}) into ${r.folders} folder(s) under ${r.outdir}/`);
+    });
 
   program
     .command('init')

@@ -8,9 +8,13 @@ export interface OutputFolder {
   readonly files: Map<string, string>;
 }
 
-/** Stable YAML: no line folding, no anchors for repeated sub-objects (kubectl and reviewers want plain YAML). */
+/**
+ * Stable YAML: no line folding, no anchors for repeated sub-objects (kubectl and reviewers want
+ * plain YAML). Written as YAML 1.1, like cdk8s, so strings such as "yes", "on" or "0644" are quoted
+ * and kubectl (a YAML 1.1 reader) does not turn them into booleans or octal numbers.
+ */
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }
 
 /** File name of one manifest: `<kind>-<name>.yaml`, lower-case. */

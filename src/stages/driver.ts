@@ -131,7 +131,10 @@ export async function applyManual(
 
 async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): Promise<StepReport> {
   const { repoDir, config } = opts;
-  await deps.synth();
+  // A head committed by canarykit itself holds manifests synthesized from exactly its inputs: the
+  // first synth is only needed when someone else's commit may have changed the app.
+  const [head] = await deps.git.log(1);
+  if (head?.committerEmail !== config.git.committer.email) await deps.synth();
   const entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
   const now = deps.now();
   const outcomes: CanaryOutcome[] = [];
@@ -154,15 +157,20 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     outcomes.push({ canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks });
     if (isCommitted(decision)) pending.push({ entry, decision, lines: checkLines(observed.checks, observed.hooks) });
   }
-  if (pending.length === 0 || opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
+  if (opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
 
   for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
-  await deps.synth();
+  if (pending.length > 0) await deps.synth();
   const committed = new Map<string, string>();
   for (const p of pending) {
     const sha = await deps.git.commit({ message: stageCommitMessage(p.decision, p.lines), paths: [p.entry.plan.stateFile, p.entry.folder] });
     if (sha) committed.set(`${p.entry.plan.namespace}/${p.entry.plan.name}`, sha);
   }
+  // Manifests that changed with the app but not with a stage (a new port, a new canary, a removed
+  // one) are committed too, so the output folder never lags behind the app and the state files.
+  const synced = await deps.git.commit({ message: `canarykit: sync ${config.outdir}/ with the app and the state files`, paths: [config.outdir] });
+  if (synced) deps.log(`synced ${config.outdir}/ with the app (${synced.slice(0, 8)})`);
+  if (committed.size === 0 && !synced) return { outcomes, pushed: false, attempts: attempt };
   await deps.git.push();
   for (const p of pending) await notifyAfterPush(p.entry.plan, p.decision, deps);
   return {

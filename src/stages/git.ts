@@ -31,6 +31,8 @@ export interface CommitInfo {
   /** The full message: subject, body and trailers. */
   message: string;
   trailers: Record<string, string>;
+  /** Committer e-mail: tells canarykit's own commits from people's. */
+  committerEmail: string;
 }
 
 /** A change to commit: the message and the paths whose additions, edits and deletions it records. */
@@ -214,14 +216,14 @@ class SimpleGitWorkspace implements GitWorkspace {
   }
 
   async log(n: number): Promise<CommitInfo[]> {
-    const out = await this.run(['log', `--max-count=${n}`, '--format=%H%x00%B%x1e']);
+    const out = await this.run(['log', `--max-count=${n}`, '--format=%H%x00%ce%x00%B%x1e']);
     return out
       .split('\x1e')
       .map((record) => record.replace(/^\n/, ''))
       .filter((record) => record.includes('\0'))
       .map((record) => {
-        const [sha, message] = record.split('\0');
-        return { sha, subject: message.split('\n', 1)[0], message, trailers: parseTrailers(message) };
+        const [sha, committerEmail, message] = record.split('\0');
+        return { sha, committerEmail, subject: message.split('\n', 1)[0], message, trailers: parseTrailers(message) };
       });
   }
 

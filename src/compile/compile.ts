@@ -1,0 +1,91 @@
+import { Problem, ValidationError } from '../errors';
+import { writeFolders } from '../constructs/canary-app';
+import { OutputFolder } from '../constructs/output';
+import { classifyInputs } from './inputs';
+import { InputObject, loadYamlInputs } from './load-yaml';
+import { PASSTHROUGH_FOLDER, buildApp, explainConstructProblems } from './to-app';
+
+/** Options of {@link compile}. */
+export interface CompileOptions {
+  /** YAML files and folders (`-f`), read recursively. */
+  readonly files: readonly string[];
+  /** Output folder, replaced as a whole. @default 'dist' */
+  readonly outdir?: string;
+  /** Folder of state files, relative to the working directory (plans record this path). @default 'state' */
+  readonly stateDir?: string;
+}
+
+/** What a compilation produced, in memory. */
+export interface Compiled {
+  readonly folders: OutputFolder[];
+  /** `namespace/name` of every compiled Canary, sorted. */
+  readonly canaries: string[];
+  /** Objects written unchanged to `_unreferenced/`. */
+  readonly passthrough: number;
+  /** Things worth telling the user that are not errors (unused MetricTemplates, ...). */
+  readonly warnings: string[];
+}
+
+/** Summary of {@link compile}. */
+export interface CompileResult extends Omit<Compiled, 'folders'> {
+  /** Number of folders written. */
+  readonly folders: number;
+  readonly outdir: string;
+}
+
+const HEADLINE = 'compile failed, nothing was written';
+
+function dedupe(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Compiles parsed YAML documents (Flagger Canary, MetricTemplate and AlertProvider plus the
+ * objects they refer to) into output folders, through the Canary construct. Reads nothing but the
+ * state files; writes nothing. Throws one ValidationError listing every problem.
+ */
+export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string } = {}): Compiled {
+  // An empty compilation would replace the whole output folder with nothing.
+  if (objects.length === 0) throw new ValidationError([{ path: '-f', message: 'the inputs hold no Kubernetes objects (only empty documents)' }], HEADLINE);
+  const { inputs, problems } = classifyInputs(objects);
+  if (problems.length > 0) throw new ValidationError(dedupe(problems), HEADLINE);
+  const built = buildApp(inputs, opts.stateDir ?? 'state');
+  if (built.problems.length > 0) throw new ValidationError(dedupe(built.problems), HEADLINE);
+  let folders: OutputFolder[];
+  try {
+    folders = built.app.render();
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    throw new ValidationError(dedupe(explainConstructProblems(e.problems, built.charts)), HEADLINE);
+  }
+  const canaries = inputs.canaries.map((c) => `${c.json.metadata.namespace ?? 'default'}/${c.json.metadata.name}`).sort();
+  const passthrough = folders.find((f) => f.dir === PASSTHROUGH_FOLDER);
+  return {
+    folders,
+    canaries,
+    passthrough: passthrough ? passthrough.files.size - 1 : 0,
+    warnings: canaries.length ? built.warnings : [...built.warnings, 'no flagger.app/v1beta1 Canary in the inputs: every object was passed through unchanged'],
+  };
+}
+
+/** Reads and compiles YAML files and folders without writing anything (`cwd` only shortens file names in messages). */
+export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string } = {}): Compiled {
+  return compileObjects(loadYamlInputs(files, opts.cwd), opts);
+}
+
+/**
+ * `canarykit compile`: reads the YAML inputs, compiles them and replaces `outdir` in one step.
+ * On any problem it throws before writing, so the previous output stays as it was.
+ */
+export async function compile(opts: CompileOptions): Promise<CompileResult> {
+  const outdir = opts.outdir ?? 'dist';
+  const compiled = compileFiles(opts.files, { stateDir: opts.stateDir ?? 'state' });
+  writeFolders(outdir, compiled.folders);
+  return { ...compiled, folders: compiled.folders.length, outdir };
+}

@@ -1,0 +1,152 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Document, LineCounter, isMap, isScalar, parseAllDocuments, visit } from 'yaml';
+import { Problem, ValidationError } from '../errors';
+import { Json } from '../constructs/workload/deployment-json';
+
+/** Where an input object came from: the file as the user named it and its document number (1-based). */
+export interface Origin {
+  readonly file: string;
+  readonly index: number;
+}
+
+/** One non-empty YAML document of the inputs. */
+export interface InputObject {
+  readonly origin: Origin;
+  readonly json: Json;
+  /** 1-based line of the node at `fieldPath` (keys and sequence indexes), when it exists. */
+  lineOf(fieldPath: readonly (string | number)[]): number | undefined;
+}
+
+const YAML_EXTENSIONS = /\.ya?ml$/i;
+
+/** `file#index`: how every message names a document. */
+export function documentName(origin: Origin): string {
+  return `${origin.file}#${origin.index}`;
+}
+
+/**
+ * Every `.yaml`/`.yml` file named by `paths`: files as given, folders walked recursively, entries
+ * starting with a dot skipped, each folder's files in byte order. Display names are relative to
+ * `cwd` with forward slashes.
+ */
+export function listYamlFiles(paths: readonly string[], cwd: string): { files: { abs: string; display: string }[]; problems: Problem[] } {
+  const files: { abs: string; display: string }[] = [];
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  const display = (abs: string): string => {
+    const rel = path.relative(cwd, abs);
+    return (rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs).split(path.sep).join('/');
+  };
+  const add = (abs: string): void => {
+    if (seen.has(abs)) return;
+    seen.add(abs);
+    files.push({ abs, display: display(abs) });
+  };
+  const walk = (dir: string): void => {
+    const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const abs = path.join(dir, e.name);
+      if (e.isDirectory()) walk(abs);
+      else if (e.isFile() && YAML_EXTENSIONS.test(e.name)) add(abs);
+    }
+  };
+  for (const p of paths) {
+    const abs = path.resolve(cwd, p);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch {
+      problems.push({ path: p, message: 'no such file or folder' });
+      continue;
+    }
+    if (stat.isDirectory()) {
+      const before = files.length;
+      walk(abs);
+      if (files.length === before) problems.push({ path: p, message: 'folder holds no .yaml or .yml files' });
+    } else {
+      add(abs);
+    }
+  }
+  return { files, problems };
+}
+
+// YAML 1.1 reads `1:30` as the base-60 number 90; Kubernetes' Go parser keeps it as text.
+const SEXAGESIMAL = /^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$/;
+
+/**
+ * Parses one multi-document YAML text as YAML 1.1, like cdk8s `Include` and kubectl (`0644` is
+ * octal, `yes` is a boolean). Any parse error or warning is a problem naming the file, the
+ * document and the line (`yaml` returns a document with wrong content instead of throwing, so
+ * nothing from a document with errors is used). Timestamps stay text, as in Kubernetes; base-60
+ * numbers are rejected. Empty documents are skipped.
+ */
+export function parseYaml(text: string, file: string): { objects: InputObject[]; problems: Problem[] } {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, version: '1.1' });
+  const objects: InputObject[] = [];
+  const problems: Problem[] = [];
+  const lineAt = (offset: number | undefined): number | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
+  // An input without documents parses to an EmptyStream, which holds nothing to compile.
+  const list: Document.Parsed[] = Array.isArray(docs) ? docs : [];
+  list.forEach((doc: Document.Parsed, i) => {
+    const where = documentName({ file, index: i + 1 });
+    const issues = [...doc.errors.map((e) => ({ e, kind: 'YAML syntax error' })), ...doc.warnings.map((e) => ({ e, kind: 'YAML warning' }))];
+    for (const { e, kind } of issues) {
+      problems.push({ path: where, message: `${kind} at line ${lineAt(e.pos[0])}: ${e.message}` });
+    }
+    if (issues.length > 0) return;
+    let ambiguous = false;
+    visit(doc, {
+      Pair(_key, pair) {
+        const k = pair.key;
+        if (isScalar(k) && k.type === 'PLAIN' && typeof k.value === 'boolean' && !/^(true|false)$/i.test(String(k.source))) {
+          ambiguous = true;
+          problems.push({ path: where, message: `line ${lineAt(k.range?.[0])}: plain key ${k.source} is the boolean ${k.value} in YAML 1.1 (Kubernetes reads it as "${k.value}"); quote it ("${k.source}")` });
+        }
+      },
+      Scalar(_key, node) {
+        if (node.value instanceof Date && typeof node.source === 'string') node.value = node.source;
+        if (node.type === 'PLAIN' && typeof node.value === 'number' && typeof node.source === 'string' && SEXAGESIMAL.test(node.source)) {
+          ambiguous = true;
+          problems.push({ path: where, message: `line ${lineAt(node.range?.[0])}: plain value ${node.source} is a base-60 number (${node.value}) in YAML 1.1 but text to Kubernetes; quote it ("${node.source}")` });
+        }
+      },
+    });
+    if (ambiguous) return;
+    const json = doc.toJS({ maxAliasCount: 100 });
+    if (json === null || json === undefined) return;
+    if (!isMap(doc.contents)) {
+      problems.push({ path: where, message: `line ${lineAt(doc.contents?.range?.[0])}: a document must be a Kubernetes object (a mapping with apiVersion, kind and metadata)` });
+      return;
+    }
+    objects.push({
+      origin: { file, index: i + 1 },
+      json,
+      lineOf: (fieldPath) => {
+        const node = fieldPath.length ? doc.getIn(fieldPath as unknown[], true) : doc.contents;
+        const range = (isScalar(node) || (node && typeof node === 'object' && 'range' in node) ? (node as { range?: [number, number, number] }).range : undefined);
+        return lineAt(range?.[0]);
+      },
+    });
+  });
+  return { objects, problems };
+}
+
+/**
+ * Reads and parses every YAML file named by `paths` (files or folders). Throws one
+ * ValidationError listing every problem in every file; returns the objects in file order.
+ */
+export function loadYamlInputs(paths: readonly string[], cwd = process.cwd()): InputObject[] {
+  if (paths.length === 0) throw new ValidationError([{ path: '-f', message: 'name at least one YAML file or folder' }], 'nothing to compile');
+  const { files, problems } = listYamlFiles(paths, cwd);
+  const objects: InputObject[] = [];
+  for (const f of files) {
+    const parsed = parseYaml(fs.readFileSync(f.abs, 'utf8'), f.display);
+    objects.push(...parsed.objects);
+    problems.push(...parsed.problems);
+  }
+  if (problems.length > 0) throw new ValidationError(problems, 'cannot read the YAML inputs, nothing was written');
+  return objects;
+}

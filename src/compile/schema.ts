@@ -1,0 +1,152 @@
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import { Problem } from '../errors';
+import { describeAjvError } from '../stages/state';
+import { FLAGGER_SCHEMAS } from './flagger-schema.generated';
+import { FlaggerKind } from './flagger-types';
+import { InputObject, documentName } from './load-yaml';
+
+type Schema = Record<string, any>;
+
+/**
+ * Flagger's CRD schema (generated, strict) tightened where the CRD says `number` but Flagger or
+ * Kubernetes only accept whole numbers in a range, so a bad weight is reported against the YAML
+ * field instead of later. `spec.provider` loses its enum: compile names the supported providers.
+ */
+function refine(kind: FlaggerKind, generated: Schema): Schema {
+  const schema: Schema = JSON.parse(JSON.stringify(generated));
+  schema.required = ['apiVersion', 'kind', 'metadata', 'spec'];
+  schema.properties.metadata = {
+    type: 'object',
+    required: ['name'],
+    properties: { name: { type: 'string', minLength: 1 }, namespace: { type: 'string', minLength: 1 } },
+  };
+  const int = (min: number, max?: number): Schema => ({ type: 'integer', minimum: min, ...(max === undefined ? {} : { maximum: max }) });
+  if (kind === 'Canary') {
+    const spec = schema.properties.spec;
+    spec.required = ['targetRef', 'service', 'analysis'];
+    delete spec.properties.provider.enum;
+    spec.properties.progressDeadlineSeconds = int(1);
+    spec.properties.service.properties.port = int(1, 65535);
+    const a = spec.properties.analysis.properties;
+    a.threshold = int(1);
+    a.iterations = int(1);
+    a.maxWeight = int(1, 100);
+    a.stepWeight = int(1, 100);
+    a.stepWeights = { type: 'array', minItems: 1, items: int(1, 100) };
+    a.stepWeightPromotion = int(0, 100);
+    a.mirrorWeight = int(0, 100);
+    a.primaryReadyThreshold = int(0, 100);
+    a.canaryReadyThreshold = int(0, 100);
+    a.webhooks.items.properties.retries = int(0);
+    a.sessionAffinity.properties.maxAge = int(1);
+  }
+  return schema;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map<FlaggerKind, ValidateFunction>();
+
+function validatorFor(kind: FlaggerKind): ValidateFunction {
+  let v = validators.get(kind);
+  if (!v) {
+    v = ajv.compile(refine(kind, FLAGGER_SCHEMAS[kind]));
+    validators.set(kind, v);
+  }
+  return v;
+}
+
+/** `Kind namespace/name` as messages show a resource. */
+export function resourceName(obj: InputObject): string {
+  const m = obj.json.metadata ?? {};
+  return `${obj.json.kind} ${m.namespace ?? 'default'}/${m.name ?? '<unnamed>'}`;
+}
+
+/** `apps/podinfo.yaml#2 Canary test/podinfo: spec.analysis.maxWeight`: where a problem is. */
+export function fieldLocation(obj: InputObject, fieldPath: string): string {
+  return `${documentName(obj.origin)} ${resourceName(obj)}${fieldPath ? `: ${fieldPath}` : ''}`;
+}
+
+/** JSON-pointer segments -> `spec.analysis.metrics[0].interval` (odd keys quoted: `annotations["a/b"]`). */
+export function dottedPath(segments: readonly (string | number)[]): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s)) out += out ? `.${s}` : s;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}
+
+function pointerSegments(pointer: string): (string | number)[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** A problem at a field of an input object, with the YAML line when it can be found. */
+export function fieldProblem(obj: InputObject, segments: readonly (string | number)[], message: string): Problem {
+  let line: number | undefined;
+  for (let n = segments.length; n >= 0 && line === undefined; n--) line = obj.lineOf(segments.slice(0, n));
+  return { path: fieldLocation(obj, dottedPath(segments)), message: line === undefined ? message : `${message} (line ${line})` };
+}
+
+/** "must set interval, threshold and exactly one of iterations, stepWeight, stepWeights" for required-only oneOfs. */
+function describeOneOf(branches: Schema[] | undefined, e: ErrorObject): string {
+  const requiredOnly = branches?.every((b) => Object.keys(b).length === 1 && Array.isArray(b.required));
+  if (!branches || !requiredOnly) return 'must match exactly one of the allowed forms (see the Flagger CRD)';
+  const sets = branches.map((b) => b.required as string[]);
+  const common = sets[0].filter((k) => sets.every((s) => s.includes(k)));
+  const distinct = sets.map((s) => s.filter((k) => !common.includes(k)).join(' + '));
+  const passing = (e.params as { passingSchemas?: number[] | null }).passingSchemas;
+  const head = common.length ? `must set ${common.join(', ')} and exactly one of ${distinct.join(', ')}` : `must set exactly one of ${distinct.join(', ')}`;
+  return passing && passing.length > 1 ? `${head} (found ${passing.map((i) => distinct[i]).join(' and ')})` : head;
+}
+
+function schemaAt(root: Schema, schemaPath: string): Schema | undefined {
+  let node: any = root;
+  for (const seg of pointerSegments(schemaPath.replace(/^#/, ''))) node = node?.[seg];
+  return node;
+}
+
+/**
+ * Validates a Flagger resource against its schema. Errors name the file, document, resource and
+ * field: `apps/podinfo.yaml#2 Canary test/podinfo: spec.analysis.maxWeight: must be <= 100 (got 150) (line 14)`.
+ */
+export function validateFlaggerResource(obj: InputObject, kind: FlaggerKind): Problem[] {
+  const validate = validatorFor(kind);
+  const { status, ...rest } = obj.json;
+  const problems: Problem[] = [];
+  if (status !== undefined) {
+    problems.push(fieldProblem(obj, ['status'], 'is not read: canarykit keeps the rollout stage in its state file (<state dir>/<namespace>/<name>.json); remove status'));
+  }
+  if (validate(rest)) return problems;
+  const errors = validate.errors ?? [];
+  // A failed oneOf/anyOf reports every branch's errors too; keep only the summary.
+  const combinators = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.schemaPath);
+  for (const e of errors) {
+    if (combinators.some((p) => e.schemaPath !== p && e.schemaPath.startsWith(`${p}/`))) continue;
+    let segments = pointerSegments(e.instancePath);
+    let message: string;
+    if (e.keyword === 'oneOf') {
+      message = describeOneOf(schemaAt(validate.schema as Schema, e.schemaPath) as Schema[] | undefined, e);
+    } else if (e.keyword === 'anyOf') {
+      message = 'must be an integer or a string';
+    } else if (e.keyword === 'additionalProperties') {
+      const field = String(e.params.additionalProperty);
+      segments = [...segments, field];
+      message = field === 'canaryAnalysis' && segments.length === 2
+        ? 'is the legacy name of analysis and is not read by Flagger 1.44 either; rename it to analysis'
+        : 'unknown field (remove it or fix its spelling; Flagger v1beta1 has no such field here)';
+    } else if (e.keyword === 'minimum' || e.keyword === 'maximum' || e.keyword === 'type' || e.keyword === 'pattern') {
+      const value = segments.reduce<any>((v, s) => v?.[s], rest);
+      message = `${e.keyword === 'pattern' ? `must match ${String(e.params.pattern)}` : describeAjvError(e)} (got ${JSON.stringify(value)})`;
+    } else {
+      message = describeAjvError(e);
+    }
+    problems.push(fieldProblem(obj, segments, message));
+  }
+  return problems;
+}

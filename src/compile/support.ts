@@ -1,0 +1,143 @@
+import { ProviderName } from '../stages/plan';
+import { FlaggerCanarySpec, FlaggerMatch } from './flagger-types';
+
+/** Flagger `spec.provider` values canarykit renders, and the router each maps to. */
+export const SUPPORTED_PROVIDERS: Readonly<Record<string, ProviderName>> = {
+  istio: 'istio',
+  nginx: 'nginx',
+  'gatewayapi:v1': 'gatewayapi',
+  kubernetes: 'kubernetes',
+};
+
+/** Every provider value Flagger 1.44 accepts (its CRD enum). */
+const FLAGGER_PROVIDERS = [
+  'apisix', 'appmesh', 'appmesh:v1beta2', 'contour', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'gloo', 'istio', 'knative',
+  'kubernetes', 'kuma', 'linkerd', 'nginx', 'osm', 'skipper', 'smi:v1alpha1', 'smi:v1alpha2', 'smi:v1alpha3', 'traefik',
+];
+
+/** Flagger's default when `spec.provider` is absent (controller flag `-mesh-provider`). */
+export const DEFAULT_PROVIDER = 'istio';
+
+/** A field canarykit does not honour, and why. Segments are relative to the Canary object. */
+export interface Unsupported {
+  readonly segments: (string | number)[];
+  readonly message: string;
+}
+
+/** The router for a Flagger provider value, or the reason there is none. */
+export function providerFor(value: string | undefined): { provider: ProviderName } | { message: string } {
+  const name = value ?? DEFAULT_PROVIDER;
+  const provider = SUPPORTED_PROVIDERS[name];
+  if (provider) return { provider };
+  const valid = Object.keys(SUPPORTED_PROVIDERS).join(', ');
+  if (name === 'gatewayapi:v1beta1') return { message: `"${name}" is not supported yet: canarykit renders gateway.networking.k8s.io/v1 HTTPRoutes; use gatewayapi:v1 (supported: ${valid})` };
+  if (FLAGGER_PROVIDERS.includes(name)) return { message: `"${name}" is not supported yet (supported: ${valid})` };
+  return { message: `unknown provider "${name}" (Flagger would fall back to istio with a warning; canarykit does not guess). Supported: ${valid}` };
+}
+
+/** The Flagger spelling of a provider (`gatewayapi` -> `gatewayapi:v1`). */
+function flaggerName(provider: ProviderName): string {
+  return Object.keys(SUPPORTED_PROVIDERS).find((k) => SUPPORTED_PROVIDERS[k] === provider) ?? provider;
+}
+
+/** Is the value set to something other than Flagger's empty default (false, "", [], {})? */
+function isSet(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v as object).length > 0;
+  return true;
+}
+
+// Fields Flagger reads but canarykit does not honour. Set to their empty default, they are accepted.
+const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
+  [['revertOnDeletion'], 'is not supported: there is no controller to restore the target on deletion. To retire a canary, remove the Canary from the inputs and commit the plain Deployment'],
+  [['routeRef'], 'is only used by the APISIX provider, which canarykit does not support'],
+  [['upstreamRef'], 'is only used by the Gloo provider, which canarykit does not support'],
+  [['autoscalerRef', 'primaryScalerQueries'], 'is only used with KEDA ScaledObjects, which are not supported yet'],
+  [['service', 'trafficDistribution'], 'is not supported yet'],
+  [['service', 'unmanagedMetadata'], 'is not supported: canarykit owns the generated Services entirely, so there are no foreign keys to preserve; put labels and annotations in service.apex, service.primary or service.canary'],
+  [['service', 'meshName'], 'is only used by App Mesh, which canarykit does not support'],
+  [['service', 'backends'], 'is only used by App Mesh, which canarykit does not support'],
+  [['service', 'mirror'], 'is not supported yet (Gateway API RequestMirror filters); analysis.mirror is'],
+  [['service', 'rewrite', 'type'], 'is not supported yet (Gateway API rewrite type); uri and authority are'],
+];
+
+// Fields that only mean something to some providers. Flagger ignores them elsewhere; canarykit says so.
+const PROVIDER_FIELDS: ReadonlyArray<[string[], ProviderName[]]> = [
+  [['service', 'hosts'], ['istio', 'gatewayapi']],
+  [['service', 'gateways'], ['istio']],
+  [['service', 'gatewayRefs'], ['gatewayapi']],
+  [['service', 'delegation'], ['istio']],
+  [['service', 'trafficPolicy'], ['istio']],
+  [['service', 'match'], ['istio', 'gatewayapi']],
+  [['service', 'retries'], ['istio']],
+  [['service', 'timeout'], ['istio', 'gatewayapi']],
+  [['service', 'backendTimeout'], ['gatewayapi']],
+  [['service', 'headers'], ['istio']],
+  [['service', 'corsPolicy'], ['istio']],
+  [['service', 'rewrite'], ['istio']],
+  [['ingressRef'], ['nginx']],
+];
+
+// Gateway API fields Flagger honours that canarykit's HTTPRoute does not render yet.
+const GATEWAY_API_NOT_YET = new Set(['headers', 'corsPolicy', 'rewrite']);
+
+const MATCH_FIELDS = new Set(['uri', 'method', 'scheme', 'authority', 'headers', 'queryParams', 'sourceLabels', 'port']);
+const SESSION_AFFINITY_FIELDS = new Set(['cookieName', 'primaryCookieName', 'maxAge']);
+
+function get(spec: FlaggerCanarySpec, keys: string[]): unknown {
+  return keys.reduce<any>((v, k) => v?.[k], spec);
+}
+
+function checkMatches(matches: FlaggerMatch[] | undefined, base: (string | number)[], out: Unsupported[]): void {
+  (matches ?? []).forEach((m, i) => {
+    for (const key of Object.keys(m)) {
+      if (!MATCH_FIELDS.has(key)) out.push({ segments: [...base, i, key], message: `is not supported yet in matches (supported: ${[...MATCH_FIELDS].join(', ')})` });
+    }
+    for (const [name, sm] of Object.entries(m.headers ?? {})) {
+      if (sm.suffix !== undefined) out.push({ segments: [...base, i, 'headers', name, 'suffix'], message: 'suffix matches are not supported yet; use regex (e.g. ".*value$")' });
+    }
+  });
+}
+
+/**
+ * Every field of a Canary spec that canarykit would otherwise ignore: Flagger fields it does not
+ * implement, fields the chosen provider does not use, and unsupported kinds. Never silent.
+ */
+export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderName): Unsupported[] {
+  const out: Unsupported[] = [];
+  const at = (keys: (string | number)[], message: string): void => {
+    out.push({ segments: ['spec', ...keys], message });
+  };
+  for (const [keys, message] of NOT_SUPPORTED) if (isSet(get(spec, keys))) at(keys, message);
+  for (const [keys, providers] of PROVIDER_FIELDS) {
+    if (!isSet(get(spec, keys))) continue;
+    const field = keys[keys.length - 1];
+    if (provider === 'gatewayapi' && keys[0] === 'service' && GATEWAY_API_NOT_YET.has(field)) {
+      at(keys, 'is not supported yet with provider gatewayapi:v1 (canarykit renders no HTTPRoute filters)');
+    } else if (!providers.includes(provider)) {
+      const used = providers.map(flaggerName).join(' or ');
+      at(keys, field === 'ingressRef'
+        ? `is only used with provider nginx (Flagger also takes its name for {{ ingress }} in metric queries; canarykit uses the target name there for other providers); remove it`
+        : `is only used with provider ${used}, not ${flaggerName(provider)} (Flagger ignores it); remove it`);
+    }
+  }
+  if (spec.targetRef.kind !== 'Deployment') at(['targetRef', 'kind'], `${spec.targetRef.kind} targets are not supported yet; canarykit handles Deployments`);
+  if (spec.autoscalerRef && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler') {
+    at(['autoscalerRef', 'kind'], `${spec.autoscalerRef.kind} is not supported yet; canarykit handles HorizontalPodAutoscaler`);
+  }
+  if (provider === 'istio' && spec.service.appProtocol?.toLowerCase() === 'tcp') {
+    at(['service', 'appProtocol'], 'tcp (Istio TCP routes) is not supported yet; canarykit renders HTTP routes');
+  }
+  checkMatches(spec.service.match, ['spec', 'service', 'match'], out);
+  checkMatches(spec.analysis.match, ['spec', 'analysis', 'match'], out);
+  for (const [key, value] of Object.entries(spec.analysis.sessionAffinity ?? {})) {
+    if (!SESSION_AFFINITY_FIELDS.has(key) && isSet(value)) {
+      at(['analysis', 'sessionAffinity', key], 'cookie attributes are not supported yet (cookieName, primaryCookieName and maxAge are)');
+    }
+  }
+  (spec.analysis.metrics ?? []).forEach((m, i) => {
+    if (m.threshold !== undefined) at(['analysis', 'metrics', i, 'threshold'], 'is deprecated in Flagger and not supported; use thresholdRange (min for request-success-rate, max for request-duration)');
+  });
+  return out;
+}

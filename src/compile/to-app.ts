@@ -1,0 +1,259 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Problem } from '../errors';
+import { Canary } from '../constructs/canary';
+import { CanaryApp } from '../constructs/canary-app';
+import { findConfigMapRefs } from '../constructs/workload/config-tracking';
+import { Json } from '../constructs/workload/deployment-json';
+import { ProviderName } from '../stages/plan';
+import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
+import { InputIndex, Inputs, namespaceOf } from './inputs';
+import { InputObject, documentName } from './load-yaml';
+import { dottedPath, fieldProblem, resourceName } from './schema';
+import { providerFor, unsupportedFields } from './support';
+import { CanaryRefs, toCanaryProps } from './to-props';
+
+/** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
+export const PASSTHROUGH_FOLDER = '_unreferenced';
+
+/**
+ * An object loaded from YAML. Keys are sorted at every level (cdk8s sorts, but appends fields
+ * added by JSON patches, such as the target's `spec.replicas`), so the output matches an app
+ * that declares the same object with the typed `Kube*` classes.
+ */
+export class LoadedObject extends ApiObject {
+  override toJson(): any {
+    const json = super.toJson();
+    const out: Json = {};
+    for (const k of ['apiVersion', 'kind', 'metadata', ...Object.keys(json).sort()]) if (k in json && !(k in out)) out[k] = sortKeys(json[k]);
+    return out;
+  }
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Json)[k])]));
+  }
+  return value;
+}
+
+/** The app built from the inputs, and what is needed to explain its problems in YAML terms. */
+export interface BuiltApp {
+  readonly app: CanaryApp;
+  readonly problems: Problem[];
+  readonly warnings: string[];
+  /** Chart id -> the Canary document it came from. */
+  readonly charts: ReadonlyMap<string, InputObject>;
+}
+
+/** The objects a Canary claims, resolved from its spec. */
+interface Resolved {
+  provider: ProviderName;
+  target: InputObject;
+  autoscaler?: InputObject;
+  ingress?: InputObject;
+  configMaps: InputObject[];
+  templates: Map<number, InputObject>;
+  alertProviders: Map<number, InputObject>;
+}
+
+/**
+ * One chart per Canary (namespace = the Canary's) holding the objects it refers to and a Canary
+ * construct; one `_unreferenced` chart with everything else, unchanged. Problems are collected
+ * for every Canary before anything is rendered.
+ */
+export function buildApp(inputs: Inputs, stateDir: string): BuiltApp {
+  const app = new CanaryApp();
+  const problems: Problem[] = [];
+  const warnings: string[] = [];
+  const charts = new Map<string, InputObject>();
+  const index = new InputIndex([...inputs.objects, ...inputs.metricTemplates, ...inputs.alertProviders]);
+  const claimedBy = new Map<InputObject, InputObject>();
+  const usedFlagger = new Set<InputObject>();
+
+  const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
+  canaries.forEach((obj, n) => {
+    const resolved = resolveCanary(obj, index, problems);
+    if (!resolved) return;
+    const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ingress].filter((o): o is InputObject => !!o);
+    let clash = false;
+    for (const o of claims) {
+      const other = claimedBy.get(o);
+      if (other && other !== obj) {
+        clash = true;
+        problems.push({
+          path: `${documentName(o.origin)} ${resourceName(o)}`,
+          message: `is used by both ${resourceName(other)} (${documentName(other.origin)}) and ${resourceName(obj)} (${documentName(obj.origin)}); each object can belong to one canary only`,
+        });
+      }
+      claimedBy.set(o, obj);
+    }
+    resolved.templates.forEach((t) => usedFlagger.add(t));
+    resolved.alertProviders.forEach((a) => usedFlagger.add(a));
+    if (clash) return;
+
+    const chartId = `canary${n}-${namespaceOf(obj)}-${obj.json.metadata.name}`;
+    const chart = new Chart(app, chartId, { namespace: namespaceOf(obj) });
+    charts.set(chartId, obj);
+    const load = (o: InputObject): LoadedObject => new LoadedObject(chart, `${o.json.kind}-${o.json.metadata.name}`, o.json as any);
+    const target = load(resolved.target);
+    resolved.configMaps.forEach(load);
+    const autoscaler = resolved.autoscaler && load(resolved.autoscaler);
+    const ingress = resolved.ingress && load(resolved.ingress);
+    const refs: CanaryRefs = { target, autoscaler, ingress, templates: resolved.templates, alertProviders: resolved.alertProviders };
+    const { props, problems: propProblems } = toCanaryProps(obj, resolved.provider, refs, stateDir);
+    problems.push(...propProblems);
+    if (props) new Canary(chart, 'canary', props);
+  });
+
+  const rest = inputs.objects.filter((o) => !claimedBy.has(o));
+  if (rest.length > 0) {
+    const chart = new Chart(app, PASSTHROUGH_FOLDER);
+    rest.forEach((o, i) => new LoadedObject(chart, `${i}-${o.json.kind}-${o.json.metadata.name}`, o.json as any));
+  }
+  for (const o of [...inputs.metricTemplates, ...inputs.alertProviders]) {
+    if (!usedFlagger.has(o)) warnings.push(`${documentName(o.origin)} ${resourceName(o)} is not used by any Canary and is not written (Flagger resources need no manifest without Flagger)`);
+  }
+  return { app, problems, warnings, charts };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Finds every object the Canary refers to and checks what canarykit cannot honour. */
+function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[]): Resolved | undefined {
+  const canary = obj.json as FlaggerCanary;
+  const spec = canary.spec;
+  const ns = namespaceOf(obj);
+  const before = problems.length;
+  const at = (segments: (string | number)[], message: string): void => {
+    problems.push(fieldProblem(obj, segments, message));
+  };
+  const notFound = (kind: string, name: string, refNs = ns): string =>
+    `${kind} ${refNs}/${name} is not among the inputs; add the file that defines it with -f (objects without metadata.namespace are in namespace default)`;
+
+  const choice = providerFor(spec.provider);
+  if ('message' in choice) {
+    at(['spec', 'provider'], choice.message);
+    return undefined;
+  }
+  const provider = choice.provider;
+  for (const u of unsupportedFields(spec, provider)) at(u.segments, u.message);
+
+  const ref = spec.targetRef;
+  let target: InputObject | undefined;
+  if (ref.kind === 'Deployment') {
+    if (ref.apiVersion !== 'apps/v1') at(['spec', 'targetRef', 'apiVersion'], `must be apps/v1 for a Deployment (got ${ref.apiVersion})`);
+    target = index.find('apps', 'Deployment', ns, ref.name);
+    if (!target) at(['spec', 'targetRef'], notFound('Deployment', ref.name));
+  }
+
+  let autoscaler: InputObject | undefined;
+  const scalerRef = spec.autoscalerRef;
+  if (scalerRef?.kind === 'HorizontalPodAutoscaler') {
+    autoscaler = index.find('autoscaling', 'HorizontalPodAutoscaler', ns, scalerRef.name);
+    if (!autoscaler) at(['spec', 'autoscalerRef'], notFound('HorizontalPodAutoscaler', scalerRef.name));
+  }
+
+  let ingress: InputObject | undefined;
+  if (provider === 'nginx') {
+    if (!spec.ingressRef) at(['spec'], 'provider nginx needs spec.ingressRef: the Ingress that routes to the apex Service');
+    else {
+      ingress = index.find('networking.k8s.io', 'Ingress', ns, spec.ingressRef.name);
+      if (!ingress) at(['spec', 'ingressRef'], notFound('Ingress', spec.ingressRef.name));
+    }
+  }
+
+  const configMaps: InputObject[] = [];
+  if (target) {
+    for (const cm of findConfigMapRefs((target.json.spec?.template?.spec ?? {}) as Json)) {
+      const found = index.find('', 'ConfigMap', ns, cm.name);
+      if (found) configMaps.push(found);
+      else if (!cm.optional) {
+        at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does`);
+      }
+    }
+    const apex = spec.service.name || ref.name;
+    for (const name of [apex, `${apex}-primary`, `${apex}-canary`]) {
+      const svc = index.find('', 'Service', ns, name);
+      if (svc) {
+        problems.push({
+          path: `${documentName(svc.origin)} ${resourceName(svc)}`,
+          message: `has the name of a Service that ${resourceName(obj)} generates (${apex}, ${apex}-primary, ${apex}-canary); remove it. Flagger would take it over; put its labels and annotations in spec.service.apex/primary/canary`,
+        });
+      }
+    }
+  }
+
+  const templates = new Map<number, InputObject>();
+  (spec.analysis.metrics ?? []).forEach((m, i) => {
+    if (!m.templateRef) return;
+    const tNs = m.templateRef.namespace ?? ns;
+    const t = index.find('flagger.app', 'MetricTemplate', tNs, m.templateRef.name);
+    if (!t) {
+      at(['spec', 'analysis', 'metrics', i, 'templateRef'], `MetricTemplate ${tNs}/${m.templateRef.name} (used by metric "${m.name}" of ${resourceName(obj)}) is not among the inputs; add the file that defines it with -f`);
+      return;
+    }
+    templates.set(i, t);
+    const p = (t.json as FlaggerMetricTemplate).spec.provider;
+    const user = `used by ${resourceName(obj)} ${dottedPath(['spec', 'analysis', 'metrics', i])}`;
+    if (p.type !== 'prometheus') problems.push(fieldProblem(t, ['spec', 'provider', 'type'], `"${p.type}" is not supported yet; canarykit queries Prometheus only (${user})`));
+    else if (!p.address) problems.push(fieldProblem(t, ['spec', 'provider'], `address is required for type prometheus; Flagger fails the check without it (${user})`));
+    if (p.region) problems.push(fieldProblem(t, ['spec', 'provider', 'region'], `is only used by CloudWatch, which is not supported; remove it (${user})`));
+  });
+
+  const alertProviders = new Map<number, InputObject>();
+  (spec.analysis.alerts ?? []).forEach((a, i) => {
+    const pNs = a.providerRef.namespace ?? ns;
+    const p = index.find('flagger.app', 'AlertProvider', pNs, a.providerRef.name);
+    if (p) alertProviders.set(i, p);
+    else at(['spec', 'analysis', 'alerts', i, 'providerRef'], `AlertProvider ${pNs}/${a.providerRef.name} (used by alert "${a.name}" of ${resourceName(obj)}) is not among the inputs; add the file that defines it with -f`);
+  });
+
+  if (problems.length > before || !target) return undefined;
+  return { provider, target, autoscaler, ingress, configMaps, templates, alertProviders };
+}
+
+/** Construct prop paths (`provider.istio.match[0]`) -> Canary YAML paths (`spec.service.match[0]`). */
+const PROP_TO_SPEC: ReadonlyArray<[string, string]> = [
+  ['analysis', 'spec.analysis'],
+  ['service', 'spec.service'],
+  ['provider.istio', 'spec.service'],
+  ['provider.gatewayApi', 'spec.service'],
+  ['provider.nginx.ingress', 'spec.ingressRef'],
+  ['target', 'spec.targetRef'],
+  ['autoscaler', 'spec.autoscalerRef'],
+];
+
+function specSegments(propPath: string): (string | number)[] | undefined {
+  for (const [prefix, spec] of PROP_TO_SPEC) {
+    if (propPath === prefix || propPath.startsWith(`${prefix}.`) || propPath.startsWith(`${prefix}[`)) {
+      const yamlPath = spec + propPath.slice(prefix.length);
+      return yamlPath.split(/\.|(?=\[)/).filter(Boolean).map((s) => (/^\[\d+\]$/.test(s) ? Number(s.slice(1, -1)) : s));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Rewrites the construct's problems (`[canary0-test-podinfo/canary] analysis.maxWeight: ...`) in
+ * terms of the Canary document (`podinfo.yaml#2 Canary test/podinfo: spec.analysis.maxWeight: ...`).
+ * The field is read from the problem path, or from the start of the message (`field: text`).
+ */
+export function explainConstructProblems(problems: readonly Problem[], charts: ReadonlyMap<string, InputObject>): Problem[] {
+  return problems.map((p) => {
+    const where = /^\[([^/\]]+)[^\]]*\](?: (.+))?$/.exec(p.path);
+    const obj = where ? charts.get(where[1]) : undefined;
+    if (!where || !obj) return p;
+    let field = where[2];
+    let message = p.message;
+    if (field === undefined) {
+      const m = /^([A-Za-z][\w.[\]-]*): ([\s\S]*)$/.exec(p.message);
+      if (m) [, field, message] = m;
+    }
+    const segments = field === undefined ? undefined : specSegments(field);
+    if (segments) return fieldProblem(obj, segments, message);
+    return fieldProblem(obj, [], field === undefined ? message : `${field}: ${message}`);
+  });
+}

@@ -1,0 +1,233 @@
+import { Duration } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { Problem } from '../errors';
+import { AlertOptions, CanaryAnalysisOptions, MetricOptions, MetricTemplateSpec, WebhookOptions } from '../constructs/analysis-options';
+import { CanaryProps } from '../constructs/canary';
+import { HttpMatch, StringMatch } from '../constructs/match';
+import { Provider } from '../constructs/provider';
+import { CanaryServiceOptions, ObjectMetadataOptions } from '../constructs/service-options';
+import { AlertProviderType, AlertSeverity, ProviderName, WebhookType } from '../stages/plan';
+import { parseGoDuration } from './durations';
+import { FlaggerAlertProvider, FlaggerCanary, FlaggerMatch, FlaggerMetadata, FlaggerMetricTemplate, FlaggerStringMatch } from './flagger-types';
+import { InputObject } from './load-yaml';
+import { fieldProblem } from './schema';
+
+/** The objects a Canary refers to, found among the inputs. */
+export interface CanaryRefs {
+  /** `spec.targetRef`, loaded into the canary's chart. */
+  readonly target: IConstruct;
+  /** `spec.autoscalerRef`, loaded into the canary's chart. */
+  readonly autoscaler?: IConstruct;
+  /** `spec.ingressRef`, loaded into the canary's chart. */
+  readonly ingress?: IConstruct;
+  /** The MetricTemplate of each `analysis.metrics[i].templateRef`, by metric index. */
+  readonly templates: ReadonlyMap<number, InputObject>;
+  /** The AlertProvider of each `analysis.alerts[i].providerRef`, by alert index. */
+  readonly alertProviders: ReadonlyMap<number, InputObject>;
+}
+
+type Segments = (string | number)[];
+
+/**
+ * Translates a validated Flagger Canary into the props of the Canary construct, field by field;
+ * the construct applies every rule. Unsupported fields were rejected before (support.ts).
+ */
+export function toCanaryProps(
+  obj: InputObject,
+  provider: ProviderName,
+  refs: CanaryRefs,
+  stateDir: string,
+): { props?: CanaryProps; problems: Problem[] } {
+  const canary = obj.json as FlaggerCanary;
+  const spec = canary.spec;
+  const problems: Problem[] = [];
+  const duration = (text: string | undefined, segments: Segments): Duration | undefined => {
+    if (text === undefined) return undefined;
+    const d = parseGoDuration(text);
+    if (!d) problems.push(fieldProblem(obj, segments, `must be a duration like 30s, 1m or 1m30s (got ${JSON.stringify(text)})`));
+    return d;
+  };
+  const s = spec.service;
+  const a = spec.analysis;
+
+  const service: CanaryServiceOptions = {
+    name: s.name || undefined,
+    port: s.port,
+    targetPort: s.targetPort,
+    portName: s.portName || undefined,
+    appProtocol: s.appProtocol || undefined,
+    portDiscovery: s.portDiscovery,
+    headless: s.headless,
+    apex: metadata(s.apex),
+    primary: metadata(s.primary),
+    canary: metadata(s.canary),
+  };
+
+  let router: Provider;
+  switch (provider) {
+    case 'istio':
+      router = Provider.istio({
+        gateways: s.gateways,
+        hosts: s.hosts,
+        trafficPolicy: s.trafficPolicy,
+        match: s.match?.map(toMatch),
+        rewrite: s.rewrite && { uri: s.rewrite.uri, authority: s.rewrite.authority },
+        retries: s.retries && {
+          attempts: s.retries.attempts,
+          perTryTimeout: duration(s.retries.perTryTimeout, ['spec', 'service', 'retries', 'perTryTimeout']),
+          retryOn: s.retries.retryOn,
+        },
+        timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
+        headers: s.headers,
+        corsPolicy: s.corsPolicy,
+        delegation: s.delegation,
+      });
+      break;
+    case 'nginx':
+      if (!refs.ingress) throw new Error('internal: nginx canary without a resolved ingressRef');
+      router = Provider.nginx({ ingress: refs.ingress });
+      break;
+    case 'gatewayapi':
+      router = Provider.gatewayApi({
+        gatewayRefs: s.gatewayRefs ?? [],
+        hosts: s.hosts,
+        match: s.match?.map(toMatch),
+        timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
+        backendTimeout: duration(s.backendTimeout, ['spec', 'service', 'backendTimeout']),
+      });
+      break;
+    case 'kubernetes':
+      router = Provider.kubernetes();
+      break;
+  }
+
+  const metrics: MetricOptions[] = (a.metrics ?? []).map((m, i) => {
+    const template = refs.templates.get(i);
+    return {
+      name: m.name,
+      interval: duration(m.interval, ['spec', 'analysis', 'metrics', i, 'interval']),
+      thresholdRange: m.thresholdRange,
+      query: m.query || undefined,
+      template: template && toTemplateSpec(template),
+      templateVariables: m.templateVariables,
+    };
+  });
+  const webhooks: WebhookOptions[] = (a.webhooks ?? []).map((w, i) => ({
+    name: w.name,
+    type: (w.type || undefined) as WebhookType | undefined,
+    url: w.url,
+    timeout: duration(w.timeout, ['spec', 'analysis', 'webhooks', i, 'timeout']),
+    retries: w.retries,
+    metadata: w.metadata,
+    muteAlert: w.muteAlert,
+    disableTLS: w.disableTLS,
+  }));
+  const alerts: AlertOptions[] = (a.alerts ?? []).map((al, i) => {
+    const ap = refs.alertProviders.get(i)!.json as FlaggerAlertProvider;
+    return {
+      name: al.name,
+      severity: (al.severity ?? '') as AlertSeverity,
+      provider: {
+        name: ap.metadata.name,
+        namespace: ap.metadata.namespace ?? 'default',
+        type: ap.spec.type as AlertProviderType,
+        channel: ap.spec.channel,
+        username: ap.spec.username,
+        address: ap.spec.address,
+        proxy: ap.spec.proxy,
+        secretRef: ap.spec.secretRef?.name,
+      },
+    };
+  });
+
+  const analysis: CanaryAnalysisOptions = {
+    interval: duration(a.interval, ['spec', 'analysis', 'interval']),
+    threshold: a.threshold,
+    maxWeight: a.maxWeight,
+    stepWeight: a.stepWeight,
+    stepWeights: a.stepWeights,
+    stepWeightPromotion: a.stepWeightPromotion,
+    iterations: a.iterations,
+    match: a.match?.map(toMatch),
+    mirror: a.mirror,
+    mirrorWeight: a.mirrorWeight,
+    primaryReadyThreshold: a.primaryReadyThreshold,
+    canaryReadyThreshold: a.canaryReadyThreshold,
+    metrics,
+    webhooks,
+    alerts,
+    sessionAffinity: a.sessionAffinity && {
+      cookieName: a.sessionAffinity.cookieName,
+      primaryCookieName: a.sessionAffinity.primaryCookieName || undefined,
+      maxAge: a.sessionAffinity.maxAge === undefined ? undefined : Duration.seconds(a.sessionAffinity.maxAge),
+    },
+  };
+
+  if (problems.length > 0) return { problems };
+  return {
+    problems,
+    props: {
+      name: canary.metadata.name,
+      target: refs.target,
+      service,
+      provider: router,
+      analysis,
+      autoscaler: refs.autoscaler,
+      primaryScalerReplicas: spec.autoscalerRef?.primaryScalerReplicas,
+      skipAnalysis: spec.skipAnalysis,
+      suspend: spec.suspend,
+      progressDeadline: spec.progressDeadlineSeconds === undefined ? undefined : Duration.seconds(spec.progressDeadlineSeconds),
+      metricsServer: spec.metricsServer || undefined,
+      stateDir,
+    },
+  };
+}
+
+function metadata(m: FlaggerMetadata | undefined): ObjectMetadataOptions | undefined {
+  return m && (m.labels || m.annotations) ? { labels: m.labels, annotations: m.annotations } : undefined;
+}
+
+/** The object without its undefined fields (routers check which fields are set). */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function toStringMatch(sm: FlaggerStringMatch | undefined): StringMatch | undefined {
+  return sm && compact({ exact: sm.exact, prefix: sm.prefix, regex: sm.regex });
+}
+
+function toMap(map: Record<string, FlaggerStringMatch> | undefined): Record<string, StringMatch> | undefined {
+  return map && Object.fromEntries(Object.entries(map).map(([k, v]) => [k, toStringMatch(v)!]));
+}
+
+/** Flagger's Istio-shaped match, field for field (fields canarykit lacks were rejected before). */
+function toMatch(m: FlaggerMatch): HttpMatch {
+  return compact({
+    uri: toStringMatch(m.uri),
+    method: toStringMatch(m.method),
+    scheme: toStringMatch(m.scheme),
+    authority: toStringMatch(m.authority),
+    headers: toMap(m.headers),
+    queryParams: toMap(m.queryParams),
+    sourceLabels: m.sourceLabels,
+    port: m.port,
+  });
+}
+
+/** A MetricTemplate as the construct takes it; the Secret is referenced by name only. */
+function toTemplateSpec(obj: InputObject): MetricTemplateSpec {
+  const mt = obj.json as FlaggerMetricTemplate;
+  const p = mt.spec.provider;
+  return {
+    name: mt.metadata.name,
+    namespace: mt.metadata.namespace ?? 'default',
+    provider: {
+      type: p.type as 'prometheus',
+      address: p.address,
+      headers: p.headers,
+      secretRef: p.secretRef?.name,
+      insecureSkipVerify: p.insecureSkipVerify,
+    },
+    query: mt.spec.query,
+  };
+}

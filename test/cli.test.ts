@@ -1,0 +1,138 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { main } from '../src/cli';
+import { appJson, istioTraffic, readyDeployment } from './support/driver-fixture';
+import { GitFixture, createGitFixture, git } from './support/git';
+import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
+
+/*
+ * The `canarykit` command as a user runs it: flags, canarykit.yaml, the configured synth command
+ * run as a child process, exit codes, and output. Real Prometheus and git underneath.
+ */
+
+const ROOT = resolve(__dirname, '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+async function run(args: string[], now: Date): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const previous = process.env.CANARYKIT_NOW;
+  process.env.CANARYKIT_NOW = now.toISOString();
+  try {
+    const code = await main(['node', 'canarykit', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    if (previous === undefined) delete process.env.CANARYKIT_NOW;
+    else process.env.CANARYKIT_NOW = previous;
+  }
+}
+
+describeWithPrometheus('canarykit CLI', () => {
+  let prom: PrometheusServer;
+  let fx: GitFixture;
+  let repo: string;
+  beforeAll(async () => {
+    const w = new OpenMetricsWriter();
+    istioTraffic(w, 'cli', 10, 0);
+    readyDeployment(w, 'cli', 'podinfo', 2);
+    readyDeployment(w, 'cli', 'podinfo-primary', 2);
+    prom = await startPrometheus(String(w));
+    fx = createGitFixture({ 'app.json': appJson({ canaries: [{ namespace: 'cli', image: 'podinfo:1.0.0' }] }) });
+    repo = fx.clone('cli');
+    writeFileSync(join(repo, 'canarykit.yaml'), [
+      `synth: ${TSX} ${join(ROOT, 'test/support/synth-repo-cli.ts')} ${prom.url}`,
+      'git:',
+      '  committer: { name: canarykit-ci, email: ci@example.test }',
+      '',
+    ].join('\n'));
+    git(repo, ['add', 'canarykit.yaml']);
+    git(repo, ['commit', '-qm', 'configure canarykit']);
+    git(repo, ['push', '-q', 'origin', 'HEAD:main']);
+  }, 30_000);
+  afterAll(async () => {
+    await prom?.stop();
+    fx?.cleanup();
+  });
+
+  it('steps, reports status and plan, and applies manual transitions as commits', async () => {
+    let r = await run(['step', '--repo', repo, '--all'], at(60));
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toMatch(/cli\/podinfo: initialize \[Initializing weight 0 failed 0\] [0-9a-f]{8}\npushed/);
+    r = await run(['step', '--repo', repo, '--canary', 'cli/podinfo'], at(120));
+    expect(r.out).toContain('[Initialized weight 0 failed 0]');
+    expect(fx.remoteGit('log', '-1', '--format=%an <%ae>', 'main')).toBe('canarykit-ci <ci@example.test>');
+
+    fx.pushConcurrently({ 'app.json': appJson({ canaries: [{ namespace: 'cli', image: 'podinfo:1.1.0' }] }) }, 'release 1.1.0');
+    r = await run(['step', '--repo', repo, '--dry-run', '--json'], at(130));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ pushed: false, outcomes: [{ canary: 'cli/podinfo', action: 'start', phase: 'Progressing' }] });
+    expect(fx.remoteGit('log', '-1', '--format=%s', 'main')).toBe('release 1.1.0');
+
+    r = await run(['step', '--repo', repo], at(130));
+    r = await run(['step', '--repo', repo], at(190));
+    expect(r.out).toContain('advance weight 0 -> 10');
+
+    r = await run(['status', '--repo', repo, '--json'], at(200));
+    expect(JSON.parse(r.out)).toEqual([expect.objectContaining({ canary: 'cli/podinfo', phase: 'Progressing', weight: 10, failedChecks: 0, nextDue: at(250).toISOString() })]);
+    r = await run(['status', '--repo', repo], at(200));
+    expect(r.out.split('\n')[0]).toMatch(/^CANARY\s+PROVIDER\s+PHASE\s+WEIGHT/);
+    expect(r.out).toMatch(/cli\/podinfo\s+istio\s+Progressing\s+10/);
+
+    r = await run(['plan', 'cli/podinfo', '--repo', repo], at(200));
+    expect(r.out).toMatch(/canary, interval 60s, max weight 50/);
+    expect(r.out).toMatch(/9 ticks, 5 analyses: at least 8 min/);
+
+    r = await run(['pause', 'cli/podinfo', '--repo', repo], at(200));
+    expect(r).toMatchObject({ code: 0 });
+    expect(fx.remoteGit('log', '-1', '--format=%s', 'main')).toBe('canary(cli/podinfo): pause (manual)');
+    r = await run(['step', '--repo', repo], at(400));
+    expect(r.out).toContain('paused');
+    expect(fx.remoteGit('log', '-1', '--format=%s', 'main')).toBe('canary(cli/podinfo): pause (manual)');
+    await run(['resume', 'cli/podinfo', '--repo', repo], at(400));
+
+    r = await run(['promote', 'cli/podinfo', '--repo', repo], at(410));
+    expect(r.out).toMatch(/promote -> Promoting weight 10/);
+    const state = JSON.parse(fx.remoteGit('show', 'main:state/cli/podinfo.json'));
+    expect(state.primary.template.spec.containers[0].image).toBe('podinfo:1.1.0');
+    r = await run(['rollback', 'cli/podinfo', '--repo', repo], at(420));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Promoting: the primary already runs the new revision; revert the change in git instead/);
+  });
+
+  it('exits 2 on invalid input and writes nothing', async () => {
+    const head = fx.remoteGit('rev-parse', 'main');
+    expect((await run(['step', '--repo', repo, '--canary', 'Not A Name'], at(500))).code).toBe(2);
+    expect((await run(['step', '--repo', repo, '--canary', 'cli/podinfo', '--all'], at(500))).err).toMatch(/either --canary or --all/);
+    expect((await run(['plan', 'cli/missing', '--repo', repo], at(500)))).toMatchObject({ code: 1, err: expect.stringMatching(/no canary cli\/missing .*known: cli\/podinfo/) });
+    expect((await run(['step', '--repo', join(repo, 'nope')], at(500))).code).toBe(2);
+    expect((await run(['frobnicate'], at(500))).code).toBe(2);
+    expect((await run(['init', '--repo', repo], at(500))).err).toMatch(/already exists/);
+    writeFileSync(join(repo, 'canarykit.yaml'), 'git:\n  mode: merge-train\n');
+    const bad = await run(['step', '--repo', repo], at(500));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/canarykit.yaml#\/git\/mode: must be one of "push"/);
+    git(repo, ['checkout', '--', 'canarykit.yaml']);
+    expect(fx.remoteGit('rev-parse', 'main')).toBe(head);
+  });
+
+  it('init writes a commented canarykit.yaml that loads', async () => {
+    const dir = join(fx.root, 'fresh');
+    execFileSync('git', ['init', '-q', dir]);
+    expect(await run(['init', '--repo', dir, '--synth', 'npx canarykit compile -f apps/ -o dist'], at(0))).toMatchObject({ code: 0, err: '' });
+    const text = readFileSync(join(dir, 'canarykit.yaml'), 'utf8');
+    expect(text).toMatch(/^# canarykit.yaml/);
+    expect(text).toContain('synth: npx canarykit compile -f apps/ -o dist');
+    expect((await run(['status', '--repo', dir], at(0))).code).toBe(0);
+  });
+
+  it('the installed bin prints help and exits 0', () => {
+    const bin = join(ROOT, 'bin', 'canarykit.js');
+    if (!existsSync(join(ROOT, 'lib', 'src', 'cli.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+    const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: canarykit/);
+    expect(r.stdout).toMatch(/step .*run one tick/);
+  });
+});

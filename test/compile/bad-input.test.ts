@@ -1,0 +1,161 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src';
+import { compile } from '../../src/compile';
+import { tempDir } from './support';
+
+// Every bad input is one clear error naming the file, the document, the resource and the field,
+// and nothing is written: the pre-populated output folder stays exactly as it was.
+
+const DEPLOYMENT = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+  namespace: test
+spec:
+  selector:
+    matchLabels:
+      app: podinfo
+  template:
+    metadata:
+      labels:
+        app: podinfo
+    spec:
+      containers:
+        - name: podinfod
+          image: ghcr.io/stefanprodan/podinfo:6.1.0
+`;
+
+interface CanaryOptions {
+  apiVersion?: string;
+  provider?: string;
+  spec?: string;
+  service?: string;
+  analysis?: string;
+}
+
+/** A podinfo Canary; each option replaces or extends one part. */
+function canary(o: CanaryOptions = {}): string {
+  return `apiVersion: ${o.apiVersion ?? 'flagger.app/v1beta1'}
+kind: Canary
+metadata:
+  name: podinfo
+  namespace: test
+spec:
+${o.provider ? `  provider: ${o.provider}\n` : ''}  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: podinfo
+${o.spec ?? ''}  service:
+    port: 9898
+${o.service ?? ''}  analysis:
+${o.analysis ?? '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n'}`;
+}
+
+const INGRESS = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: podinfo
+  namespace: test
+spec:
+  rules:
+    - http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: podinfo
+                port:
+                  number: 9898
+`;
+
+/** [name, documents of podinfo.yaml, substrings the error message must contain]. */
+const CASES: Array<[string, string[], string[]]> = [
+  ['unknown kind', [DEPLOYMENT, canary().replace('kind: Canary', 'kind: Canry')], ['podinfo.yaml#2', 'kind: unknown kind "Canry" in flagger.app', 'Canary, MetricTemplate, AlertProvider']],
+  ['wrong apiVersion', [DEPLOYMENT, canary({ apiVersion: 'flagger.app/v1alpha1' })], ['podinfo.yaml#2 Canary test/podinfo: apiVersion: wrong apiVersion "flagger.app/v1alpha1" for Canary', 'flagger.app/v1beta1']],
+  ['missing targetRef object', [canary()], ['podinfo.yaml#1 Canary test/podinfo: spec.targetRef: Deployment test/podinfo is not among the inputs', '-f']],
+  ['YAML syntax error', [DEPLOYMENT, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\ndata:\n  a: b\n'], ['podinfo.yaml#2: YAML syntax error at line']],
+  ['duplicate names', [DEPLOYMENT, DEPLOYMENT.replace('image: ', 'image: other-'), canary()], ['podinfo.yaml#2 Deployment test/podinfo: duplicate: ', 'podinfo.yaml#1 already defines apps/v1 Deployment test/podinfo']],
+  ['duplicate canaries', [DEPLOYMENT, canary(), canary()], ['podinfo.yaml#3 Canary test/podinfo: duplicate', 'podinfo.yaml#2 already defines']],
+  ['maxWeight above 100', [DEPLOYMENT, canary({ analysis: '    interval: 1m\n    threshold: 5\n    maxWeight: 150\n    stepWeight: 10\n' })], ['podinfo.yaml#2 Canary test/podinfo: spec.analysis.maxWeight: must be <= 100 (got 150) (line 34)']],
+  ['fractional stepWeight', [DEPLOYMENT, canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 7.5\n' })], ['spec.analysis.stepWeight: must be integer (got 7.5)']],
+  ['descending stepWeights', [DEPLOYMENT, canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeights: [20, 10]\n' })], ['podinfo.yaml#2 Canary test/podinfo: spec.analysis.stepWeights[1]: must be greater than the previous step 20 (got 10)']],
+  ['stepWeight and stepWeights', [DEPLOYMENT, canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n    stepWeights: [10, 20]\n' })], ['spec.analysis: must set interval, threshold and exactly one of iterations, stepWeight, stepWeights (found stepWeight and stepWeights)']],
+  ['no weights or iterations', [DEPLOYMENT, canary({ analysis: '    interval: 1m\n    threshold: 5\n' })], ['spec.analysis: must set interval, threshold and exactly one of iterations, stepWeight, stepWeights']],
+  ['mirror on NGINX', [DEPLOYMENT, INGRESS, canary({ provider: 'nginx', spec: '  ingressRef:\n    apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    name: podinfo\n', analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n    mirror: true\n' })], ['spec.analysis.mirror: NGINX cannot mirror traffic']],
+  ['bad duration', [DEPLOYMENT, canary({ analysis: '    interval: 10sec\n    threshold: 5\n    stepWeight: 10\n' })], ['spec.analysis.interval: must be a duration like 30s, 1m or 1m30s (got "10sec")']],
+  ['unknown field', [DEPLOYMENT, canary({ service: '    portname: http\n' })], ['spec.service.portname: unknown field']],
+  ['legacy canaryAnalysis', [DEPLOYMENT, canary({ spec: '  canaryAnalysis:\n    interval: 1m\n' })], ['spec.canaryAnalysis: is the legacy name of analysis']],
+  ['status', [DEPLOYMENT, `${canary()}status:\n  phase: Succeeded\n`], ['podinfo.yaml#2 Canary test/podinfo: status: is not read']],
+  ['unsupported provider', [DEPLOYMENT, canary({ provider: 'linkerd' })], ['spec.provider: "linkerd" is not supported yet (supported: istio, nginx, gatewayapi:v1, kubernetes)']],
+  ['unknown provider', [DEPLOYMENT, canary({ provider: 'gatewayapi' })], ['spec.provider: unknown provider "gatewayapi"', 'istio, nginx, gatewayapi:v1, kubernetes']],
+  ['nginx without ingressRef', [DEPLOYMENT, canary({ provider: 'nginx' })], ['podinfo.yaml#2 Canary test/podinfo: spec: provider nginx needs spec.ingressRef']],
+  ['revertOnDeletion', [DEPLOYMENT, canary({ spec: '  revertOnDeletion: true\n' })], ['spec.revertOnDeletion: is not supported']],
+  ['field of another provider', [DEPLOYMENT, canary({ provider: 'kubernetes', service: '    gateways: [mesh]\n', analysis: '    interval: 1m\n    threshold: 5\n    iterations: 5\n' })], ['spec.service.gateways: is only used with provider istio, not kubernetes']],
+  ['DaemonSet target', [DEPLOYMENT, canary().replace('kind: Deployment', 'kind: DaemonSet')], ['spec.targetRef.kind: DaemonSet targets are not supported yet']],
+  ['cookie attributes', [DEPLOYMENT, canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n    sessionAffinity:\n      cookieName: flagger-cookie\n      sameSite: Strict\n' })], ['spec.analysis.sessionAffinity.sameSite: cookie attributes are not supported yet']],
+  ['deprecated metric threshold', [DEPLOYMENT, canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n    metrics:\n      - name: request-success-rate\n        threshold: 99\n' })], ['spec.analysis.metrics[0].threshold: is deprecated in Flagger and not supported; use thresholdRange']],
+  ['missing MetricTemplate', [DEPLOYMENT, canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n    metrics:\n      - name: latency\n        templateRef:\n          name: latency\n          namespace: monitoring\n' })], ['spec.analysis.metrics[0].templateRef: MetricTemplate monitoring/latency (used by metric "latency" of Canary test/podinfo) is not among the inputs']],
+  ['MetricTemplate of another provider', [DEPLOYMENT, 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: errors\n  namespace: test\nspec:\n  provider:\n    type: datadog\n  query: avg:errors{*}\n', canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n    metrics:\n      - name: errors\n        templateRef:\n          name: errors\n' })], ['podinfo.yaml#2 MetricTemplate test/errors: spec.provider.type: "datadog" is not supported yet; canarykit queries Prometheus only (used by Canary test/podinfo spec.analysis.metrics[0])']],
+  ['undefined template variable', [DEPLOYMENT, 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: errors\n  namespace: test\nspec:\n  provider:\n    type: prometheus\n    address: http://prometheus:9090\n  query: sum(errors{env="{{ variables.env }}"})\n', canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n    metrics:\n      - name: errors\n        templateRef:\n          name: errors\n' })], ['podinfo.yaml#3 Canary test/podinfo: spec.analysis.metrics[0]: template', 'variable "env" is not defined']],
+  ['alert without severity', [DEPLOYMENT, 'apiVersion: flagger.app/v1beta1\nkind: AlertProvider\nmetadata:\n  name: slack\n  namespace: test\nspec:\n  type: slack\n  address: https://hooks.slack.com/services/x\n', canary({ analysis: '    interval: 1m\n    threshold: 5\n    stepWeight: 10\n    alerts:\n      - name: chat\n        providerRef:\n          name: slack\n' })], ['spec.analysis.alerts[0].severity: must be one of info, warn, error']],
+  ['Service named like the apex', [DEPLOYMENT, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: podinfo\n  namespace: test\nspec:\n  ports:\n    - port: 80\n', canary()], ['podinfo.yaml#2 Service test/podinfo: has the name of a Service that Canary test/podinfo generates']],
+  ['ConfigMap not among the inputs', [DEPLOYMENT.replace('          image:', '          envFrom:\n            - configMapRef:\n                name: podinfo-env\n          image:'), canary()], ['spec.targetRef: Deployment test/podinfo uses ConfigMap "podinfo-env", which is not among the inputs']],
+  ['kustomization file', ['apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deployment.yaml]\n'], ['podinfo.yaml#1: Kustomization is a kustomize file', 'kustomize build']],
+  ['object without a name', ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: cfg-\n'], ['podinfo.yaml#1 ConfigMap default/<unnamed>: metadata.name: is required']],
+  ['not a Kubernetes object', ['- a\n- b\n'], ['podinfo.yaml#1: line 1: a document must be a Kubernetes object']],
+  ['base-60 number', ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  time: 1:30\n'], ['podinfo.yaml#1: line 6: plain value 1:30 is a base-60 number']],
+];
+
+describe('bad input: a clear error and nothing written', () => {
+  let work: string;
+  let outdir: string;
+  beforeEach(() => {
+    work = tempDir();
+    outdir = path.join(work, 'dist');
+    fs.mkdirSync(path.join(outdir, 'test', 'old'), { recursive: true });
+    fs.writeFileSync(path.join(outdir, 'test', 'old', 'deployment-old.yaml'), 'previous output\n');
+  });
+  afterEach(() => {
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it.each(CASES)('%s', async (_name, docs, expected) => {
+    const input = path.join(work, 'in');
+    fs.mkdirSync(input);
+    fs.writeFileSync(path.join(input, 'podinfo.yaml'), docs.join('---\n'));
+    const error = await compile({ files: [input], outdir, stateDir: path.join(work, 'state') }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    const message = (error as ValidationError).message;
+    expect(message).toMatch(/nothing was written/);
+    for (const text of expected) expect(message).toContain(text);
+    expect(fs.readdirSync(outdir, { recursive: true }).sort()).toEqual(['test', 'test/old', 'test/old/deployment-old.yaml']);
+    expect(fs.readFileSync(path.join(outdir, 'test', 'old', 'deployment-old.yaml'), 'utf8')).toBe('previous output\n');
+  });
+
+  it('reports every problem of every file at once', async () => {
+    const input = path.join(work, 'in');
+    fs.mkdirSync(input);
+    fs.writeFileSync(path.join(input, 'a.yaml'), 'a: [\n');
+    fs.writeFileSync(path.join(input, 'b.yaml'), 'b: {\n');
+    const error = (await compile({ files: [input], outdir }).catch((e: unknown) => e)) as ValidationError;
+    expect(error.problems.map((p) => p.path)).toEqual([expect.stringMatching(/a\.yaml#1$/), expect.stringMatching(/b\.yaml#1$/)]);
+  });
+
+  it('refuses to replace the output with nothing when the inputs hold no objects', async () => {
+    const input = path.join(work, 'empty.yaml');
+    fs.writeFileSync(input, '# nothing yet\n---\n');
+    await expect(compile({ files: [input], outdir })).rejects.toThrow(/the inputs hold no Kubernetes objects/);
+    expect(fs.existsSync(path.join(outdir, 'test', 'old', 'deployment-old.yaml'))).toBe(true);
+  });
+
+  it('rejects a missing input path', async () => {
+    const error = (await compile({ files: [path.join(work, 'nope')], outdir }).catch((e: unknown) => e)) as ValidationError;
+    expect(error.problems).toEqual([{ path: path.join(work, 'nope'), message: 'no such file or folder' }]);
+  });
+});

@@ -1,0 +1,63 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { AnalysisPlan, CanaryState, bootstrapState } from '../../src';
+import { Compiled, compileFiles } from '../../src/compile';
+import { writeStateFile, stateFilePath } from '../../src/stages/state-store';
+
+export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'flagger');
+
+/** A fresh temporary folder, removed by the caller's afterEach via `cleanup`. */
+export function tempDir(prefix = 'canarykit-compile-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Rendered output, parsed: folder -> file -> object (YAML) or plan (JSON). */
+export class Output {
+  constructor(readonly compiled: Compiled) {}
+
+  get dirs(): string[] {
+    return this.compiled.folders.map((f) => f.dir);
+  }
+
+  files(dir: string): string[] {
+    return [...this.folder(dir).files.keys()];
+  }
+
+  text(dir: string, file: string): string {
+    const content = this.folder(dir).files.get(file);
+    if (content === undefined) throw new Error(`${dir}/${file} not rendered; have ${this.files(dir).join(', ')}`);
+    return content;
+  }
+
+  /** A manifest by `<kind>-<name>` (the file name without `.yaml`). */
+  obj(dir: string, kindName: string): any {
+    return parse(this.text(dir, `${kindName}.yaml`));
+  }
+
+  plan(dir: string): AnalysisPlan {
+    return JSON.parse(this.text(dir, 'canary.plan.json'));
+  }
+
+  private folder(dir: string): Compiled['folders'][number] {
+    const f = this.compiled.folders.find((x) => x.dir === dir);
+    if (!f) throw new Error(`folder ${dir} not rendered; have ${this.dirs.join(', ')}`);
+    return f;
+  }
+}
+
+/** Compiles a fixture folder (or several) with the given state folder. */
+export function compileFixture(names: string | string[], stateDir: string): Output {
+  const files = (Array.isArray(names) ? names : [names]).map((n) => path.join(FIXTURES, n));
+  return new Output(compileFiles(files, { stateDir }));
+}
+
+/**
+ * Writes a state file for a canary at a stage other than bootstrap: the primary runs the current
+ * target (as after initialization) and `patch` sets phase and weights.
+ */
+export function writeStage(stateDir: string, plan: AnalysisPlan, patch: Partial<CanaryState>): void {
+  const state: CanaryState = { ...bootstrapState(plan.namespace, plan.name, plan.canary), ...patch };
+  writeStateFile(stateFilePath(stateDir, plan.namespace, plan.name), state);
+}
