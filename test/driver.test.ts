@@ -15,7 +15,7 @@ import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startP
  * window. Each scenario is its own namespace, so one Prometheus serves them all.
  */
 
-const NAMESPACES = { healthy: 'healthy', erroring: 'erroring', silent: 'silent', race: 'race', killed: 'killed', down: 'down', rejected: 'rejected' };
+const NAMESPACES = { healthy: 'healthy', erroring: 'erroring', silent: 'silent', race: 'race', killed: 'killed', down: 'down', rejected: 'rejected', sync: 'sync' };
 
 function metrics(): OpenMetricsWriter {
   const w = new OpenMetricsWriter();
@@ -277,5 +277,22 @@ describeWithPrometheus('step driver against real Prometheus and git', () => {
     expect(git(s.clone, ['rev-parse', 'HEAD'])).toBe(remoteBefore);
     expect(git(s.clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
     expect(readFileSync(join(s.clone, 'state/rejected/podinfo.json'), 'utf8')).toContain('"phase": "Initializing"');
+  });
+
+  it('commits manifests that change with the app but not with a stage (no new revision)', async () => {
+    const s = scenario(NAMESPACES.sync);
+    await s.tick();
+    await s.tick();
+    const plan = () => s.remoteFile(`main`, `dist/${NAMESPACES.sync}/podinfo/canary.plan.json`);
+    expect(plan().analysis.threshold).toBe(2);
+    // A person raises the threshold: the pod template (the revision) is unchanged.
+    s.fx.pushConcurrently({ 'app.json': appJson({ canaries: [{ namespace: NAMESPACES.sync, image: 'podinfo:6.0.0', threshold: 7 }] }) }, 'raise threshold');
+    const report = await s.tick();
+    expect(report.pushed).toBe(true);
+    expect(s.subjects().at(-1)).toBe('canarykit: sync dist/ with the app and the state files');
+    expect(plan().analysis.threshold).toBe(7);
+    expect(s.remoteState().phase).toBe('Initialized');
+    // The head is canarykit's own now: the next tick has nothing to do.
+    expect((await s.tick()).pushed).toBe(false);
   });
 });

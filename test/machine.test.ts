@@ -641,3 +641,18 @@ describe('invariants over many runs', () => {
     expect(seen).toContain('succeed');
   });
 });
+
+describe('readiness that could not be observed', () => {
+  const unobservable = { ready: false as const, retriable: true, reason: 'Prometheus unreachable', observationError: true };
+
+  it('counts as an errored check during the analysis, weight unchanged', () => {
+    const { decision } = tick(makePlan(), runState({ canaryWeight: 20, failedChecks: 1 }), NOW, { canary: unobservable });
+    expect(decision.action).toMatchObject({ type: 'hold', reason: 'MetricError' });
+    expect(decision.state).toMatchObject({ phase: 'Progressing', canaryWeight: 20, failedChecks: 2 });
+  });
+
+  it('is only a wait outside the analysis (promotion)', () => {
+    const { decision } = tick(makePlan(), runState({ phase: 'Promoting', canaryWeight: 50 }), NOW, { primary: unobservable });
+    expect(decision.action).toMatchObject({ type: 'none', reason: 'not-ready' });
+  });
+});
