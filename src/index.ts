@@ -12,3 +12,4 @@ export type { ScalerReplicas } from './constructs/workload/autoscaler';
 export * from './stages/phase';
 export * from './stages/plan';
 export * from './stages/state';
+export * from './constructs/include';
