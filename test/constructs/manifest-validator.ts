@@ -7,6 +7,7 @@
  * slips through unvalidated.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
 import * as gatewayV1 from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
 import * as istioV1beta1 from '@kubernetes-models/istio/networking.istio.io/v1beta1';
@@ -17,7 +18,11 @@ import * as coreV1 from 'kubernetes-models/v1';
 import { loadYamlStrict } from '../../src/constructs/include';
 import { Json } from '../../src/constructs/workload/deployment-json';
 
-const CRDS = '/work/shared/crds';
+/** The schemas beside the repository (`../shared/crds`), or CANARYKIT_CRDS. */
+const CRDS = process.env.CANARYKIT_CRDS ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'crds');
+if (!fs.existsSync(CRDS)) {
+  throw new Error(`schema folder ${CRDS} not found: clone the repository beside shared/ or set CANARYKIT_CRDS`);
+}
 
 /** kubernetes-models modules by apiVersion (only the groups canarykit emits or reads). */
 const MODELS: Record<string, Record<string, unknown>> = {
