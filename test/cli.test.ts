@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { main } from '../src/cli';
+import { runCli } from './support/cli';
 import { appJson, istioTraffic, readyDeployment } from './support/driver-fixture';
 import { GitFixture, createGitFixture, git } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
@@ -15,19 +15,7 @@ import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startP
 const ROOT = resolve(__dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
-async function run(args: string[], now: Date): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const previous = process.env.CANARYKIT_NOW;
-  process.env.CANARYKIT_NOW = now.toISOString();
-  try {
-    const code = await main(['node', 'canarykit', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    if (previous === undefined) delete process.env.CANARYKIT_NOW;
-    else process.env.CANARYKIT_NOW = previous;
-  }
-}
+const run = runCli;
 
 describeWithPrometheus('canarykit CLI', () => {
   let prom: PrometheusServer;

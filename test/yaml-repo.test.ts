@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { main } from '../src/cli';
+import { runCli } from './support/cli';
 import { istioTraffic, readyDeployment } from './support/driver-fixture';
 import { GitFixture, createGitFixture } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
@@ -64,17 +64,7 @@ spec:
         interval: 1m
 `;
 
-async function cli(args: string[], now: Date): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  process.env.CANARYKIT_NOW = now.toISOString();
-  try {
-    const code = await main(['node', 'canarykit', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    delete process.env.CANARYKIT_NOW;
-  }
-}
+const cli = runCli;
 
 describeWithPrometheus('YAML-only repository', () => {
   let prom: PrometheusServer;

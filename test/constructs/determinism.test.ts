@@ -29,6 +29,18 @@ describe('synth output is a pure function of the app and the state files', () =>
     expectSameBytes(path.join(root, 'a'), path.join(root, 'b'));
   });
 
+  it('the committed example dist/ is what the example app and state/ synthesize today', () => {
+    const root = tempDir('canarykit-determinism-');
+    const cwd = process.cwd();
+    process.chdir(ROOT);
+    try {
+      buildExampleApp(path.join(root, 'fresh')).synth();
+    } finally {
+      process.chdir(cwd);
+    }
+    expectSameBytes(path.join(ROOT, 'dist'), path.join(root, 'fresh'));
+  });
+
   it('another process with another time zone and locale writes the same bytes', async () => {
     const root = tempDir('canarykit-determinism-');
     buildExampleApp(path.join(root, 'example-here')).synth();

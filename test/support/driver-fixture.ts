@@ -8,7 +8,7 @@ import { DriverDeps } from '../../src/stages/driver';
 import { openGitWorkspace } from '../../src/stages/git';
 import { clientForProvider } from '../../src/stages/prometheus';
 import { callWebhook } from '../../src/stages/webhooks';
-import { OpenMetricsWriter } from './prometheus';
+import { OpenMetricsWriter } from './prometheus-server';
 
 /** What the test repository's `app.json` declares: one podinfo canary per namespace. */
 export interface AppSpec {
