@@ -459,6 +459,35 @@ describe('Gateway API (reference §2.9)', () => {
       filters: [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value: 'canary-session=AbCdEfGhIj; Max-Age=600' }] } }],
     });
   });
+
+  it('session affinity with a primary cookie: sticky canary, sticky primary, weighted rule setting both cookies', () => {
+    const f = render({
+      provider: 'gatewayApi',
+      analysis: { stepWeight: 10, interval: Duration.seconds(30), sessionAffinity: { cookieName: 'canary-session', primaryCookieName: 'primary-session' } },
+      state: progressing({ sessionAffinity: { cookie: 'canary-session=AbCdEfGhIj', primaryCookie: 'primary-session=KlMnOpQrSt' } }),
+    });
+    const rules = f.get('HTTPRoute', 'podinfo').spec.rules;
+    expect(rules).toHaveLength(3);
+    expect(rules[1].matches[0].headers[0].value).toBe('.*primary-session.*KlMnOpQrSt.*');
+    expect(rules[1].backendRefs.map((b: any) => [b.name, b.weight])).toEqual([['podinfo-primary', 100], ['podinfo-canary', 0]]);
+    expect(rules[2].backendRefs.map((b: any) => b.filters[0].responseHeaderModifier.add[0].value)).toEqual([
+      'primary-session=KlMnOpQrSt; Max-Age=30',
+      'canary-session=AbCdEfGhIj; Max-Age=86400',
+    ]);
+  });
+
+  it('session affinity after a run: expires the previous cookie on a sticky rule, then the weighted rule', () => {
+    const f = render({
+      provider: 'gatewayApi',
+      analysis: { stepWeight: 10, sessionAffinity: { cookieName: 'canary-session' } },
+      state: stage('Succeeded', { sessionAffinity: { previousCookie: 'canary-session=AbCdEfGhIj' } }),
+    });
+    const rules = f.get('HTTPRoute', 'podinfo').spec.rules;
+    expect(rules).toHaveLength(2);
+    expect(rules[0].filters).toEqual([{ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value: 'canary-session=AbCdEfGhIj; Max-Age=-1' }] } }]);
+    expect(rules[0].backendRefs.map((b: any) => [b.name, b.weight])).toEqual([['podinfo-primary', 100], ['podinfo-canary', 0]]);
+    expect(rules[1].backendRefs.map((b: any) => b.weight)).toEqual([100, 0]);
+  });
 });
 
 describe('Kubernetes provider (reference §2.8)', () => {

@@ -82,16 +82,30 @@ export class GatewayApiRouter implements Router {
       const mirror = weights.mirror && analysis.iterations > 0
         ? [{ type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: names.canary, port } } }]
         : undefined;
-      const cookie = input.cookies?.cookie;
-      if (analysis.sessionAffinity && cookie && weights.canary > 0) {
-        const sticky = mergeRouteMatches([{ headers: [{ type: 'RegularExpression', name: 'Cookie', value: cookieRegex(cookie) }] }], serviceMatches);
-        const setCookie = [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value: canaryCookieHeader(cookie, analysis.sessionAffinity.maxAge) }] } }];
+      const affinity = analysis.sessionAffinity;
+      const cookies = input.cookies;
+      const weighted = (primaryFilters?: Json[], canaryFilters?: Json[]): Json =>
+        rule(defaultMatches, [backend(names.primary, weights.primary, primaryFilters), backend(names.canary, weights.canary, canaryFilters)], mirror);
+      const sticky = (cookie: string): Json[] =>
+        mergeRouteMatches([{ headers: [{ type: 'RegularExpression', name: 'Cookie', value: cookieRegex(cookie) }] }], serviceMatches);
+      const setCookie = (value: string): Json[] => [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } }];
+      if (affinity && cookies?.cookie && weights.canary > 0) {
+        // Same layout as Istio: sticky canary, optional sticky primary, then the weighted rule.
+        rules = [rule(sticky(cookies.cookie), [backend(names.primary, 0), backend(names.canary, 100)])];
+        const primaryCookie = affinity.primaryCookieName ? cookies.primaryCookie : undefined;
+        if (primaryCookie) rules.push(rule(sticky(primaryCookie), [backend(names.primary, 100), backend(names.canary, 0)]));
+        rules.push(weighted(
+          primaryCookie ? setCookie(canaryCookieHeader(primaryCookie, analysis.intervalSeconds)) : undefined,
+          setCookie(canaryCookieHeader(cookies.cookie, affinity.maxAge)),
+        ));
+      } else if (affinity && cookies?.previousCookie) {
+        // After the run, expire the canary cookie of sessions that still carry it.
         rules = [
-          rule(sticky, [backend(names.primary, 0), backend(names.canary, 100)]),
-          rule(defaultMatches, [backend(names.primary, weights.primary), backend(names.canary, weights.canary, setCookie)], mirror),
+          rule(sticky(cookies.previousCookie), [backend(names.primary, 100), backend(names.canary, 0)], setCookie(`${cookies.previousCookie}; Max-Age=-1`)),
+          weighted(),
         ];
       } else {
-        rules = [rule(defaultMatches, [backend(names.primary, weights.primary), backend(names.canary, weights.canary)], mirror)];
+        rules = [weighted()];
       }
     }
     return [

@@ -27,8 +27,12 @@ export class NginxRouter implements Router {
     return this.ingress().metadata.name;
   }
 
+  private cached?: Json;
+
+  /** The user's Ingress as JSON, read once: the Canary is created after its inputs are configured. */
   private ingress(): Json {
-    return ApiObject.of(this.opts.ingress).toJson();
+    this.cached ??= ApiObject.of(this.opts.ingress).toJson();
+    return this.cached;
   }
 
   validate(input: RouterInput): Problem[] {
