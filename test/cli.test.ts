@@ -93,7 +93,7 @@ describeWithPrometheus('canarykit CLI', () => {
     const head = fx.remoteGit('rev-parse', 'main');
     expect((await run(['step', '--repo', repo, '--canary', 'Not A Name'], at(500))).code).toBe(2);
     expect((await run(['step', '--repo', repo, '--canary', 'cli/podinfo', '--all'], at(500))).err).toMatch(/either --canary or --all/);
-    expect((await run(['plan', 'cli/missing', '--repo', repo], at(500)))).toMatchObject({ code: 1, err: expect.stringMatching(/no canary cli\/missing .*known: cli\/podinfo/) });
+    expect((await run(['plan', 'cli/missing', '--repo', repo], at(500)))).toMatchObject({ code: 2, err: expect.stringMatching(/no canary cli\/missing .*known: cli\/podinfo/) });
     expect((await run(['step', '--repo', join(repo, 'nope')], at(500))).code).toBe(2);
     expect((await run(['frobnicate'], at(500))).code).toBe(2);
     expect((await run(['init', '--repo', repo], at(500))).err).toMatch(/already exists/);

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { PushRejectedError, TickError } from '../errors';
+import { ConfigError, PushRejectedError, TickError } from '../errors';
 import { buildCommitMessage } from './commit-message';
 import { CanarykitConfig } from './config';
 import { ManualCommand, TransitionError, manualTransition } from './manual';
@@ -185,7 +185,7 @@ export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanE
   const found = entries.filter((e) => `${e.plan.namespace}/${e.plan.name}` === select.canary);
   if (found.length === 0) {
     const known = entries.map((e) => `${e.plan.namespace}/${e.plan.name}`).join(', ') || 'none';
-    throw new TickError(`no canary ${select.canary} in the synth output (known: ${known})`, false);
+    throw new ConfigError(`no canary ${select.canary} in the synth output (known: ${known})`);
   }
   return found;
 }

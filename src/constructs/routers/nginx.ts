@@ -31,7 +31,7 @@ export class NginxRouter implements Router {
 
   /** The user's Ingress as JSON, read once: the Canary is created after its inputs are configured. */
   private ingress(): Json {
-    this.cached ??= ApiObject.of(this.opts.ingress).toJson();
+    if (!this.cached) this.cached = ApiObject.of(this.opts.ingress).toJson() as Json;
     return this.cached;
   }
 
