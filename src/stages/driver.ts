@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { ConfigError, PushRejectedError, TickError } from '../errors';
+import { alertContext, sendAlerts } from './alerts';
 import { buildCommitMessage } from './commit-message';
 import { CanarykitConfig } from './config';
 import { ManualCommand, TransitionError, manualTransition } from './manual';
@@ -191,10 +192,10 @@ export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanE
 }
 
 /**
- * Non-blocking hooks, after the step is on the remote: post-rollout when a run ended, and an
- * event hook per event. Failures are logged only, as in Flagger.
+ * Non-blocking hooks, after the step is on the remote: post-rollout when a run ended, an event
+ * hook per event, then the alerts (src/stages/alerts.ts). Failures are logged only, as in Flagger.
  */
-async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: DriverDeps): Promise<void> {
+export async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: Pick<DriverDeps, 'now' | 'log'>): Promise<void> {
   const state: CanaryState = decision.state;
   const ctx: WebhookContext = { name: plan.name, namespace: plan.namespace, phase: state.phase, checksum: plan.canary.revision };
   const log = (r: { ok: boolean; message: string }): void => {
@@ -207,4 +208,5 @@ async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: Dri
       (await runHooks(plan.webhooks, 'event', { ...ctx, event })).forEach(log);
     }
   }
+  (await sendAlerts(plan, decision.events, { context: alertContext(decision) })).forEach(log);
 }

@@ -33,7 +33,7 @@ export { initialState } from './machine-state';
  */
 export function decide(plan: AnalysisPlan, state: CanaryState | undefined, observations: Observations, now: Date): Decision {
   if (!state) {
-    return { action: { type: 'initialize' }, state: initialState(plan, now), events: [stageEvent('Initialized', FLAGGER_MESSAGES.initialized)] };
+    return { action: { type: 'initialize' }, state: initialState(plan, now), events: [stageEvent('Initializing', FLAGGER_MESSAGES.initializing)] };
   }
   const tick = planTick(plan, state, now);
   if (!tick.due) return none(state, tick.idle ?? 'not-due', tick.why);

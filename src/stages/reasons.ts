@@ -9,6 +9,7 @@ export type Severity = 'info' | 'warn' | 'error';
 /** Every reason the machine can give, with the severity its events always carry. */
 export const REASON_SEVERITY = {
   /** First state written for a canary. */
+  Initializing: 'info',
   Initialized: 'info',
   /** A run started for a new revision. */
   NewRevision: 'info',
@@ -76,6 +77,7 @@ export function stageEvent(reason: Reason, message: string): StageEvent {
 
 /** Flagger's alert and condition wording (reference §6, §1.2), reused verbatim. */
 export const FLAGGER_MESSAGES = {
+  initializing: 'New Deployment detected, starting initialization.',
   initialized: 'New Deployment detected, initialization completed.',
   newRevision: 'New revision detected, progressing canary analysis.',
   waitingRollout: 'Canary is waiting for approval.',
