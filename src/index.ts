@@ -13,3 +13,4 @@ export * from './stages/phase';
 export * from './stages/plan';
 export * from './stages/state';
 export * from './constructs/include';
+export type { ConfigTrackingOptions } from './constructs/workload/config-tracking';

@@ -4,7 +4,8 @@ import { Construct, IConstruct } from 'constructs';
 import { Problem, ValidationError } from '../errors';
 import { isRolloutPhase } from '../stages/phase';
 import { AnalysisPlan, PLAN_API_VERSION } from '../stages/plan';
-import { CanaryState, parseState, STATE_API_VERSION } from '../stages/state';
+import { firstState } from '../stages/machine-state';
+import { CanaryState, parseState } from '../stages/state';
 import { readStateFile, stateFilePath } from '../stages/state-store';
 import { CanaryAnalysisOptions } from './analysis-options';
 import { planAlerts } from './alerts';
@@ -14,19 +15,11 @@ import { planMetrics, planWebhooks } from './metrics/plan-metrics';
 import { Provider } from './provider';
 import { computeRevision } from './revision';
 import { CanaryServiceOptions } from './service-options';
-import { CONFIG_TRACKING_ANNOTATION, findConfigMapRefs } from './workload/config-tracking';
+import { ConfigTrackingOptions, readTrackedConfigMaps } from './workload/config-tracking';
 import { DeploymentJson, Json } from './workload/deployment-json';
 import { buildPrimaryDeployment } from './workload/primary';
 import { findSelectorLabel, SELECTOR_LABELS } from './workload/selector';
 import { buildServices, serviceNames } from './workload/services';
-
-/** Which ConfigMaps the primary gets `-primary` copies of (Flagger's config tracking). */
-export interface ConfigTrackingOptions {
-  /** @default true */
-  readonly enabled?: boolean;
-  /** ConfigMaps referenced by the target that are managed outside this chart. @default - none */
-  readonly exclude?: string[];
-}
 
 /** Props of a {@link Canary}. */
 export interface CanaryProps {
@@ -117,7 +110,9 @@ export class Canary extends Construct {
     this.problems.push(...analysisProblems);
     this.validateService(props.service);
 
-    const configMaps = this.trackedConfigMaps(target.spec.template.spec ?? {}, props.configTracking);
+    const tracked = readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, props.configTracking, Canary.isCanary);
+    this.problems.push(...tracked.problems);
+    const configMaps = tracked.data;
     const metricsServer = props.metricsServer ?? 'http://prometheus:9090';
     const names = serviceNames(props.service.name ?? targetName);
     const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
@@ -246,33 +241,6 @@ export class Canary extends Construct {
     }
   }
 
-  /** Data of every tracked ConfigMap, read from the ConfigMaps defined in this chart. */
-  private trackedConfigMaps(podSpec: Json, opts: ConfigTrackingOptions | undefined): Record<string, Record<string, string>> {
-    const out: Record<string, Record<string, string>> = {};
-    if (opts?.enabled === false) return out;
-    const exclude = new Set(opts?.exclude ?? []);
-    const inChart = new Map<string, Json>();
-    for (const c of Chart.of(this).node.findAll()) {
-      if (c instanceof ApiObject && c.kind === 'ConfigMap' && !(c.node.scope instanceof Canary)) {
-        const json = c.toJson();
-        if ((json.metadata?.namespace ?? this.namespace) === this.namespace) inChart.set(json.metadata.name, json);
-      }
-    }
-    for (const ref of findConfigMapRefs(podSpec)) {
-      if (exclude.has(ref.name)) continue;
-      const cm = inChart.get(ref.name);
-      if (!cm) {
-        if (!ref.optional) {
-          this.problem('target', `the pod template references ConfigMap "${ref.name}", which is not defined in this chart; add it to the chart so its data is tracked, or list it in configTracking.exclude`);
-        }
-        continue;
-      }
-      if (String(cm.metadata?.annotations?.[CONFIG_TRACKING_ANNOTATION] ?? '').startsWith('disable')) continue;
-      out[ref.name] = { ...(cm.data ?? {}) };
-    }
-    return out;
-  }
-
   private loadState(explicit: CanaryState | undefined, file: string, canary: AnalysisPlan['canary']): CanaryState | undefined {
     let state: CanaryState | undefined;
     try {
@@ -292,31 +260,9 @@ export class Canary extends Construct {
   }
 }
 
-/**
- * The stage before the first commit: Flagger's Initializing, with the primary built from the
- * target as it is now, no traffic on the canary, and the target still running.
- */
+/** The stage before the first commit (the state machine's first state, rendered without a clock). */
 export function bootstrapState(namespace: string, name: string, canary: AnalysisPlan['canary']): CanaryState {
-  return {
-    apiVersion: STATE_API_VERSION,
-    kind: 'CanaryState',
-    namespace,
-    name,
-    phase: 'Initializing',
-    canaryWeight: 0,
-    mirror: false,
-    iterations: 0,
-    failedChecks: 0,
-    canaryRevision: canary.revision,
-    primary: {
-      revision: canary.revision,
-      template: canary.template,
-      workload: canary.workload,
-      annotations: canary.annotations,
-      configMaps: canary.configMaps,
-    },
-    lastTransitionTime: '1970-01-01T00:00:00Z',
-  };
+  return firstState(namespace, name, canary, new Date(0));
 }
 
 /** Flagger's scale-from-zero rule: target replicas, else primary replicas, else HPA minReplicas > 1, else 1. */

@@ -22,21 +22,26 @@ export function snapshotOf(canary: CanaryWorkloadPlan): PrimarySnapshot {
  * template (so it is not a new revision). The target keeps its replicas until the primary is ready
  * (Flagger's no-downtime start); the next tick then moves to Initialized and scales it to zero.
  */
-export function initialState(plan: AnalysisPlan, now: Date): CanaryState {
+export function firstState(namespace: string, name: string, canary: CanaryWorkloadPlan, now: Date): CanaryState {
   return {
     apiVersion: STATE_API_VERSION,
     kind: 'CanaryState',
-    namespace: plan.namespace,
-    name: plan.name,
+    namespace,
+    name,
     phase: 'Initializing',
     canaryWeight: 0,
     mirror: false,
     iterations: 0,
     failedChecks: 0,
-    canaryRevision: plan.canary.revision,
-    primary: snapshotOf(plan.canary),
+    canaryRevision: canary.revision,
+    primary: snapshotOf(canary),
     lastTransitionTime: now.toISOString(),
   };
+}
+
+/** The first state of the canary a plan describes. */
+export function initialState(plan: AnalysisPlan, now: Date): CanaryState {
+  return firstState(plan.namespace, plan.name, plan.canary, now);
 }
 
 /** Applies a patch: stamps lastTransitionTime and keeps session-affinity cookies in step. */
