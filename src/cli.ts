@@ -6,6 +6,7 @@ import { ConfigError, TickError, UserError } from './errors';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadConfig } from './stages/config';
 import { DriverDeps, applyManual, selectPlans, step } from './stages/driver';
 import { openGitWorkspace } from './stages/git';
+import { PullRequestReport, pullRequestHostFor } from './stages/pull-requests';
 import { ManualCommand } from './stages/manual';
 import { clientForProvider } from './stages/prometheus';
 import { readPlans } from './stages/repo-files';
@@ -31,10 +32,15 @@ function clock(): () => Date {
   return () => new Date(t);
 }
 
-/** Builds every adapter of the driver in one place. */
+/**
+ * Builds every adapter of the driver in one place. In pull-request mode this is where a missing
+ * CANARYKIT_GITHUB_TOKEN is reported, before anything is fetched or written.
+ */
 export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io): DriverDeps {
   const timeoutMs = config.prometheus.timeoutSeconds * 1000;
+  const pullRequests = pullRequestHostFor(config, process.env);
   return {
+    pullRequests,
     git: openGitWorkspace({ dir: repoDir, remote: config.git.remote, branch: config.git.branch, committer: config.git.committer }),
     synth: () => runSynth(config.synth, repoDir, config.outdir),
     now: clock(),
@@ -42,6 +48,17 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io): Dri
     metricsClient: (provider) => clientForProvider(config.prometheus.address ? { ...provider, address: config.prometheus.address } : provider, { timeoutMs }),
     callWebhook: (hook, ctx) => callWebhook(hook, ctx),
   };
+}
+
+function describePullRequest(pr: PullRequestReport): string {
+  switch (pr.status) {
+    case 'would-open':
+      return `would open a pull request from ${pr.branch}: ${pr.title}`;
+    case 'opened':
+      return `opened pull request #${pr.number} ${pr.url}`;
+    case 'open':
+      return `pull request #${pr.number} ${pr.url} (already open)`;
+  }
 }
 
 function repoOf(opts: { repo?: string }): string {
@@ -81,7 +98,15 @@ export function buildProgram(io: Io): Command {
         buildDeps(repoDir, config, io),
       );
       if (o.json) io.out(JSON.stringify(report, null, 2));
-      else {
+      else if (config.git.mode === 'pull-request') {
+        for (const r of report.outcomes) {
+          const pr = r.pullRequest && r.action !== 'await-review' ? `; ${describePullRequest(r.pullRequest)}` : '';
+          io.out(`${r.canary}: ${r.summary} [${r.phase} weight ${r.weight} failed ${r.failedChecks}]${pr}`);
+        }
+        if (report.unsynced) io.out(`not committed in pull-request mode (no sync commit): ${report.unsynced.join(', ')}`);
+        const opened = report.outcomes.filter((r) => r.pullRequest?.status === 'opened').length;
+        io.out(o.dryRun ? 'dry run: nothing written' : opened > 0 ? `opened ${opened} pull request${opened === 1 ? '' : 's'}` : 'no pull request opened');
+      } else {
         for (const r of report.outcomes) io.out(`${r.canary}: ${r.summary} [${r.phase} weight ${r.weight} failed ${r.failedChecks}]${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}`);
         io.out(report.pushed ? 'pushed' : o.dryRun ? 'dry run: nothing written' : 'nothing to commit');
       }
@@ -134,7 +159,8 @@ export function buildProgram(io: Io): Command {
         const repoDir = repoOf(o);
         const config = loadConfig(repoDir);
         const r = await applyManual({ repoDir, config, canary: canaryArg(id), command: cmd, dryRun: o.dryRun }, buildDeps(repoDir, config, io));
-        io.out(`${id}: ${cmd} -> ${r.state.phase} weight ${r.state.canaryWeight}${r.state.paused ? ' (paused)' : ''}${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}`);
+        const pr = r.pullRequest ? `; ${describePullRequest(r.pullRequest)}` : '';
+        io.out(`${id}: ${cmd} -> ${r.state.phase} weight ${r.state.canaryWeight}${r.state.paused ? ' (paused)' : ''}${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}${pr}`);
       });
   }
 

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli';
 import { appJson, istioTraffic, readyDeployment } from './support/driver-fixture';
 import { GitFixture, createGitFixture, git } from './support/git';
@@ -122,5 +123,27 @@ describeWithPrometheus('canarykit CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Usage: canarykit/);
     expect(r.stdout).toMatch(/step .*run one tick/);
+  });
+});
+
+describe('synth command environment', () => {
+  it('does not pass the driver credentials to the synth command', async () => {
+    const { runSynth } = await import('../src/stages/synth-runner');
+    const { mkdtempSync, readFileSync: read } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'canarykit-env-'));
+    const saved = { ...process.env };
+    Object.assign(process.env, { CANARYKIT_GITHUB_TOKEN: 'ghp_secret', CANARYKIT_PROMETHEUS_TOKEN: 'prom_secret', CANARYKIT_ALERT_TEAM_TOKEN: 'alert_secret', KEEP_ME: 'yes' });
+    try {
+      await runSynth('env > env.txt', dir, 'dist');
+    } finally {
+      for (const k of ['CANARYKIT_GITHUB_TOKEN', 'CANARYKIT_PROMETHEUS_TOKEN', 'CANARYKIT_ALERT_TEAM_TOKEN', 'KEEP_ME']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+    const env = read(join(dir, 'env.txt'), 'utf8');
+    expect(env).toContain('KEEP_ME=yes');
+    expect(env).toContain('CDK8S_OUTDIR=dist');
+    expect(env).not.toMatch(/secret/);
   });
 });

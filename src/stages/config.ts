@@ -8,7 +8,27 @@ import { describeAjvError } from './state';
 export const CONFIG_FILE = 'canarykit.yaml';
 
 /** How commits reach the remote. */
-export type GitMode = 'push';
+export type GitMode = 'push' | 'pull-request';
+
+/** Where `git.mode: pull-request` opens its pull requests. */
+export interface PullRequestConfig {
+  provider: 'github';
+  /** `owner/name` of the repository on the provider. */
+  repository: string;
+  /** REST API root: `https://api.github.com`, or `https://<host>/api/v3` for GitHub Enterprise Server. */
+  apiUrl: string;
+  /** Each canary's branch is `<branchPrefix><namespace>/<name>`. */
+  branchPrefix: string;
+}
+
+/** Environment variable holding the pull-request host's token (never read from a file). */
+export const GITHUB_TOKEN_ENV = 'CANARYKIT_GITHUB_TOKEN';
+
+export const DEFAULT_PULL_REQUEST: Omit<PullRequestConfig, 'repository'> = {
+  provider: 'github',
+  apiUrl: 'https://api.github.com',
+  branchPrefix: 'canarykit/',
+};
 
 /** `canarykit.yaml`: how the step driver synthesizes, observes and commits in this repository. */
 export interface CanarykitConfig {
@@ -25,6 +45,8 @@ export interface CanarykitConfig {
     remote: string;
     branch: string;
     mode: GitMode;
+    /** Set exactly when `mode` is `pull-request`. */
+    pullRequest?: PullRequestConfig;
     committer: { name: string; email: string };
     /** Ticks re-derived after a rejected push before giving up. */
     maxAttempts: number;
@@ -38,6 +60,11 @@ export const DEFAULT_CONFIG: CanarykitConfig = {
   prometheus: { timeoutSeconds: 5 },
   git: { remote: 'origin', branch: 'main', mode: 'push', committer: { name: 'canarykit', email: 'canarykit@localhost' }, maxAttempts: 3 },
 };
+
+/** GitHub `owner/name`. */
+const REPOSITORY_PATTERN = '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$';
+/** A prefix that makes a valid git branch name: no `..`, `//`, `/.`, spaces or `~^:?*[\\`, no leading `/`, `-` or `.`. */
+const BRANCH_PREFIX_PATTERN = '^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$';
 
 const SCHEMA = {
   type: 'object',
@@ -57,7 +84,17 @@ const SCHEMA = {
       properties: {
         remote: { type: 'string', minLength: 1 },
         branch: { type: 'string', minLength: 1 },
-        mode: { enum: ['push'] },
+        mode: { enum: ['push', 'pull-request'] },
+        pullRequest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            provider: { enum: ['github'] },
+            repository: { type: 'string', pattern: REPOSITORY_PATTERN },
+            apiUrl: { type: 'string', pattern: '^https?://[^/@\\s]+(/\\S*)?$' },
+            branchPrefix: { type: 'string', minLength: 1, pattern: BRANCH_PREFIX_PATTERN },
+          },
+        },
         committer: {
           type: 'object',
           additionalProperties: false,
@@ -66,6 +103,11 @@ const SCHEMA = {
         },
         maxAttempts: { type: 'integer', minimum: 1, maximum: 20 },
       },
+      // pull-request mode needs to know where to open pull requests; push mode must not be given
+      // settings it would ignore.
+      if: { required: ['mode'], properties: { mode: { const: 'pull-request' } } },
+      then: { required: ['pullRequest'], properties: { pullRequest: { required: ['repository'] } } },
+      else: { properties: { pullRequest: false } },
     },
   },
 } as const;
@@ -80,15 +122,45 @@ export function parseConfig(text: string, where: string): CanarykitConfig {
   }
   const raw = (doc.toJS() ?? {}) as Partial<CanarykitConfig>;
   if (!validate(raw)) {
-    throw new ValidationError((validate.errors ?? []).map((e) => ({ path: `${where}#${e.instancePath || '/'}`, message: describeAjvError(e) })), `invalid ${where}`);
+    throw new ValidationError(configProblems(validate.errors ?? [], where), `invalid ${where}`);
   }
+  const git = { ...DEFAULT_CONFIG.git, ...raw.git, committer: { ...DEFAULT_CONFIG.git.committer, ...raw.git?.committer } };
+  if (raw.git?.pullRequest) git.pullRequest = { ...DEFAULT_PULL_REQUEST, ...raw.git.pullRequest };
   return {
     synth: raw.synth ?? DEFAULT_CONFIG.synth,
     outdir: raw.outdir ?? DEFAULT_CONFIG.outdir,
     stateDir: raw.stateDir ?? DEFAULT_CONFIG.stateDir,
     prometheus: { ...DEFAULT_CONFIG.prometheus, ...raw.prometheus },
-    git: { ...DEFAULT_CONFIG.git, ...raw.git, committer: { ...DEFAULT_CONFIG.git.committer, ...raw.git?.committer } },
+    git,
   };
+}
+
+type AjvError = NonNullable<typeof validate.errors>[number];
+
+/** ajv errors as problems; the pull-request rules get messages naming the field and the fix. */
+function configProblems(errors: readonly AjvError[], where: string): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  for (const e of errors) {
+    // The if/then/else wrapper error only repeats the errors of its branch.
+    if (e.keyword === 'if') continue;
+    let at = e.instancePath || '/';
+    let message = describeAjvError(e);
+    const missing = e.keyword === 'required' ? String(e.params.missingProperty) : undefined;
+    if (missing === 'pullRequest' || (missing === 'repository' && at === '/git/pullRequest')) {
+      at = '/git/pullRequest/repository';
+      message = 'required when git.mode is pull-request: the GitHub repository as owner/name';
+    } else if (e.keyword === 'false schema' && at === '/git/pullRequest') {
+      message = 'only used with git.mode: pull-request (set git.mode or remove git.pullRequest)';
+    } else if (e.keyword === 'pattern' && at === '/git/pullRequest/repository') {
+      message = 'must be owner/name, e.g. acme/deploy';
+    } else if (e.keyword === 'pattern' && at === '/git/pullRequest/apiUrl') {
+      message = 'must be an http or https URL without credentials (the token comes from CANARYKIT_GITHUB_TOKEN)';
+    } else if (e.keyword === 'pattern' && at === '/git/pullRequest/branchPrefix') {
+      message = 'must be the start of a git branch name, e.g. canarykit/ (letters, digits, ".", "_", "-", "/"; no "..", "//" or leading "/", "-", ".")';
+    }
+    out.push({ path: `${where}#${at}`, message });
+  }
+  return out;
 }
 
 /** Loads `<repo>/canarykit.yaml`, or the defaults when there is none. */
@@ -122,7 +194,14 @@ git:
   remote: origin
   branch: main
   # push: every stage is a commit pushed to the branch Flux or Argo CD watches.
+  # pull-request: every stage is a pull request to that branch; merging it applies the stage.
+  #   The token comes from the environment only: CANARYKIT_GITHUB_TOKEN.
   mode: push
+  # pullRequest:
+  #   provider: github
+  #   repository: owner/name
+  #   apiUrl: https://api.github.com      # https://<host>/api/v3 for GitHub Enterprise Server
+  #   branchPrefix: canarykit/            # branch <branchPrefix><namespace>/<name>
   committer:
     name: canarykit
     email: canarykit@localhost

@@ -9,6 +9,7 @@ import { Decision, endsRun, isCommitted } from './machine-action';
 import { decide } from './machine';
 import { ObserverDeps, observe } from './observe';
 import { AnalysisPlan } from './plan';
+import { PullRequestHost, PullRequestReport, isPullRequestMode, proposeStage, pullRequestBranch, titleAndBody } from './pull-requests';
 import { PlanEntry, committedReplicas, readPlans } from './repo-files';
 import { checkLines, describeAction, stageCommitMessage } from './stage-commit';
 import { CanaryState } from './state';
@@ -35,23 +36,35 @@ export interface DriverDeps extends ObserverDeps {
   /** The clock; injected so tests and backfilled Prometheus data agree on "now". */
   now(): Date;
   log(line: string): void;
+  /** Where stages are proposed in `git.mode: pull-request` (src/stages/pull-requests.ts). */
+  pullRequests?: PullRequestHost;
 }
 
 /** What one canary's tick decided. */
 export interface CanaryOutcome {
   readonly canary: string;
-  readonly action: Decision['action']['type'];
+  /** The decided action; `await-review` when a pull request for the canary is still open. */
+  readonly action: Decision['action']['type'] | 'await-review';
   readonly summary: string;
   readonly phase: string;
   readonly weight: number;
   readonly failedChecks: number;
   readonly commit?: string;
+  /** Pull-request mode: the pull request opened, still open, or that would be opened. */
+  readonly pullRequest?: PullRequestReport;
 }
 
 export interface StepReport {
   readonly outcomes: CanaryOutcome[];
+  /** Something was pushed: the branch (push mode) or a pull-request branch. */
   readonly pushed: boolean;
   readonly attempts: number;
+  /**
+   * Pull-request mode: output folders (`<outdir>/<namespace>/<name>`) the synth changed for
+   * canaries with no pull request opened or open. Push mode commits such changes in a sync commit;
+   * pull-request mode leaves them to the canary's next stage pull request, or to you.
+   */
+  readonly unsynced?: string[];
 }
 
 interface PendingCommit {
@@ -63,9 +76,11 @@ interface PendingCommit {
 /**
  * One tick: sync -> synth -> for each canary (observe -> decide) -> write states -> synth ->
  * one commit per changed canary -> push. A rejected push re-derives everything from the new
- * remote head; any failure resets the work tree to where the tick started.
+ * remote head; any failure resets the work tree to where the tick started. In pull-request mode
+ * each changed canary's commit goes to its own branch and pull request instead (proposeAll).
  */
 export async function step(opts: StepOptions, deps: DriverDeps): Promise<StepReport> {
+  hostFor(opts.config, deps);
   return inTransaction(opts, deps, (attempt) => tickOnce(opts, deps, attempt));
 }
 
@@ -81,7 +96,7 @@ async function inTransaction<R extends { pushed: boolean }>(
   body: (attempt: number) => Promise<R>,
 ): Promise<R> {
   const attempts = opts.config.git.maxAttempts;
-  const managed = [opts.config.stateDir, opts.config.outdir];
+  const managed = managedPaths(opts.config);
   for (let attempt = 1; ; attempt++) {
     const start = await deps.git.sync();
     try {
@@ -102,11 +117,15 @@ async function inTransaction<R extends { pushed: boolean }>(
   }
 }
 
-/** A manual transition (`canarykit promote|rollback|pause|resume`), committed like any stage. */
+/**
+ * A manual transition (`canarykit promote|rollback|pause|resume`), committed like any stage: a
+ * commit on the branch, or in pull-request mode a pull request (refused while one is open).
+ */
 export async function applyManual(
   opts: { repoDir: string; config: CanarykitConfig; canary: string; command: ManualCommand; dryRun?: boolean },
   deps: DriverDeps,
-): Promise<{ pushed: boolean; commit?: string; state: CanaryState }> {
+): Promise<{ pushed: boolean; commit?: string; state: CanaryState; pullRequest?: PullRequestReport }> {
+  const host = hostFor(opts.config, deps);
   return inTransaction(opts, deps, async () => {
     await deps.synth();
     const [entry] = selectPlans(readPlans(opts.repoDir, opts.config.outdir), { canary: opts.canary });
@@ -114,9 +133,6 @@ export async function applyManual(
     const state = readStateFile(file);
     if (!state) throw new TransitionError(`${opts.canary} has no state yet; run canarykit step first`);
     const next = manualTransition(opts.command, entry.plan, state, deps.now());
-    if (opts.dryRun) return { pushed: false, state: next };
-    writeStateFile(file, next);
-    await deps.synth();
     const message = buildCommitMessage({
       namespace: next.namespace,
       name: next.name,
@@ -124,27 +140,74 @@ export async function applyManual(
       checks: [],
       trailers: { phase: next.phase, weight: next.canaryWeight, revision: next.canaryRevision, failedChecks: next.failedChecks },
     });
+    if (host) {
+      const branch = pullRequestBranch(opts.config, entry.plan.namespace, entry.plan.name);
+      const open = await host.findOpen(branch);
+      if (open) {
+        throw new TransitionError(`${opts.canary} has pull request #${open.number} open (${open.url}); merge or close it first, then run ${opts.command} again`);
+      }
+      const title = titleAndBody(message).title;
+      if (opts.dryRun) return { pushed: false, state: next, pullRequest: { status: 'would-open', branch, title } };
+      const start = await deps.git.head();
+      const proposed = await proposeStage(
+        opts.repoDir,
+        { branch, stateFile: entry.plan.stateFile, folder: entry.folder, state: next, message },
+        { sha: start, cleanPaths: managedPaths(opts.config) },
+        { ...deps, pullRequests: host },
+      );
+      if (!proposed) return { pushed: false, state: next };
+      const { number, url } = proposed.pullRequest;
+      deps.log(`${opts.canary}: ${proposed.existing ? 'pull request already open' : 'opened pull request'} #${number} ${url}`);
+      return { pushed: true, commit: proposed.commit, state: next, pullRequest: { status: proposed.existing ? 'open' : 'opened', branch, number, url, title } };
+    }
+    if (opts.dryRun) return { pushed: false, state: next };
+    writeStateFile(file, next);
+    await deps.synth();
     const commit = (await deps.git.commit({ message, paths: [entry.plan.stateFile, entry.folder] })) ?? undefined;
     await deps.git.push();
     return { pushed: true, commit, state: next };
   });
 }
 
+/** The pull-request host in pull-request mode (required there), undefined in push mode. */
+function hostFor(config: CanarykitConfig, deps: DriverDeps): PullRequestHost | undefined {
+  if (!isPullRequestMode(config)) return undefined;
+  if (!deps.pullRequests) throw new ConfigError('git.mode is pull-request but no pull-request host is configured (set CANARYKIT_GITHUB_TOKEN)');
+  return deps.pullRequests;
+}
+
+function managedPaths(config: CanarykitConfig): string[] {
+  return [config.stateDir, config.outdir];
+}
+
 async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): Promise<StepReport> {
   const { repoDir, config } = opts;
+  const host = hostFor(config, deps);
   // A head committed by canarykit itself holds manifests synthesized from exactly its inputs: the
   // first synth is only needed when someone else's commit may have changed the app.
   const [head] = await deps.git.log(1);
-  if (head?.committerEmail !== config.git.committer.email) await deps.synth();
+  const synthesized = head?.committerEmail !== config.git.committer.email;
+  if (synthesized) await deps.synth();
   const entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
   const now = deps.now();
   const outcomes: CanaryOutcome[] = [];
   const pending: PendingCommit[] = [];
+  /** Folders of canaries whose pull request is open: their output lands with it or the next one. */
+  const inReview: string[] = [];
   for (const entry of entries) {
     const { plan } = entry;
     const id = `${plan.namespace}/${plan.name}`;
     const state = readStateFile(path.join(repoDir, plan.stateFile));
     const request = observationsNeeded(plan, state, now);
+    const branch = host && pullRequestBranch(config, plan.namespace, plan.name);
+    // While a canary's pull request awaits review it is not observed (no queries, no webhooks):
+    // the stage it proposes has not been applied.
+    let awaited = host && branch && request.dueNow ? await awaitingReview(host, branch, id, state, deps) : undefined;
+    if (awaited) {
+      outcomes.push(awaited);
+      inReview.push(entry.folder);
+      continue;
+    }
     const observed = request.dueNow
       ? await observe(plan, state, request.steps, {
           canary: committedReplicas(repoDir, entry.folder, plan.targetName),
@@ -152,13 +215,25 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
         }, deps, now)
       : { observations: { webhooks: [], metrics: [] }, checks: [], hooks: [] };
     const decision = decide(plan, state, observed.observations, now);
+    if (host && branch && !request.dueNow && isCommitted(decision)) awaited = await awaitingReview(host, branch, id, state, deps);
+    if (awaited) {
+      outcomes.push(awaited);
+      inReview.push(entry.folder);
+      continue;
+    }
     const { subject, reason } = describeAction(decision.action, decision.state.canaryWeight);
     const summary = reason ? `${subject}: ${reason}` : subject;
     deps.log(`${id}: ${summary}`);
-    outcomes.push({ canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks });
-    if (isCommitted(decision)) pending.push({ entry, decision, lines: checkLines(observed.checks, observed.hooks) });
+    const committed = isCommitted(decision);
+    const lines = checkLines(observed.checks, observed.hooks);
+    const pullRequest: PullRequestReport | undefined = branch && committed && opts.dryRun
+      ? { status: 'would-open', branch, title: titleAndBody(stageCommitMessage(decision, lines)).title }
+      : undefined;
+    outcomes.push({ canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest });
+    if (committed) pending.push({ entry, decision, lines });
   }
   if (opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
+  if (host) return proposeAll(opts, { ...deps, pullRequests: host }, { outcomes, pending, inReview, attempt, synthesized });
 
   for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
   if (pending.length > 0) await deps.synth();
@@ -179,6 +254,96 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     pushed: true,
     attempts: attempt,
   };
+}
+
+/** The outcome of a canary whose pull request is still open, or undefined when none is. */
+async function awaitingReview(
+  host: PullRequestHost,
+  branch: string,
+  id: string,
+  state: CanaryState | undefined,
+  deps: Pick<DriverDeps, 'log'>,
+): Promise<CanaryOutcome | undefined> {
+  const open = await host.findOpen(branch);
+  if (!open) return undefined;
+  const summary = `waiting for review of pull request #${open.number} (${open.url})`;
+  deps.log(`${id}: ${summary}`);
+  return {
+    canary: id,
+    action: 'await-review',
+    summary,
+    // Where the canary is on the base branch: the open pull request is not applied yet.
+    phase: state?.phase ?? 'Uninitialized',
+    weight: state?.canaryWeight ?? 0,
+    failedChecks: state?.failedChecks ?? 0,
+    pullRequest: { status: 'open', branch, number: open.number, url: open.url },
+  };
+}
+
+/**
+ * Pull-request mode after the decisions: each decided stage is built on its own branch from the
+ * synced head and proposed; the base branch is never pushed. There is no sync commit: output the
+ * synth changed for canaries with no pull request in flight (or for no canary) is reported as
+ * `unsynced`, one entry per `<outdir>/<namespace>/<name>` folder.
+ */
+async function proposeAll(
+  opts: StepOptions,
+  deps: DriverDeps & { pullRequests: PullRequestHost },
+  tick: { outcomes: CanaryOutcome[]; pending: PendingCommit[]; inReview: string[]; attempt: number; synthesized: boolean },
+): Promise<StepReport> {
+  const { repoDir, config } = opts;
+  const start = await deps.git.head();
+  const drift = tick.synthesized ? outputFolders(config.outdir, await deps.git.changedPaths([config.outdir])) : [];
+  const outcomes = [...tick.outcomes];
+  const proposedFolders: string[] = [...tick.inReview];
+  let pushed = false;
+  for (const p of tick.pending) {
+    const { plan } = p.entry;
+    const id = `${plan.namespace}/${plan.name}`;
+    const branch = pullRequestBranch(config, plan.namespace, plan.name);
+    const message = stageCommitMessage(p.decision, p.lines);
+    const proposed = await proposeStage(
+      repoDir,
+      { branch, stateFile: plan.stateFile, folder: p.entry.folder, state: p.decision.state, message },
+      { sha: start, cleanPaths: managedPaths(config) },
+      deps,
+    );
+    if (!proposed) continue;
+    pushed = true;
+    proposedFolders.push(p.entry.folder);
+    const { number, url } = proposed.pullRequest;
+    deps.log(`${id}: ${proposed.existing ? 'pull request already open, branch updated' : 'opened pull request'} #${number} ${url}`);
+    const i = outcomes.findIndex((o) => o.canary === id);
+    outcomes[i] = {
+      ...outcomes[i],
+      commit: proposed.commit,
+      pullRequest: { status: proposed.existing ? 'open' : 'opened', branch, number, url, title: titleAndBody(message).title },
+    };
+    // The stage is proposed, not applied: hooks and alerts describe what the pull request does.
+    await notifyAfterPush(plan, p.decision, deps);
+  }
+  const unsynced = drift.filter((f) => !proposedFolders.includes(f));
+  if (unsynced.length > 0) {
+    deps.log(
+      `not committed in pull-request mode: ${preview(unsynced)} changed with the app; it lands with that canary's next ` +
+        'stage pull request, or commit it yourself',
+    );
+  }
+  return { outcomes, pushed, attempts: tick.attempt, ...(unsynced.length > 0 ? { unsynced } : {}) };
+}
+
+/** Changed output paths grouped into `<outdir>/<namespace>/<name>` folders (shallower paths as they are). */
+function outputFolders(outdir: string, changed: readonly string[]): string[] {
+  const root = outdir.replace(/\/+$/, '');
+  const folders = changed.map((p) => {
+    const rel = p.startsWith(`${root}/`) ? p.slice(root.length + 1).split('/') : [];
+    return rel.length > 2 ? `${root}/${rel[0]}/${rel[1]}` : p;
+  });
+  return [...new Set(folders)].sort();
+}
+
+function preview(items: readonly string[]): string {
+  return items.length <= 5 ? items.join(', ') : `${items.slice(0, 5).join(', ')} and ${items.length - 5} more`;
 }
 
 export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanEntry[] {

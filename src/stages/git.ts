@@ -54,10 +54,25 @@ export interface GitWorkspace {
   /** Pushes the branch. PushRejectedError when the remote moved; GitCommandError otherwise. */
   push(): Promise<void>;
   /**
-   * Resets branch, index and tracked files to `sha` (undoes a local commit after a failed tick),
-   * and removes untracked files under `cleanPaths` (files a failed tick wrote but never committed).
+   * Checks out the branch at `sha`, resetting it, the index and tracked files (undoes a local
+   * commit after a failed tick, and returns from another branch), and removes untracked files
+   * under `cleanPaths` (files a failed tick wrote but never committed).
    */
   rollbackLocal(sha: string, cleanPaths?: readonly string[]): Promise<void>;
+  /**
+   * Creates or resets local branch `name` at `sha` and checks it out; edits to tracked files are
+   * carried over (`sha` is HEAD when the driver calls it). Refuses the branch itself.
+   */
+  checkoutBranch(name: string, sha: string): Promise<void>;
+  /**
+   * Pushes local branch `name` to the same name on the remote, replacing whatever is there
+   * (`+refs/heads/<name>`). Refuses the branch itself, which is only ever fast-forwarded.
+   */
+  forcePushBranch(name: string): Promise<void>;
+  /** Deletes branch `name` on the remote. */
+  deleteRemoteBranch(name: string): Promise<void>;
+  /** Paths under `paths` that differ from HEAD: tracked changes and untracked files. */
+  changedPaths(paths: readonly string[]): Promise<string[]>;
   /** Sha of HEAD. */
   head(): Promise<string>;
   /** True when no tracked file differs from HEAD (untracked files are ignored). */
@@ -203,8 +218,39 @@ class SimpleGitWorkspace implements GitWorkspace {
   }
 
   async rollbackLocal(sha: string, cleanPaths: readonly string[] = []): Promise<void> {
-    await this.run(['reset', '--hard', sha]);
+    // Like reset --hard on the branch, and also comes back from a pull-request branch.
+    await this.run(['checkout', '--force', '-B', this.branch, sha]);
     if (cleanPaths.length > 0) await this.run(['clean', '-d', '--force', '--', ...cleanPaths]);
+  }
+
+  async checkoutBranch(name: string, sha: string): Promise<void> {
+    this.refuseBase(name);
+    await this.run(['checkout', '-B', name, sha]);
+  }
+
+  async forcePushBranch(name: string): Promise<void> {
+    this.refuseBase(name);
+    const ref = `refs/heads/${name}`;
+    await this.remoteCall('push', ['push', '--porcelain', this.remote, `+${ref}:${ref}`], `${this.remote}/${name}`);
+  }
+
+  async deleteRemoteBranch(name: string): Promise<void> {
+    this.refuseBase(name);
+    await this.remoteCall('push', ['push', '--porcelain', this.remote, `:refs/heads/${name}`], `${this.remote}/${name}`);
+  }
+
+  async changedPaths(paths: readonly string[]): Promise<string[]> {
+    if (paths.length === 0) return [];
+    // --branch makes git print something even when nothing changed (see the note above the class).
+    const out = await this.run(['status', '--porcelain=v2', '--branch', '--untracked-files=all', '--', ...paths]);
+    return out
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => (line.startsWith('? ') ? line.slice(2) : changedPath(line)));
+  }
+
+  private refuseBase(name: string): void {
+    if (name === this.branch) throw new Error(`refusing to treat ${this.branch}, the branch canarykit fast-forwards, as a pull-request branch`);
   }
 
   async head(): Promise<string> {
@@ -264,11 +310,11 @@ class SimpleGitWorkspace implements GitWorkspace {
   }
 
   /** Runs a command that talks to the remote and turns its failure into a typed, redacted error. */
-  private async remoteCall(what: 'fetch' | 'push', args: string[]): Promise<void> {
+  private async remoteCall(what: 'fetch' | 'push', args: string[], target = `${this.remote}/${this.branch}`): Promise<void> {
     try {
       await this.exec(args);
     } catch (e) {
-      throw e instanceof GitFailure ? classifyRemoteFailure(what, `${this.remote}/${this.branch}`, e) : e;
+      throw e instanceof GitFailure ? classifyRemoteFailure(what, target, e) : e;
     }
   }
 

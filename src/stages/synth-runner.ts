@@ -10,7 +10,7 @@ export class SynthError extends UserError {}
  */
 export function runSynth(command: string, cwd: string, outdir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, { cwd, shell: true, env: { ...process.env, CDK8S_OUTDIR: outdir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, { cwd, shell: true, env: { ...synthEnv(process.env), CDK8S_OUTDIR: outdir }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -20,6 +20,15 @@ export function runSynth(command: string, cwd: string, outdir: string): Promise<
       else reject(new SynthError(`synth command "${command}" failed (exit ${code}); nothing was committed:\n${tail(output)}`));
     });
   });
+}
+
+/** The driver's credentials are not the app's business: synth runs without them. */
+export function synthEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^CANARYKIT_(GITHUB_TOKEN|PROMETHEUS_|ALERT_)/.test(k)) out[k] = v;
+  }
+  return out;
 }
 
 function tail(text: string, lines = 30): string {

@@ -1,0 +1,139 @@
+import * as path from 'path';
+import { ConfigError } from '../errors';
+import { CanarykitConfig, GITHUB_TOKEN_ENV } from './config';
+import { GitWorkspace } from './git';
+import { githubPullRequests } from './github';
+import { CanaryState } from './state';
+import { writeStateFile } from './state-store';
+
+/**
+ * `git.mode: pull-request`: each canary stage becomes a pull request to the branch Flux watches,
+ * from the canary's own branch `<branchPrefix><namespace>/<name>`. At most one is open per canary;
+ * merging it applies the stage, and the tick after the merge proposes the next one.
+ */
+
+/** An open pull request. */
+export interface PullRequest {
+  number: number;
+  /** The page people review (`html_url`). */
+  url: string;
+  /** Head branch. */
+  branch: string;
+}
+
+export interface OpenPullRequest {
+  pullRequest: PullRequest;
+  /** True when one was already open for the branch (opened since we looked). */
+  existing: boolean;
+}
+
+/** Where pull requests are opened (GitHub's REST API: src/stages/github.ts). */
+export interface PullRequestHost {
+  /** For messages, e.g. `GitHub acme/deploy`. */
+  readonly description: string;
+  /** The open pull request from `branch` into the base branch, if any. */
+  findOpen(branch: string): Promise<PullRequest | undefined>;
+  /** Opens a pull request from `branch` (already pushed) into the base branch. */
+  open(request: { branch: string; title: string; body: string }): Promise<OpenPullRequest>;
+}
+
+/** What a tick reports about a canary's pull request. */
+export interface PullRequestReport {
+  /** `opened` this tick; `open` already, waiting for review (nothing pushed); `would-open` in a dry run. */
+  status: 'opened' | 'open' | 'would-open';
+  branch: string;
+  number?: number;
+  url?: string;
+  /** Title of the pull request opened or to be opened. */
+  title?: string;
+}
+
+/** `<branchPrefix><namespace>/<name>`. */
+export function pullRequestBranch(config: CanarykitConfig, namespace: string, name: string): string {
+  return `${requirePullRequestConfig(config).branchPrefix}${namespace}/${name}`;
+}
+
+export function isPullRequestMode(config: CanarykitConfig): boolean {
+  return config.git.mode === 'pull-request';
+}
+
+function requirePullRequestConfig(config: CanarykitConfig): NonNullable<CanarykitConfig['git']['pullRequest']> {
+  const pr = config.git.pullRequest;
+  if (!pr) throw new ConfigError('git.mode is pull-request but git.pullRequest is missing: set git.pullRequest.repository (owner/name)');
+  return pr;
+}
+
+/**
+ * The pull-request host for a configuration in pull-request mode, with the token from
+ * CANARYKIT_GITHUB_TOKEN; undefined in push mode. ConfigError when the token is missing.
+ */
+export function pullRequestHostFor(config: CanarykitConfig, env: NodeJS.ProcessEnv = process.env): PullRequestHost | undefined {
+  if (!isPullRequestMode(config)) return undefined;
+  const pr = requirePullRequestConfig(config);
+  const token = env[GITHUB_TOKEN_ENV];
+  if (!token) {
+    throw new ConfigError(
+      `git.mode is pull-request but ${GITHUB_TOKEN_ENV} is not set: export a GitHub token allowed to open pull requests on ${pr.repository} ` +
+        '(it is read from the environment only, never from a file)',
+    );
+  }
+  return githubPullRequests({ apiUrl: pr.apiUrl, repository: pr.repository, base: config.git.branch, token });
+}
+
+/** One canary stage to propose. */
+export interface StageProposal {
+  branch: string;
+  /** Repository-relative paths. */
+  stateFile: string;
+  folder: string;
+  state: CanaryState;
+  /** Commit message: its subject is the title, the rest the body. */
+  message: string;
+}
+
+export interface ProposalDeps {
+  git: GitWorkspace;
+  synth(): Promise<void>;
+  pullRequests: PullRequestHost;
+  log(line: string): void;
+}
+
+/** Title and body of a pull request: the commit message's subject, and everything after it. */
+export function titleAndBody(message: string): { title: string; body: string } {
+  const [title, ...rest] = message.split('\n');
+  return { title, body: rest.join('\n').replace(/^\n+/, '').trimEnd() };
+}
+
+/**
+ * Builds the stage commit on the canary's branch at `base.sha` (only this canary's state file and
+ * folder), force-pushes the branch and opens the pull request. The clone always ends on the base
+ * branch exactly at `base.sha`, with `cleanPaths` cleaned; the base branch is never pushed. When
+ * opening fails after the push, the pushed branch is deleted again (best effort), so a failed
+ * proposal leaves the remote as it was.
+ */
+export async function proposeStage(
+  repoDir: string,
+  proposal: StageProposal,
+  base: { sha: string; cleanPaths: readonly string[] },
+  deps: ProposalDeps,
+): Promise<{ commit: string; pullRequest: PullRequest; existing: boolean } | undefined> {
+  try {
+    await deps.git.checkoutBranch(proposal.branch, base.sha);
+    writeStateFile(path.join(repoDir, proposal.stateFile), proposal.state);
+    await deps.synth();
+    const commit = await deps.git.commit({ message: proposal.message, paths: [proposal.stateFile, proposal.folder] });
+    if (!commit) return undefined;
+    await deps.git.forcePushBranch(proposal.branch);
+    const { title, body } = titleAndBody(proposal.message);
+    let opened: OpenPullRequest;
+    try {
+      opened = await deps.pullRequests.open({ branch: proposal.branch, title, body });
+    } catch (e) {
+      await deps.git.deleteRemoteBranch(proposal.branch).catch((d: Error) => deps.log(`could not delete branch ${proposal.branch} again: ${d.message}`));
+      throw e;
+    }
+    return { commit, ...opened };
+  } finally {
+    await deps.git.rollbackLocal(base.sha, base.cleanPaths);
+  }
+}
