@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli';
-import { appJson, istioTraffic, readyDeployment } from './support/driver-fixture';
+import { appJson, healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, createGitFixture, git } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
 
@@ -24,9 +24,7 @@ describeWithPrometheus('canarykit CLI', () => {
   let repo: string;
   beforeAll(async () => {
     const w = new OpenMetricsWriter();
-    istioTraffic(w, 'cli', 10, 0);
-    readyDeployment(w, 'cli', 'podinfo', 2);
-    readyDeployment(w, 'cli', 'podinfo-primary', 2);
+    healthyPodinfo(w, 'cli');
     prom = await startPrometheus(String(w));
     fx = createGitFixture({ 'app.json': appJson({ canaries: [{ namespace: 'cli', image: 'podinfo:1.0.0' }] }) });
     repo = fx.clone('cli');

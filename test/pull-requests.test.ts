@@ -9,7 +9,7 @@ import { GitHubRequestError, GitHubUnavailableError } from '../src/stages/github
 import { pullRequestHostFor } from '../src/stages/pull-requests';
 import { CanaryState } from '../src/stages/state';
 import { runCli } from './support/cli';
-import { AppSpec, TEST_CONFIG, appJson, istioTraffic, readyDeployment, realDeps } from './support/driver-fixture';
+import { AppSpec, TEST_CONFIG, appJson, healthyPodinfo, realDeps } from './support/driver-fixture';
 import { GitFixture, createGitFixture, git } from './support/git';
 import { GitHubServer, startGitHubServer } from './support/github-server';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
@@ -61,11 +61,7 @@ const NAMESPACES = ['prhealthy', 'prmulti-a', 'prmulti-b', 'prfail', 'prcli'];
 
 function metrics(): OpenMetricsWriter {
   const w = new OpenMetricsWriter();
-  for (const ns of NAMESPACES) {
-    istioTraffic(w, ns, 10, 0);
-    readyDeployment(w, ns, 'podinfo', 2);
-    readyDeployment(w, ns, 'podinfo-primary', 2);
-  }
+  for (const ns of NAMESPACES) healthyPodinfo(w, ns);
   return w;
 }
 

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from './support/cli';
-import { istioTraffic, readyDeployment } from './support/driver-fixture';
+import { healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, createGitFixture } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
 
@@ -71,9 +71,7 @@ describeWithPrometheus('YAML-only repository', () => {
   let fx: GitFixture;
   beforeAll(async () => {
     const w = new OpenMetricsWriter();
-    istioTraffic(w, 'yamlrepo', 10, 0);
-    readyDeployment(w, 'yamlrepo', 'podinfo', 2);
-    readyDeployment(w, 'yamlrepo', 'podinfo-primary', 2);
+    healthyPodinfo(w, 'yamlrepo');
     prom = await startPrometheus(String(w));
     fx = createGitFixture({
       'apps/podinfo/deployment.yaml': deployment('podinfo:1.0.0'),

@@ -100,3 +100,10 @@ export function realDeps(repoDir: string, prometheusUrl: string, clock: { now: D
     callWebhook: (hook, ctx) => callWebhook(hook, ctx),
   };
 }
+
+/** A healthy podinfo canary in `namespace`: clean traffic and both Deployments ready with 2 replicas. */
+export function healthyPodinfo(w: OpenMetricsWriter, namespace: string): OpenMetricsWriter {
+  istioTraffic(w, namespace, 10, 0);
+  readyDeployment(w, namespace, 'podinfo', 2);
+  return readyDeployment(w, namespace, 'podinfo-primary', 2);
+}
