@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import { compile } from './compile';
 import { ConfigError, TickError, UserError } from './errors';
-import { CONFIG_FILE, CanarykitConfig, initConfigText, loadConfig } from './stages/config';
+import { CONFIG_FILE, CanarykitConfig, initConfigText, loadConfig, prometheusAddressOverride } from './stages/config';
 import { DriverDeps, applyManual, selectPlans, step } from './stages/driver';
 import { openGitWorkspace } from './stages/git';
 import { PullRequestReport, pullRequestHostFor } from './stages/pull-requests';
@@ -39,13 +39,14 @@ function clock(): () => Date {
 export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io): DriverDeps {
   const timeoutMs = config.prometheus.timeoutSeconds * 1000;
   const pullRequests = pullRequestHostFor(config, process.env);
+  const address = prometheusAddressOverride(config, process.env);
   return {
     pullRequests,
     git: openGitWorkspace({ dir: repoDir, remote: config.git.remote, branch: config.git.branch, committer: config.git.committer }),
     synth: () => runSynth(config.synth, repoDir, config.outdir),
     now: clock(),
     log: (line) => io.err(line),
-    metricsClient: (provider) => clientForProvider(config.prometheus.address ? { ...provider, address: config.prometheus.address } : provider, { timeoutMs }),
+    metricsClient: (provider) => clientForProvider(address ? { ...provider, address } : provider, { timeoutMs }),
     callWebhook: (hook, ctx) => callWebhook(hook, ctx),
   };
 }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
 import { parseDocument } from 'yaml';
-import { ValidationError } from '../errors';
+import { ConfigError, ValidationError } from '../errors';
 import { describeAjvError } from './state';
 
 export const CONFIG_FILE = 'canarykit.yaml';
@@ -163,6 +163,20 @@ function configProblems(errors: readonly AjvError[], where: string): { path: str
   return out;
 }
 
+/** Overrides `prometheus.address` from the environment (the CronJob sets the in-cluster address). */
+export const PROMETHEUS_ADDRESS_ENV = 'CANARYKIT_PROMETHEUS_ADDRESS';
+
+/**
+ * The address every metric query goes to when one overrides the plans' own: the environment first
+ * (empty counts as unset, as a CI variable that is not defined expands to ""), then canarykit.yaml.
+ */
+export function prometheusAddressOverride(config: CanarykitConfig, env: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = env[PROMETHEUS_ADDRESS_ENV];
+  if (!fromEnv) return config.prometheus.address;
+  if (!/^https?:\/\/\S+$/.test(fromEnv)) throw new ConfigError(`${PROMETHEUS_ADDRESS_ENV} must be an http or https URL (got "${fromEnv}")`);
+  return fromEnv;
+}
+
 /** Loads `<repo>/canarykit.yaml`, or the defaults when there is none. */
 export function loadConfig(repoDir: string): CanarykitConfig {
   const file = path.join(repoDir, CONFIG_FILE);
@@ -185,7 +199,7 @@ stateDir: state
 
 prometheus:
   # Overrides the metricsServer/MetricTemplate addresses of every canary, for a driver running
-  # outside the cluster. Credentials come from the environment only:
+  # outside the cluster (CANARYKIT_PROMETHEUS_ADDRESS in the environment overrides this). Credentials come from the environment only:
   # CANARYKIT_PROMETHEUS_TOKEN, or CANARYKIT_PROMETHEUS_USERNAME and CANARYKIT_PROMETHEUS_PASSWORD.
   # address: http://prometheus.monitoring:9090
   timeoutSeconds: 5

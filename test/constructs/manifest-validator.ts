@@ -2,9 +2,10 @@
  * Validates any manifest canarykit writes against schemas that are independent of the construct
  * code: the typed models of `kubernetes-models`, `@kubernetes-models/istio` and
  * `@kubernetes-models/gateway-api`, plus (strict, unknown fields rejected the way
- * `kubectl apply --validate=strict` does) the Kubernetes 1.28 OpenAPI definitions and the Istio and
- * Gateway API CRD schemas under /work/shared/crds. A kind with no schema is an error, so nothing
- * slips through unvalidated.
+ * `kubectl apply --validate=strict` does) the Kubernetes 1.28 OpenAPI definitions and the Istio,
+ * Gateway API and Flux CRD schemas. Those come from test/schemas/, generated from ../shared/crds by
+ * `npm run import` and committed, so a clone on its own validates too. A kind with no schema is an
+ * error, so nothing slips through unvalidated.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,22 +14,20 @@ import * as gatewayV1 from '@kubernetes-models/gateway-api/gateway.networking.k8
 import * as istioV1beta1 from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
 import * as autoscalingV2 from 'kubernetes-models/autoscaling/v2';
+import * as batchV1 from 'kubernetes-models/batch/v1';
 import * as networkingV1 from 'kubernetes-models/networking.k8s.io/v1';
 import * as coreV1 from 'kubernetes-models/v1';
-import { loadYamlStrict } from '../../src/constructs/include';
 import { Json } from '../../src/constructs/workload/deployment-json';
 
-/** The schemas beside the repository (`../shared/crds`), or CANARYKIT_CRDS. */
-const CRDS = process.env.CANARYKIT_CRDS ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'crds');
-if (!fs.existsSync(CRDS)) {
-  throw new Error(`schema folder ${CRDS} not found: clone the repository beside shared/ or set CANARYKIT_CRDS`);
-}
+/** The committed schemas (scripts/gen-test-schemas.ts). */
+const SCHEMAS = path.resolve(__dirname, '..', 'schemas');
 
 /** kubernetes-models modules by apiVersion (only the groups canarykit emits or reads). */
 const MODELS: Record<string, Record<string, unknown>> = {
   v1: coreV1,
   'apps/v1': appsV1,
   'autoscaling/v2': autoscalingV2,
+  'batch/v1': batchV1,
   'networking.k8s.io/v1': networkingV1,
   'networking.istio.io/v1beta1': istioV1beta1,
   'gateway.networking.k8s.io/v1': gatewayV1,
@@ -75,7 +74,7 @@ let k8s: { ajv: Ajv; byGvk: Map<string, string> } | undefined;
 
 function k8sSchemas(): { ajv: Ajv; byGvk: Map<string, string> } {
   if (k8s) return k8s;
-  const defs = JSON.parse(fs.readFileSync(`${CRDS}/k8s-v1.28.0-definitions.json`, 'utf8')).definitions as Record<string, any>;
+  const defs = JSON.parse(fs.readFileSync(`${SCHEMAS}/k8s-v1.28.0.json`, 'utf8')).definitions as Record<string, any>;
   closeObjects(defs);
   const byGvk = new Map<string, string>();
   for (const [key, def] of Object.entries(defs)) {
@@ -93,16 +92,12 @@ function crdSchemas(): Map<string, ValidateFunction> {
   if (crds) return crds;
   crds = new Map();
   const ajv = newAjv();
-  for (const file of ['istio-networking-1.30.3.yaml', 'gateway-api-v1.6.1-httproutes.yaml']) {
-    for (const crd of loadYamlStrict(fs.readFileSync(`${CRDS}/${file}`, 'utf8'), file)) {
-      for (const v of crd.spec.versions) {
-        const schema = v.schema.openAPIV3Schema;
-        // The API server always accepts these at the root even when a CRD schema omits them (Istio's do).
-        schema.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...schema.properties };
-        closeObjects(schema);
-        crds.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(schema));
-      }
-    }
+  const all = JSON.parse(fs.readFileSync(`${SCHEMAS}/crds.json`, 'utf8')).schemas as Record<string, any>;
+  for (const [gvk, schema] of Object.entries(all)) {
+    // The API server always accepts these at the root even when a CRD schema omits them (Istio's do).
+    schema.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...schema.properties };
+    closeObjects(schema);
+    crds.set(gvk, ajv.compile(schema));
   }
   return crds;
 }
