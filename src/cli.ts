@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, CommanderError } from 'commander';
+import { parse } from 'yaml';
 import { compile } from './compile';
 import { ConfigError, TickError, UserError } from './errors';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadConfig, prometheusAddressOverride } from './stages/config';
@@ -13,6 +14,7 @@ import { readPlans } from './stages/repo-files';
 import { formatTable, readStatus } from './stages/status';
 import { runSynth } from './stages/synth-runner';
 import { callWebhook } from './stages/webhooks';
+import { packageVersion } from './version';
 import { plannedSchedule } from './stages/weights';
 
 /** Where output goes; injectable so commands are testable without a terminal. */
@@ -75,10 +77,42 @@ function canaryArg(value: string): string {
   return value;
 }
 
+/**
+ * Output and state folders of `compile`: canarykit.yaml's `outdir`/`stateDir` (so the driver's synth
+ * writes where the driver reads), or the flags. A flag that contradicts canarykit.yaml is an error:
+ * the driver would read state and manifests from one place while compile used another.
+ */
+function compileFolders(cwd: string, o: { outdir?: string; state?: string }): { outdir: string; stateDir: string } {
+  const config = loadConfig(cwd);
+  const hasFile = fs.existsSync(path.join(cwd, CONFIG_FILE));
+  const pick = (flag: string, given: string | undefined, key: 'outdir' | 'stateDir'): string => {
+    if (given === undefined) return config[key];
+    if (hasFile && path.resolve(cwd, given) !== path.resolve(cwd, config[key])) {
+      throw new ConfigError(`${flag} ${given} contradicts ${key}: ${config[key]} in ${CONFIG_FILE}; drop ${flag} (compile then uses ${config[key]}) or change ${key}`);
+    }
+    return given;
+  };
+  return { outdir: pick('-o', o.outdir, 'outdir'), stateDir: pick('--state', o.state, 'stateDir') };
+}
+
+/** `canarykit init`'s synth for a YAML-only repository: the installed CLI, folders from canarykit.yaml. */
+export const YAML_ONLY_SYNTH = 'canarykit compile -f apps/';
+
+/** The app command of a cdk8s project's cdk8s.yaml, else the YAML-only synth. */
+function defaultSynth(dir: string): string {
+  const cdk8s = path.join(dir, 'cdk8s.yaml');
+  if (fs.existsSync(cdk8s)) {
+    const app = (parse(fs.readFileSync(cdk8s, 'utf8')) as { app?: unknown } | null)?.app;
+    if (typeof app === 'string' && app.trim()) return app.trim();
+  }
+  return YAML_ONLY_SYNTH;
+}
+
 /** The command tree; each action is `(options, deps)` and returns nothing but output. */
 export function buildProgram(io: Io): Command {
   const program = new Command('canarykit')
     .description('Progressive delivery as a compiler: Flagger-style rollouts committed to git, one step at a time.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -169,10 +203,11 @@ export function buildProgram(io: Io): Command {
     .command('compile')
     .description('compile Flagger Canary/MetricTemplate/AlertProvider YAML (and the objects they refer to) into dist/')
     .requiredOption('-f, --file <path...>', 'YAML files or folders (repeatable)')
-    .option('-o, --outdir <dir>', 'output folder', 'dist')
-    .option('--state <dir>', 'state folder', 'state')
+    .option('-o, --outdir <dir>', `output folder (default: outdir of ${CONFIG_FILE}, else dist)`)
+    .option('--state <dir>', `state folder (default: stateDir of ${CONFIG_FILE}, else state)`)
     .action(async (o) => {
-      const r = await compile({ files: o.file, outdir: o.outdir, stateDir: o.state });
+      const { outdir, stateDir } = compileFolders(process.cwd(), o);
+      const r = await compile({ files: o.file, outdir, stateDir });
       for (const w of r.warnings) io.err(`warning: ${w}`);
       io.out(`compiled ${r.canaries.length} canar${r.canaries.length === 1 ? 'y' : 'ies'} (${r.canaries.join(', ') || 'none'}) into ${r.folders} folder(s) under ${r.outdir}/`);
     });
@@ -181,12 +216,14 @@ export function buildProgram(io: Io): Command {
     .command('init')
     .description(`write a commented ${CONFIG_FILE}`)
     .option('--repo <dir>', 'repository root', '.')
-    .option('--synth <command>', 'synth command', 'npx tsx src/main.ts')
+    .option('--synth <command>', `synth command (default: the app of cdk8s.yaml, else "${YAML_ONLY_SYNTH}")`)
     .action((o) => {
-      const file = path.join(path.resolve(o.repo), CONFIG_FILE);
+      const dir = path.resolve(o.repo);
+      const file = path.join(dir, CONFIG_FILE);
       if (fs.existsSync(file)) throw new ConfigError(`${file} already exists; edit it instead`);
-      fs.writeFileSync(file, initConfigText(o.synth));
-      io.out(`wrote ${file}`);
+      const synth = o.synth ?? defaultSynth(dir);
+      fs.writeFileSync(file, initConfigText(synth));
+      io.out(`wrote ${file} (synth: ${synth})`);
     });
 
   return program;

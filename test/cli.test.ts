@@ -107,10 +107,10 @@ describeWithPrometheus('canarykit CLI', () => {
   it('init writes a commented canarykit.yaml that loads', async () => {
     const dir = join(fx.root, 'fresh');
     execFileSync('git', ['init', '-q', dir]);
-    expect(await run(['init', '--repo', dir, '--synth', 'npx canarykit compile -f apps/ -o dist'], at(0))).toMatchObject({ code: 0, err: '' });
+    expect(await run(['init', '--repo', dir, '--synth', 'canarykit compile -f apps/'], at(0))).toMatchObject({ code: 0, err: '' });
     const text = readFileSync(join(dir, 'canarykit.yaml'), 'utf8');
     expect(text).toMatch(/^# canarykit.yaml/);
-    expect(text).toContain('synth: npx canarykit compile -f apps/ -o dist');
+    expect(text).toContain('synth: canarykit compile -f apps/');
     expect((await run(['status', '--repo', dir], at(0))).code).toBe(0);
   });
 

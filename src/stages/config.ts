@@ -189,8 +189,8 @@ export function initConfigText(synth: string): string {
   return `# canarykit.yaml: how \`canarykit step\` synthesizes, observes and commits in this repository.
 
 # Command that regenerates the output folder from your app and the state files.
-# A cdk8s app:       npx tsx src/main.ts
-# Flagger YAML only: npx canarykit compile -f apps/ -o dist --state state
+# A cdk8s app:       the app command of cdk8s.yaml, e.g. npx tsx src/main.ts
+# Flagger YAML only: canarykit compile -f apps/   (writes outdir and reads stateDir below)
 synth: ${synth}
 
 # Where synth writes manifests (one folder per canary) and where stage files live.
