@@ -48,7 +48,9 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io): Dri
     synth: () => runSynth(config.synth, repoDir, config.outdir),
     now: clock(),
     log: (line) => io.err(line),
-    metricsClient: (provider) => clientForProvider(address ? { ...provider, address } : provider, { timeoutMs }),
+    // The override is the driver's Prometheus for every query; without it, the canary's metricsServer.
+    metricsClient: (provider, driverServer) =>
+      clientForProvider(address ? { ...provider, address } : provider, { timeoutMs, driverAddress: address ?? driverServer }),
     callWebhook: (hook, ctx) => callWebhook(hook, ctx),
   };
 }

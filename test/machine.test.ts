@@ -29,7 +29,7 @@ const gated = (type: 'confirm-rollout' | 'confirm-traffic-increase' | 'confirm-p
   webhook: (h) => (h.type === type ? open : h.type !== 'rollback'),
 });
 const failing = (type: string): World => ({ webhook: (h) => (h.type === 'rollback' ? false : h.type !== type) });
-const notReady = (retriable: boolean, since?: string) => ({ ready: false as const, retriable, reason: '1 of 2 updated replicas available', ...(since ? { since } : {}) });
+const notReady = (retriable: boolean, unavailableForSeconds?: number) => ({ ready: false as const, retriable, reason: '1 of 2 updated replicas available', ...(unavailableForSeconds === undefined ? {} : { unavailableForSeconds }) });
 
 const confirmRollout = makePlan({ webhooks: [hook('approve', 'confirm-rollout')] });
 const withHooks = makePlan({
@@ -91,8 +91,10 @@ const rows: Row[] = [
   // Readiness.
   { name: 'canary not ready yet', state: runState({ canaryWeight: 20 }), world: { canary: notReady(true) }, action: 'none', detail: { reason: 'not-ready' }, phase: 'Progressing', weight: 20, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'canary not ready, non-retriable', state: runState({ canaryWeight: 20, failedChecks: 1 }), world: { canary: notReady(false) }, action: 'rollback', detail: { reason: 'ProgressDeadlineExceeded' }, phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1', canaryRevision: 'rev-2' },
-  { name: 'canary not ready past progressDeadlineSeconds', state: runState(), world: { canary: notReady(true) }, now: after(T0, 601), action: 'rollback', detail: { reason: 'ProgressDeadlineExceeded' }, phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
-  { name: 'canary unavailable only recently after a long wait', state: runState({ phase: 'WaitingPromotion', canaryWeight: 50 }), world: { canary: notReady(true, after(T0, 3000).toISOString()) }, now: after(T0, 3600), action: 'none', detail: { reason: 'not-ready' }, phase: 'WaitingPromotion', weight: 50, failedChecks: 0, iterations: 0, primary: 'rev-1' },
+  { name: 'canary observed unavailable for progressDeadlineSeconds', state: runState(), world: { canary: notReady(true, 600) }, now: after(T0, 601), action: 'rollback', detail: { reason: 'ProgressDeadlineExceeded' }, phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
+  // The driver did not run for an hour: time nobody observed never expires the deadline.
+  { name: 'canary unavailable only recently after a long driver outage', state: runState({ phase: 'WaitingPromotion', canaryWeight: 50 }), world: { canary: notReady(true, 120) }, now: after(T0, 3600), action: 'none', detail: { reason: 'not-ready' }, phase: 'WaitingPromotion', weight: 50, failedChecks: 0, iterations: 0, primary: 'rev-1' },
+  { name: 'canary not ready, unavailability not measured', state: runState(), world: { canary: notReady(true) }, now: after(T0, 7200), action: 'none', detail: { reason: 'not-ready' }, phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'primary not ready mid-run waits', state: runState({ canaryWeight: 20 }), world: { primary: notReady(true) }, now: after(T0, 3600), action: 'none', detail: { reason: 'not-ready' }, phase: 'Progressing', weight: 20, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'primary broken mid-run -> rollback', state: runState({ canaryWeight: 20 }), world: { primary: notReady(false) }, action: 'rollback', phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
 
@@ -146,10 +148,10 @@ const rows: Row[] = [
   { name: 'Promoting with stepWeightPromotion', plan: makePlan({ analysis: { stepWeightPromotion: 20 } }), state: runState({ phase: 'Promoting', canaryWeight: 50 }), action: 'promotion-step', detail: { from: 50, to: 30 }, phase: 'Promoting', weight: 30, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'kubernetes Promoting ignores stepWeightPromotion', plan: makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 3, stepWeightPromotion: 20 } }), state: runState({ phase: 'Promoting', iterations: 4 }), action: 'finalise', phase: 'Finalising', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'Promoting waits for the primary', state: runState({ phase: 'Promoting', canaryWeight: 50 }), world: { primary: notReady(true) }, action: 'none', detail: { reason: 'not-ready' }, phase: 'Promoting', weight: 50, failedChecks: 0, iterations: 0, primary: 'rev-1' },
-  { name: 'Promoting, primary broken', state: runState({ phase: 'Promoting', canaryWeight: 50 }), world: { primary: notReady(false) }, action: 'fail-promotion', detail: { reason: 'PromotionFailed' }, phase: 'Failed', weight: 100, failedChecks: 0, iterations: 0, primary: 'rev-1' },
-  { name: 'Promoting, primary past the deadline', state: runState({ phase: 'Promoting', canaryWeight: 50 }), world: { primary: notReady(true) }, now: after(T0, 601), action: 'fail-promotion', phase: 'Failed', weight: 100, failedChecks: 0, iterations: 0, primary: 'rev-1' },
+  { name: 'Promoting, primary broken', state: runState({ phase: 'Promoting', canaryWeight: 50 }), world: { primary: notReady(false) }, action: 'fail-promotion', detail: { reason: 'PromotionFailed' }, phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
+  { name: 'Promoting, primary observed unavailable past the deadline', state: runState({ phase: 'Promoting', canaryWeight: 50 }), world: { primary: notReady(true, 610) }, now: after(T0, 601), action: 'fail-promotion', phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'Finalising -> Succeeded', state: runState({ phase: 'Finalising', failedChecks: 2 }), action: 'succeed', phase: 'Succeeded', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
-  { name: 'Finalising, primary broken', state: runState({ phase: 'Finalising' }), world: { primary: notReady(false) }, action: 'fail-promotion', phase: 'Failed', weight: 100, failedChecks: 0, iterations: 0, primary: 'rev-1' },
+  { name: 'Finalising, primary broken', state: runState({ phase: 'Finalising' }), world: { primary: notReady(false) }, action: 'fail-promotion', phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
 ];
 
 describe('decide: transitions', () => {
@@ -586,11 +588,22 @@ describe('whole runs with failures', () => {
     expect(run.trace.map((r) => r.action)).toEqual(['hold', 'rollback']);
   });
 
-  it('a canary that never becomes ready is rolled back after progressDeadlineSeconds', () => {
-    const run = runTicks(makePlan({ analysis: { intervalSeconds: 120 } }), makeState(), { from: T0, world: (n) => (n === 1 ? GREEN : { canary: { ready: false, retriable: true, reason: 'waiting for rollout' } }) });
-    // start at T0, then not ready at +120s .. +600s, rolled back at +720s (> 600s).
-    expect(run.trace.map((r) => r.action)).toEqual(['start', 'none', 'none', 'none', 'none', 'none', 'rollback']);
-    expect(run.decisions[6].action).toMatchObject({ type: 'rollback', reason: 'ProgressDeadlineExceeded' });
+  it('a canary observed unavailable for progressDeadlineSeconds is rolled back (Flagger deployment_ready.go isDeploymentReady)', () => {
+    // The observer reports how long kube-state-metrics saw the canary unavailable: 120 s more per tick.
+    const run = runTicks(makePlan({ analysis: { intervalSeconds: 120 } }), makeState(), {
+      from: T0,
+      world: (n) => (n === 1 ? GREEN : { canary: { ready: false, retriable: true, reason: 'waiting for rollout', unavailableForSeconds: Math.min(600, (n - 1) * 120) } }),
+    });
+    expect(run.trace.map((r) => r.action)).toEqual(['start', 'none', 'none', 'none', 'none', 'rollback']);
+    expect(run.decisions[5].action).toMatchObject({ type: 'rollback', reason: 'ProgressDeadlineExceeded' });
+    expect(run.state).toMatchObject({ phase: 'Failed', canaryWeight: 0 });
+  });
+
+  it('a canary nobody observed for an hour is not rolled back on the next tick', () => {
+    const state = runState({ canaryWeight: 20, lastTransitionTime: T0.toISOString() });
+    const { decision } = tick(makePlan(), state, after(T0, 3600), { canary: { ready: false, retriable: true, reason: 'waiting for rollout', unavailableForSeconds: 45 } });
+    expect(decision.action).toMatchObject({ type: 'none', reason: 'not-ready' });
+    expect(decision.state).toEqual(state);
   });
 });
 
@@ -651,8 +664,37 @@ describe('readiness that could not be observed', () => {
     expect(decision.state).toMatchObject({ phase: 'Progressing', canaryWeight: 20, failedChecks: 2 });
   });
 
-  it('is only a wait outside the analysis (promotion)', () => {
-    const { decision } = tick(makePlan(), runState({ phase: 'Promoting', canaryWeight: 50 }), NOW, { primary: unobservable });
-    expect(decision.action).toMatchObject({ type: 'none', reason: 'not-ready' });
+  it('rolls back at threshold instead of waiting for readiness it cannot see', () => {
+    const plan = makePlan({ analysis: { threshold: 2 } });
+    const { decision } = tick(plan, runState({ canaryWeight: 20, failedChecks: 2 }), NOW, { primary: unobservable });
+    expect(decision.action).toMatchObject({ type: 'rollback', reason: 'ThresholdReached' });
+    expect(decision.state).toMatchObject({ phase: 'Failed', canaryWeight: 0, mirror: false });
+  });
+
+  it('an outage through the whole analysis ends Failed at threshold, never waiting forever', () => {
+    const plan = makePlan({ analysis: { threshold: 3 } });
+    const run = runTicks(plan, runState({ canaryWeight: 10 }), { world: () => ({ canary: unobservable }) });
+    expect(run.trace.map((r) => r.action)).toEqual(['hold', 'hold', 'hold', 'rollback']);
+    expect(run.state).toMatchObject({ phase: 'Failed', canaryWeight: 0 });
+  });
+
+  it.each([
+    ['Promoting', 50, 'primary'],
+    ['Promoting', 50, 'canary'],
+    ['Finalising', 0, 'primary'],
+    ['Finalising', 0, 'canary'],
+  ] as const)('holds %s (weight %i) when %s readiness is unknown, however long it lasts', (phase, weight, workload) => {
+    const state = runState({ phase, canaryWeight: weight, lastTransitionTime: T0.toISOString() });
+    for (const seconds of [60, 601, 12 * 60, 24 * 3600]) {
+      const { decision } = tick(makePlan(), state, after(T0, seconds), { [workload]: unobservable });
+      expect(decision.action).toMatchObject({ type: 'none', reason: 'not-ready' });
+      expect(decision.state).toEqual(state);
+    }
+  });
+
+  it('never fails a promotion even when the unknown readiness claims to be final', () => {
+    const state = runState({ phase: 'Promoting', canaryWeight: 50 });
+    const { decision } = tick(makePlan(), state, after(T0, 3600), { primary: { ...unobservable, retriable: false, unavailableForSeconds: 3600 } });
+    expect(decision.action.type).toBe('none');
   });
 });

@@ -239,6 +239,18 @@ describe('clientForProvider', () => {
     expect(server.requests.map((r) => r.headers.authorization)).toEqual([undefined, 'Bearer tok-abc']);
   });
 
+  it("sends them to the driver's own Prometheus (readiness, built-in metrics), not to other servers", async () => {
+    const driver = await recordingServer();
+    const other = await recordingServer();
+    const env = { CANARYKIT_PROMETHEUS_USERNAME: 'ops', CANARYKIT_PROMETHEUS_PASSWORD: 'pw-123' };
+    await clientForProvider({ type: 'prometheus', address: `${driver.url}/` }, { env, driverAddress: driver.url }).query('up');
+    await clientForProvider({ type: 'prometheus', address: other.url }, { env, driverAddress: driver.url }).query('up');
+    // No credentials set: the driver's Prometheus is asked without any.
+    await clientForProvider({ type: 'prometheus', address: driver.url }, { env: {}, driverAddress: driver.url }).query('up');
+    expect(driver.requests.map((r) => r.headers.authorization)).toEqual([`Basic ${Buffer.from('ops:pw-123').toString('base64')}`, undefined]);
+    expect(other.requests.map((r) => r.headers.authorization)).toEqual([undefined]);
+  });
+
   it('fails when a secretRef is named but no credentials are set', () => {
     expect(() => clientForProvider({ type: 'prometheus', address: 'http://prom:9090', secretRef: 'prom-auth' }, { env: {} })).toThrow(
       /prom-auth.*CANARYKIT_PROMETHEUS_TOKEN/,

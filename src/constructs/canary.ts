@@ -195,9 +195,9 @@ export class Canary extends Construct {
       stateFile: stateFile.split('\\').join('/'),
     };
 
-    // The target keeps serving until the new primary is ready (Initializing), runs while a rollout
-    // needs it, and stays up while a failed promotion left it serving; otherwise it is scaled to zero.
-    const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase) || (state.phase === 'Failed' && state.canaryWeight > 0);
+    // The target keeps serving until the new primary is ready (Initializing) and runs while a
+    // rollout needs it; otherwise (also after a failed promotion) it is scaled to zero.
+    const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
     targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryUp ? scaleUpReplicas(target, state, hpa) : 0));
 
     const emit = (json: Json): void => {

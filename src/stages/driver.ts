@@ -13,6 +13,7 @@ import { PullRequestHost, PullRequestReport, isPullRequestMode, proposeStage, pu
 import { PlanEntry, committedReplicas, readPlans } from './repo-files';
 import { checkLines, describeAction, stageCommitMessage } from './stage-commit';
 import { CanaryState } from './state';
+import { checkStateAgainstPlan } from './state-plan';
 import { readStateFile, writeStateFile } from './state-store';
 import { observationsNeeded } from './tick';
 import { CanaryEvent, WebhookContext, runHooks } from './webhooks';
@@ -198,6 +199,8 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     const { plan } = entry;
     const id = `${plan.namespace}/${plan.name}`;
     const state = readStateFile(path.join(repoDir, plan.stateFile));
+    // Before anything is observed or written: a state this plan never produces stops the tick.
+    if (state) checkStateAgainstPlan(state, plan, plan.stateFile);
     const request = observationsNeeded(plan, state, now);
     const branch = host && pullRequestBranch(config, plan.namespace, plan.name);
     // While a canary's pull request awaits review it is not observed (no queries, no webhooks):

@@ -58,7 +58,7 @@ export type Action =
   | { type: 'skip-promote'; revision: string }
   /** The run failed: phase Failed, routes 100/0, canary scaled to zero, primary untouched. */
   | { type: 'rollback'; reason: RollbackReason; message: string }
-  /** The promoted primary is not ready: phase Failed with all traffic on the canary (0/100). */
+  /** The promoted primary was observed stuck: phase Failed, routes 100/0, canary scaled to zero. */
   | { type: 'fail-promotion'; reason: 'PromotionFailed'; message: string };
 
 /** The type tags of Action. */

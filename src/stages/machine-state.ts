@@ -1,7 +1,6 @@
 import { withSessionAffinity } from './machine-affinity';
 import { AnalysisPlan, CanaryWorkloadPlan } from './plan';
 import { CanaryState, PrimarySnapshot, STATE_API_VERSION } from './state';
-import { TOTAL_WEIGHT } from './weights';
 
 /** The fields a transition may change. */
 export type StatePatch = Partial<Omit<CanaryState, 'apiVersion' | 'kind' | 'namespace' | 'name'>>;
@@ -62,9 +61,14 @@ export function rolledBack(plan: AnalysisPlan): StatePatch {
   return { phase: 'Failed', canaryWeight: 0, mirror: false, iterations: 0, failedChecks: 0, canaryRevision: plan.canary.revision };
 }
 
-/** The promoted primary failed: Failed, all traffic on the still-running canary (routes 0/100). */
+/**
+ * The promoted primary was observed stuck: Failed with routes 100/0 and the canary scaled to zero,
+ * like every rollback. Deviation from Flagger's handleFailedPromotion (scheduler.go), which routes
+ * 0/100 to the canary: in git that stage stays committed until a person acts, and the primary's
+ * previous ReplicaSet keeps serving while its rolling update is stuck (see README).
+ */
 export function promotionFailed(): StatePatch {
-  return { phase: 'Failed', canaryWeight: TOTAL_WEIGHT, mirror: false, iterations: 0, failedChecks: 0 };
+  return { phase: 'Failed', canaryWeight: 0, mirror: false, iterations: 0, failedChecks: 0 };
 }
 
 /** Run finished: Succeeded, routes 100/0, counters cleared. */

@@ -26,10 +26,11 @@ export { initialState } from './machine-state';
  *   is not a pass decides the tick (not ready, a failed hook or metric, a rollback hook that
  *   answered OK, a closed gate). When all pass, the stage completes (start, restart, move,
  *   promote, promotion step, finalise, succeed, skip-promote, threshold rollback).
- * - Readiness deadline (git-ops adaptation of §3.8): a canary that is not ready, and a primary not
- *   ready while Promoting/Finalising, is given up on once progressDeadlineSeconds have passed since
- *   the later of lastTransitionTime and the observer's `since`, even if the observer still calls
- *   it retriable (Flagger would wait forever on a rollout that never reports Available=False).
+ * - Readiness deadline (Flagger's isDeploymentReady in pkg/canary/deployment_ready.go): a canary
+ *   that is not ready, and a primary not ready while Promoting/Finalising, is given up on when the
+ *   Deployment reports Progressing=False, or once the observer measured it unavailable for
+ *   progressDeadlineSeconds (`unavailableForSeconds`, Flagger's Available=False lastUpdateTime).
+ *   The driver's clock alone never expires a deadline.
  */
 export function decide(plan: AnalysisPlan, state: CanaryState | undefined, observations: Observations, now: Date): Decision {
   if (!state) {
@@ -107,39 +108,51 @@ function complete(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, now: D
   }
 }
 
-/** A workload is not ready: wait, or give up (rollback / failed promotion). */
+/**
+ * A workload is not ready: wait, or give up (rollback / failed promotion). Giving up needs
+ * evidence from the cluster: the Deployment's own Progressing=False condition (`retriable: false`),
+ * or kube-state-metrics having seen it unavailable for progressDeadlineSeconds. Time without an
+ * observation (driver or Prometheus down) never counts.
+ */
 function notReady(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, verdict: Extract<StepVerdict, { kind: 'not-ready' }>, now: Date): Decision {
   const { workload, readiness } = verdict;
-  // Readiness comes from the same Prometheus as the metrics: when it cannot be observed during the
-  // analysis, the tick is an errored check (counted, reason committed), not a silent wait.
-  if (readiness.observationError && tick.stage === 'analysis') {
-    return hold(plan, state, { reason: 'MetricError', message: `Readiness of ${workload} could not be observed (Prometheus unreachable or query error): ${readiness.reason}` }, `${workload}-readiness`, now);
-  }
+  if (readiness.observationError) return unobservable(plan, state, tick, workload, readiness.reason, now);
   const promoting = tick.stage === 'promoting' || tick.stage === 'finalising';
   const deadlineApplies = workload === 'canary' || promoting;
   const name = workload === 'canary' ? plan.targetName : `${plan.targetName}-primary`;
-  const expired = deadlineApplies && deadlineExceeded(plan, state, readiness, now);
+  const expired = deadlineApplies && deadlineExceeded(plan, readiness);
   if (readiness.retriable && !expired) {
     return none(state, 'not-ready', `${workload} not ready: ${readiness.reason}`, [
       stageEvent('ReadinessWait', `Waiting for ${workload} deployment ${name} to become ready: ${readiness.reason}`),
     ]);
   }
-  const detail = `${workload} deployment ${name} not ready: ${readiness.reason}${expired ? ` (over ${plan.progressDeadlineSeconds}s)` : ''}`;
+  const detail = `${workload} deployment ${name} not ready: ${readiness.reason}${expired ? ` (observed unavailable for ${readiness.unavailableForSeconds}s, deadline ${plan.progressDeadlineSeconds}s)` : ''}`;
   if (workload === 'primary' && promoting) {
     return changed(plan, state, { type: 'fail-promotion', reason: 'PromotionFailed', message: promotionFailedMessage(detail) }, promotionFailed(), now, [
       stageEvent('PromotionFailed', promotionFailedMessage(detail)),
+      stageEvent('RolledBack', FLAGGER_MESSAGES.failed),
     ]);
   }
   return rollback(plan, state, 'ProgressDeadlineExceeded', deadlineMessage(detail), now);
 }
 
-/** Not ready for longer than progressDeadlineSeconds since the wait began. */
-function deadlineExceeded(plan: AnalysisPlan, state: CanaryState, readiness: Extract<Readiness, { ready: false }>, now: Date): boolean {
-  if (plan.progressDeadlineSeconds <= 0) return false;
-  const since = readiness.since === undefined ? NaN : Date.parse(readiness.since);
-  const transition = Date.parse(state.lastTransitionTime);
-  const anchor = Number.isNaN(since) ? transition : Math.max(transition, since);
-  return !Number.isNaN(anchor) && now.getTime() - anchor > plan.progressDeadlineSeconds * 1000;
+/**
+ * Readiness could not be observed (Prometheus down, 401, query error). During the analysis it is
+ * an errored check, so an outage ends in a rollback at `threshold` (the threshold tick rolls back
+ * without waiting for readiness it cannot see); everywhere else, including Promoting and
+ * Finalising, the stage holds: an unobservable cluster never fails a promotion or moves traffic.
+ */
+function unobservable(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, workload: 'primary' | 'canary', reason: string, now: Date): Decision {
+  const message = `Readiness of ${workload} could not be observed (Prometheus unreachable or query error): ${reason}`;
+  if (tick.stage === 'analysis') return hold(plan, state, { reason: 'MetricError', message }, `${workload}-readiness`, now);
+  if (tick.stage === 'threshold') return rollback(plan, state, 'ThresholdReached', thresholdMessage(state.failedChecks), now);
+  return none(state, 'not-ready', `${workload} readiness unknown, holding the stage: ${reason}`, [stageEvent('ReadinessWait', `${message}; holding the stage.`)]);
+}
+
+/** Observed unavailable for at least progressDeadlineSeconds (0 disables the deadline). */
+function deadlineExceeded(plan: AnalysisPlan, readiness: Extract<Readiness, { ready: false }>): boolean {
+  if (plan.progressDeadlineSeconds <= 0 || readiness.unavailableForSeconds === undefined) return false;
+  return readiness.unavailableForSeconds >= plan.progressDeadlineSeconds;
 }
 
 /** A webhook decided the tick: a closed gate, a failed check, or a requested rollback. */

@@ -15,13 +15,16 @@ export type Readiness =
       /** What is missing, e.g. `2 of 3 updated replicas available`. */
       reason: string;
       /**
-       * RFC 3339 time since which the workload has been unavailable, when the observer knows it
-       * (Deployment condition). Bounds the machine's own progress deadline; see `decide`.
+       * Seconds of the last progressDeadlineSeconds during which the cluster's own observers
+       * (kube-state-metrics, scraped by Prometheus) saw the Deployment unavailable, when the
+       * observer measured it. Gaps nobody observed (Prometheus or kube-state-metrics down) do not
+       * count, nor does time the driver did not run. The machine's progress deadline reads this.
        */
-      since?: string;
+      unavailableForSeconds?: number;
       /**
-       * The observer could not ask (Prometheus down, query error) rather than saw "not ready".
-       * During the analysis this counts as an errored check; elsewhere it is a wait.
+       * The observer could not ask (Prometheus down, query error, 401) rather than saw "not ready".
+       * During the analysis this counts as an errored check; elsewhere it is a wait. It never
+       * expires a deadline and never fails a promotion.
        */
       observationError?: boolean;
     };

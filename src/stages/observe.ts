@@ -3,15 +3,19 @@ import { CheckResult, checkMetric } from './metric-check';
 import { MetricResult, ObservationStep, Observations, Readiness, WebhookResult, emptyObservations } from './observations';
 import { AnalysisPlan, MetricProviderPlan, PlannedWebhook } from './plan';
 import { MetricsClient } from './prometheus';
-import { observeReadiness } from './readiness';
+import { ReadinessOptions, observeReadiness } from './readiness';
 import { CanaryState } from './state';
 import { endsTick } from './tick';
 import { WebhookContext, WebhookResult as HookCallResult } from './webhooks';
 
 /** The I/O a tick's observations need, built once by the driver and passed in. */
 export interface ObserverDeps {
-  /** Prometheus client for a metric provider (address override and credentials applied). */
-  metricsClient(provider: MetricProviderPlan): MetricsClient;
+  /**
+   * Prometheus client for a metric provider (address override and credentials applied).
+   * `driverServer` is the canary's metricsServer: readiness and built-in metrics go there, and it
+   * gets the driver's credentials (CANARYKIT_PROMETHEUS_*) like providers naming a secretRef.
+   */
+  metricsClient(provider: MetricProviderPlan, driverServer: string): MetricsClient;
   /** Calls one webhook; never throws. */
   callWebhook(hook: PlannedWebhook, ctx: WebhookContext): Promise<HookCallResult>;
 }
@@ -44,7 +48,7 @@ export async function observe(
   const observations = emptyObservations();
   const checks: CheckResult[] = [];
   const hooks: ObservedTick['hooks'] = [];
-  const readinessClient = deps.metricsClient({ type: 'prometheus', address: plan.metricsServer });
+  const readinessClient = deps.metricsClient({ type: 'prometheus', address: plan.metricsServer }, plan.metricsServer);
   for (const step of steps) {
     switch (step.kind) {
       case 'readiness': {
@@ -52,6 +56,7 @@ export async function observe(
         observations[step.workload] = await readiness(readinessClient, plan.namespace, name, {
           expectedReplicas: committed[step.workload],
           readyThresholdPercent: step.workload === 'primary' ? plan.analysis.primaryReadyThreshold : plan.analysis.canaryReadyThreshold,
+          progressDeadlineSeconds: plan.progressDeadlineSeconds,
         }, now);
         break;
       }
@@ -67,7 +72,7 @@ export async function observe(
         let client: MetricsClient;
         let result: CheckResult;
         try {
-          client = deps.metricsClient(step.metric.provider);
+          client = deps.metricsClient(step.metric.provider, plan.metricsServer);
           result = await checkMetric(step.metric, client, now);
         } catch (e) {
           result = { metric: step.metric.name, outcome: 'error', message: (e as Error).message, thresholdRange: step.metric.thresholdRange } as CheckResult;
@@ -88,7 +93,7 @@ async function readiness(
   client: MetricsClient,
   namespace: string,
   deployment: string,
-  opts: { expectedReplicas?: number; readyThresholdPercent: number },
+  opts: ReadinessOptions,
   now: Date,
 ): Promise<Readiness> {
   try {

@@ -248,24 +248,29 @@ export class PrometheusClient implements MetricsClient {
 }
 
 /**
- * A client for a metric's provider. Environment credentials are sent only to providers that name a
- * secretRef, so a token never reaches a server that did not ask for one.
+ * A client for a metric's provider. Environment credentials go to the driver's own Prometheus
+ * (`driverAddress`: the canary's metricsServer, or the `prometheus.address` override), which
+ * answers readiness and built-in metrics, and to providers that name a secretRef; never to another
+ * server that did not ask for them.
  * @throws ConfigError when the provider names a secretRef but no credentials are set, or the
  *   address is invalid.
  */
 export function clientForProvider(
   provider: MetricProviderPlan,
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; driverAddress?: string } = {},
 ): PrometheusClient {
+  const env = options.env ?? process.env;
   let credentials: PrometheusCredentials | undefined;
   if (provider.secretRef !== undefined) {
-    credentials = credentialsFromEnv(options.env ?? process.env);
+    credentials = credentialsFromEnv(env);
     if (credentials === undefined) {
       throw new ConfigError(
         `metrics provider ${provider.address} uses secret "${provider.secretRef}": set ${PROMETHEUS_ENV.token}, ` +
           `or ${PROMETHEUS_ENV.username} and ${PROMETHEUS_ENV.password}`,
       );
     }
+  } else if (options.driverAddress !== undefined && sameServer(provider.address, options.driverAddress)) {
+    credentials = credentialsFromEnv(env);
   }
   return new PrometheusClient({
     address: provider.address,
@@ -274,6 +279,12 @@ export function clientForProvider(
     insecureSkipVerify: provider.insecureSkipVerify,
     timeoutMs: options.timeoutMs,
   });
+}
+
+/** Two addresses name the same server and path (trailing slashes aside). */
+function sameServer(a: string, b: string): boolean {
+  const norm = (s: string) => s.trim().replace(/\/+$/, '');
+  return norm(a) === norm(b);
 }
 
 function prometheusErrorText(body: string): string {

@@ -53,7 +53,7 @@ export const REASON_SEVERITY = {
   Succeeded: 'info',
   /** skipAnalysis promoted without checks. */
   AnalysisSkipped: 'info',
-  /** The primary did not become ready after promotion; the canary keeps serving. */
+  /** The promoted primary was observed stuck; routes go back to 100/0 and the run ends Failed. */
   PromotionFailed: 'error',
   /** The driver did not supply an observation the tick needs (a driver bug). */
   ObservationMissing: 'error',

@@ -129,9 +129,7 @@ export function parseState(value: unknown, where: string): CanaryState {
   if (validateState(value)) {
     const state = value as unknown as CanaryState;
     const problems = new ProblemList();
-    if (state.canaryWeight > 0 && (state.phase === 'Initialized' || state.phase === 'Succeeded')) {
-      problems.add(`${where}#/canaryWeight`, `must be 0 in phase ${state.phase} (got ${state.canaryWeight})`);
-    }
+    checkPhaseFields(state, where, problems);
     problems.throwIfAny(`invalid state file ${where}`);
     return state;
   }
@@ -140,6 +138,26 @@ export function parseState(value: unknown, where: string): CanaryState {
     message: describeAjvError(e),
   }));
   throw new ValidationError(problems, `invalid state file ${where}`);
+}
+
+/**
+ * Combinations the stage machine never produces, whatever the plan: outside a run (and in
+ * Finalising) routes are 100/0 without mirroring. A hand edit that breaks this would route
+ * traffic to a canary no decision asked for (or to one that is scaled to zero).
+ */
+const ZERO_OUTSIDE_RUN: Record<'canaryWeight' | 'mirror', readonly Phase[]> = {
+  canaryWeight: ['Initializing', 'Initialized', 'Waiting', 'Finalising', 'Succeeded', 'Failed'],
+  mirror: ['Initializing', 'Initialized', 'Waiting', 'Finalising', 'Succeeded', 'Failed'],
+};
+
+function checkPhaseFields(state: CanaryState, where: string, problems: ProblemList): void {
+  for (const [field, phases] of Object.entries(ZERO_OUTSIDE_RUN) as [keyof typeof ZERO_OUTSIDE_RUN, readonly Phase[]][]) {
+    const value = state[field];
+    if (phases.includes(state.phase) && value !== 0 && value !== false) {
+      const zero = field === 'mirror' ? 'false' : '0';
+      problems.add(`${where}#/${field}`, `must be ${zero} in phase ${state.phase} (got ${JSON.stringify(value)}): the stage machine never writes this; restore the file from git history`);
+    }
+  }
 }
 
 /** Turns an ajv error into "what is wrong, what is expected". */

@@ -125,7 +125,7 @@ function stagesOf(o: FixtureOptions): Array<CanaryState | undefined> {
     stage('Progressing', { canaryWeight: 40, mirror: !!o.analysis?.mirror, primary: old, sessionAffinity }),
     stage('Progressing', { canaryWeight: 100, primary: old, sessionAffinity }),
     stage('Succeeded', { primary: promoted, sessionAffinity: { previousCookie: sessionAffinity.cookie } }),
-    stage('Failed', { canaryWeight: 100, primary: promoted }),
+    stage('Failed', { primary: promoted }),
   ];
 }
 

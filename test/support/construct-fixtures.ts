@@ -302,7 +302,8 @@ export function phaseCases(): PhaseCase[] {
     { label: 'Finalising', state: stage('Finalising', { primary: promoted }), primaryImage: IMAGE_NEW, targetUp: true, primaryWeight: 100, canaryWeight: 0 },
     { label: 'Succeeded', state: stage('Succeeded', { primary: promoted }), primaryImage: IMAGE_NEW, targetUp: false, primaryWeight: 100, canaryWeight: 0 },
     { label: 'Failed (rolled back)', state: stage('Failed', { failedChecks: 5 }), primaryImage: IMAGE_OLD, targetUp: false, primaryWeight: 100, canaryWeight: 0 },
-    { label: 'Failed promotion (canaryWeight 100)', state: stage('Failed', { canaryWeight: 100, primary: promoted }), primaryImage: IMAGE_NEW, targetUp: true, primaryWeight: 0, canaryWeight: 100 },
+    // A failed promotion routes everything back to the (promoted) primary, like any rollback.
+    { label: 'Failed promotion (routes 100/0)', state: stage('Failed', { primary: promoted }), primaryImage: IMAGE_NEW, targetUp: false, primaryWeight: 100, canaryWeight: 0 },
   ];
 }
 

@@ -96,7 +96,7 @@ export function realDeps(repoDir: string, prometheusUrl: string, clock: { now: D
     synth: async () => synthRepo(repoDir, prometheusUrl),
     now: () => clock.now,
     log: (l) => logs.push(l),
-    metricsClient: (provider) => clientForProvider(provider, { timeoutMs: 2000 }),
+    metricsClient: (provider, driverServer) => clientForProvider(provider, { timeoutMs: 2000, driverAddress: driverServer }),
     callWebhook: (hook, ctx) => callWebhook(hook, ctx),
   };
 }

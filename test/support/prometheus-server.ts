@@ -37,12 +37,20 @@ type Labels = Record<string, string>;
 export class OpenMetricsWriter {
   private readonly families = new Map<string, string[]>();
 
-  /** Any series: `valueAt(t)` gives the value `t` seconds after {@link BASE_TIME}. */
-  series(name: string, labels: Labels, valueAt: (t: number) => number): this {
+  /** @param windowSeconds length of the data, from {@link BASE_TIME} (default {@link WINDOW_SECONDS}). */
+  constructor(private readonly windowSeconds = WINDOW_SECONDS) {}
+
+  /**
+   * Any series: `valueAt(t)` gives the value `t` seconds after {@link BASE_TIME}; undefined leaves
+   * a gap (no sample: nothing was scraped then).
+   */
+  series(name: string, labels: Labels, valueAt: (t: number) => number | undefined): this {
     const lines = this.families.get(name) ?? [];
     const labelText = formatLabels(labels);
-    for (let t = 0; t <= WINDOW_SECONDS; t += STEP_SECONDS) {
-      lines.push(`${name}${labelText} ${formatValue(valueAt(t))} ${(BASE_TIME.getTime() / 1000 + t).toFixed(3)}`);
+    for (let t = 0; t <= this.windowSeconds; t += STEP_SECONDS) {
+      const value = valueAt(t);
+      if (value === undefined) continue;
+      lines.push(`${name}${labelText} ${formatValue(value)} ${(BASE_TIME.getTime() / 1000 + t).toFixed(3)}`);
     }
     this.families.set(name, lines);
     return this;
@@ -116,6 +124,10 @@ export interface PrometheusServer {
   url: string;
   /** Stops the process and deletes its data. */
   stop(): Promise<void>;
+  /** Stops the process (an outage: connections are refused), keeping its data for {@link resume}. */
+  pause(): Promise<void>;
+  /** Starts the process again on the same port and data; waits until ready. */
+  resume(): Promise<void>;
 }
 
 const run = promisify(execFile);
@@ -133,21 +145,25 @@ export async function startPrometheus(openMetrics: string): Promise<PrometheusSe
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    'prometheus',
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${dataDir}`,
-      // The data is dated in the past; the default 15 d retention would delete it.
-      '--storage.tsdb.retention.time=100y',
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
   let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-4000);
-  });
+  const launch = (): ChildProcess => {
+    const proc = spawn(
+      'prometheus',
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${dataDir}`,
+        // The data is dated in the past; the default 15 d retention would delete it.
+        '--storage.tsdb.retention.time=100y',
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-4000);
+    });
+    return proc;
+  };
+  let child = launch();
   const stop = async () => {
     await terminate(child);
     await rm(dir, { recursive: true, force: true });
@@ -158,9 +174,17 @@ export async function startPrometheus(openMetrics: string): Promise<PrometheusSe
     await stop();
     throw err;
   }
-  return { url, stop };
+  return {
+    url,
+    stop,
+    pause: () => terminate(child),
+    resume: async () => {
+      if (child.exitCode === null && child.signalCode === null) return;
+      child = launch();
+      await waitReady(url, child, () => log);
+    },
+  };
 }
-
 
 /** A loopback port nobody listens on right now. */
 export async function freePort(): Promise<number> {
