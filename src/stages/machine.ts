@@ -13,7 +13,7 @@ import {
 } from './reasons';
 import { CanaryState } from './state';
 import { failureThreshold, planTick, readSteps, StepVerdict, TickPlan } from './tick';
-import { promotionStepWeight } from './weights';
+import { effectiveStrategy, promotionStepWeight } from './weights';
 
 export { initialState } from './machine-state';
 
@@ -166,7 +166,13 @@ function webhookAnswered(plan: AnalysisPlan, state: CanaryState, hook: PlannedWe
   }
 }
 
-/** A confirm gate is closed: enter its waiting phase, or keep waiting without a commit. */
+/**
+ * A confirm gate is closed: enter its waiting phase, or keep waiting without a commit.
+ * confirm-promotion for A/B and blue/green (scheduler_hooks.go runConfirmPromotionHooks and
+ * status.go setStatusPhase): the iterations drop to `iterations - 1`, on entering WaitingPromotion
+ * and on every later closed tick, so the next tick runs one more iteration and the gate is polled
+ * every second tick. The canary strategy keeps its counters (Flagger would show -1 iterations).
+ */
 function gateClosed(
   plan: AnalysisPlan,
   state: CanaryState,
@@ -176,9 +182,16 @@ function gateClosed(
   now: Date,
 ): Decision {
   const events = [stageEvent('WaitingForApproval', message)];
-  if (state.phase === phase) return none(state, 'gate-closed', `${hook.type} webhook ${hook.name} is closed`, events);
+  const { strategy, iterations } = effectiveStrategy(plan);
+  const patch: StatePatch = phase === 'WaitingPromotion' && strategy !== 'canary' ? { phase, iterations: Math.max(0, iterations - 1) } : { phase };
   const gate = hook.type === 'confirm-rollout' ? 'confirm-rollout' : 'confirm-promotion';
-  return changed(plan, state, { type: 'wait', gate, webhook: hook.name, message }, { phase }, now, events);
+  const action: Action = { type: 'wait', gate, webhook: hook.name, message };
+  if (state.phase === phase) {
+    // Flagger alerts once, on entering the waiting phase; later closed ticks only adjust counters.
+    if (patch.iterations === undefined || patch.iterations === state.iterations) return none(state, 'gate-closed', `${hook.type} webhook ${hook.name} is closed`);
+    return changed(plan, state, action, patch, now, []);
+  }
+  return changed(plan, state, action, patch, now, events);
 }
 
 interface CheckFailure {

@@ -1,5 +1,5 @@
 import { IdleReason } from './machine-action';
-import { gateFor, Move, nextMove } from './machine-moves';
+import { gatesFor, Move, nextMove } from './machine-moves';
 import {
   MetricResult,
   ObservationRequest,
@@ -98,8 +98,8 @@ function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date): TickPl
     ? hooks(plan, 'pre-rollout')
     : [...hooks(plan, 'rollout'), ...plan.metrics.map((metric): ObservationStep => ({ kind: 'metric', metric }))];
   const move = nextMove(plan, state);
-  const gate = gateFor(state, move);
-  const tick = ready('analysis', `analysis (next: ${move.kind})`, [...base, ...checks, ...(gate ? hooks(plan, gate) : [])]);
+  const gates = gatesFor(state, move).flatMap((gate) => hooks(plan, gate));
+  const tick = ready('analysis', `analysis (next: ${move.kind})`, [...base, ...checks, ...gates]);
   return afterInterval(plan, state, now, { ...tick, move });
 }
 
