@@ -327,6 +327,24 @@ describe('observationsNeeded', () => {
     expect(kinds(makePlan({ skipAnalysis: true }), runState())).toEqual(['canary-ready']);
   });
 
+  // job.go: Flagger ticks once per analysis interval, also while nothing changes (a closed gate, a readiness wait).
+  it.each([
+    { name: 'no cache: every run after the first slot is due', last: undefined, at: 301, due: true },
+    { name: 'quiet tick at +301s: +361s is not due', last: 301, at: 361, due: false, dueAt: 600 },
+    { name: 'quiet tick at +301s: +599s is not due', last: 301, at: 599, due: false, dueAt: 600 },
+    { name: 'quiet tick at +301s: +601s is due (next slot)', last: 301, at: 601, due: true },
+    { name: 'quiet ticks keep the grid: +601s -> +900s', last: 601, at: 899, due: false, dueAt: 900 },
+    { name: 'a cached tick older than the last transition is ignored', last: -10, at: 300, due: true },
+  ])('cadence with a 5-minute interval: $name', ({ last, at, due, dueAt }) => {
+    const plan = makePlan({ analysis: { intervalSeconds: 300 } });
+    const lastTick = last === undefined ? undefined : after(T0, last).toISOString();
+    const request = observationsNeeded(plan, runState({ canaryWeight: 20 }), after(T0, at), lastTick);
+    expect(request.dueNow).toBe(due);
+    if (dueAt !== undefined) expect(request.dueAt).toBe(after(T0, dueAt).toISOString());
+    const decision = decide(plan, runState({ canaryWeight: 20 }), emptyObservations(), after(T0, at), lastTick);
+    expect(decision.action).toMatchObject(due ? { type: 'none', reason: 'incomplete-observations' } : { type: 'none', reason: 'not-due' });
+  });
+
   it('other states wait for the interval and say when they are due', () => {
     const request = observationsNeeded(makePlan(), runState(), after(T0, 30));
     expect(request).toMatchObject({ dueNow: false, stage: 'idle', dueAt: NOW.toISOString(), steps: [] });

@@ -26,16 +26,18 @@ export { initialState } from './machine-state';
  *   is not a pass decides the tick (not ready, a failed hook or metric, a rollback hook that
  *   answered OK, a closed gate). When all pass, the stage completes (start, restart, move,
  *   promote, promotion step, finalise, succeed, skip-promote, threshold rollback).
+ * - `lastTick`: when the driver last ran a due tick that committed nothing (see tick.ts
+ *   afterInterval); keeps Flagger's one tick per interval while a gate is closed or a workload waits.
  * - Readiness deadline (git-ops adaptation of §3.8): a canary that is not ready, and a primary not
  *   ready while Promoting/Finalising, is given up on once progressDeadlineSeconds have passed since
  *   the later of lastTransitionTime and the observer's `since`, even if the observer still calls
  *   it retriable (Flagger would wait forever on a rollout that never reports Available=False).
  */
-export function decide(plan: AnalysisPlan, state: CanaryState | undefined, observations: Observations, now: Date): Decision {
+export function decide(plan: AnalysisPlan, state: CanaryState | undefined, observations: Observations, now: Date, lastTick?: string): Decision {
   if (!state) {
     return { action: { type: 'initialize' }, state: initialState(plan, now), events: [stageEvent('Initializing', FLAGGER_MESSAGES.initializing)] };
   }
-  const tick = planTick(plan, state, now);
+  const tick = planTick(plan, state, now, lastTick);
   if (!tick.due) return none(state, tick.idle ?? 'not-due', tick.why);
   const verdict = readSteps(tick.steps, observations);
   switch (verdict.kind) {

@@ -104,6 +104,8 @@ export interface AnalysisSettings {
   intervalSeconds: number;
   threshold: number;
   maxWeight: number;
+  /** The spec sets no maxWeight (Flagger's alert metadata then prints `max: 0`). */
+  maxWeightUnset?: true;
   stepWeight: number;
   stepWeights: number[];
   stepWeightPromotion: number;

@@ -58,6 +58,7 @@ describe('canary.plan.json', () => {
       mirrorWeight: 0,
       primaryReadyThreshold: 100,
       canaryReadyThreshold: 100,
+      maxWeightUnset: true,
     });
     expect(plan.ingressName).toBeUndefined();
     expect(plan.stateFile).toBe(`${NO_STATE_DIR}/test/podinfo.json`);

@@ -37,11 +37,14 @@ type Labels = Record<string, string>;
 export class OpenMetricsWriter {
   private readonly families = new Map<string, string[]>();
 
+  /** @param windowSeconds length of the backfilled window (longer for scenarios spanning many intervals) */
+  constructor(private readonly windowSeconds = WINDOW_SECONDS) {}
+
   /** Any series: `valueAt(t)` gives the value `t` seconds after {@link BASE_TIME}. */
   series(name: string, labels: Labels, valueAt: (t: number) => number): this {
     const lines = this.families.get(name) ?? [];
     const labelText = formatLabels(labels);
-    for (let t = 0; t <= WINDOW_SECONDS; t += STEP_SECONDS) {
+    for (let t = 0; t <= this.windowSeconds; t += STEP_SECONDS) {
       lines.push(`${name}${labelText} ${formatValue(valueAt(t))} ${(BASE_TIME.getTime() / 1000 + t).toFixed(3)}`);
     }
     this.families.set(name, lines);
