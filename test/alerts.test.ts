@@ -45,7 +45,7 @@ function respond(req: IncomingMessage, res: ServerResponse, raw: string): void {
     return;
   }
   if (path.startsWith('/moved')) {
-    res.writeHead(302, { Location: `${base}/elsewhere` }).end();
+    res.writeHead(307, { Location: `${base}/elsewhere` }).end();
     return;
   }
   requests.push({ method: req.method ?? '', path, headers: req.headers, body: JSON.parse(raw) });
@@ -149,13 +149,14 @@ describe('routing', () => {
       stageEvent('RolledBack', FLAGGER_MESSAGES.failed),
       stageEvent('Promoted', FLAGGER_MESSAGES.promoting),
       stageEvent('Restarted', 'New revision rev-3 detected, restarting canary analysis.'),
+      // scheduler.go: IsCanaryReady returns before the "Progress deadline exceeded" alert can be sent.
+      stageEvent('ProgressDeadlineExceeded', 'Progress deadline exceeded canary deployment podinfo not ready'),
     ];
     expect(alertsFor(plan, quiet)).toEqual([]);
     const loud = [
       stageEvent('Succeeded', FLAGGER_MESSAGES.succeeded),
       stageEvent('AnalysisSkipped', FLAGGER_MESSAGES.skipped),
       stageEvent('RollbackRequested', FLAGGER_MESSAGES.rollbackHook),
-      stageEvent('ProgressDeadlineExceeded', 'Progress deadline exceeded canary deployment podinfo not ready'),
       stageEvent('PromotionFailed', 'Promotion failed, primary not ready: x'),
     ];
     expect(alertsFor(plan, loud).map((d) => d.event.reason)).toEqual(loud.map((e) => e.reason));
@@ -188,10 +189,16 @@ describe('routing', () => {
 describe('fields', () => {
   it('describes target, threshold, deadline and traffic routing as Flagger does', () => {
     expect(canaryFields(makePlan())).toEqual(FIELDS);
-    const routing = (analysis: PlanOverrides['analysis']): string | undefined => trafficRouting(makePlan({ analysis }));
+    // events.go alertMetadata: switch on DeploymentStrategy(), then stepWeight / stepWeights with the spec's MaxWeight.
+    const routing = (analysis: PlanOverrides['analysis'], strategy: PlanOverrides['strategy'] = 'canary'): string | undefined =>
+      trafficRouting(makePlan({ analysis, strategy }));
     expect(routing({ stepWeight: 0, stepWeights: [5, 10, 25], maxWeight: 25 })).toBe('Weight steps: 5,10,25 max: 25');
-    expect(routing({ stepWeight: 0, iterations: 10, hasMatch: true })).toBe('A/B Testing');
-    expect(routing({ stepWeight: 0, iterations: 10 })).toBe('Blue/Green');
+    expect(routing({ stepWeight: 0, stepWeights: [5, 10, 25], maxWeight: 25, maxWeightUnset: true })).toBe('Weight steps: 5,10,25 max: 0');
+    expect(routing({ stepWeight: 10, maxWeight: 100, maxWeightUnset: true })).toBe('Weight step: 10 max: 0');
+    expect(routing({ stepWeight: 0, iterations: 10, hasMatch: true }, 'ab-testing')).toBe('A/B Testing');
+    expect(routing({ stepWeight: 10, iterations: 10, hasMatch: true }, 'ab-testing')).toBe('A/B Testing');
+    expect(routing({ stepWeight: 0, iterations: 10 }, 'blue-green')).toBe('Blue/Green');
+    expect(routing({ stepWeight: 5, iterations: 10 }, 'blue-green')).toBe('Blue/Green');
     expect(routing({ stepWeight: 0 })).toBeUndefined();
   });
 
@@ -218,12 +225,14 @@ describe('sendAlerts', () => {
     expect(requests[0].body).toEqual({
       channel: 'deploys',
       username: 'canarykit',
+      icon_url: '',
       icon_emoji: ':rocket:',
       attachments: [{ color: 'good', author_name: 'podinfo.test', text: FLAGGER_MESSAGES.newRevision, mrkdwn_in: ['text'], fields: slackFields }],
     });
     expect(requests[1].body).toEqual({
       channel: 'deploys',
       username: 'canarykit',
+      icon_url: '',
       icon_emoji: ':rocket:',
       attachments: [{ color: 'danger', author_name: 'podinfo.test', text: 'Failed checks threshold reached 5', mrkdwn_in: ['text'], fields: [] }],
     });
@@ -248,12 +257,14 @@ describe('sendAlerts', () => {
       {
         channel: 'deploys',
         username: 'canarykit',
+        icon_url: '',
         icon_emoji: ':rocket:',
         attachments: [{ color: '#0076D7', author_name: 'podinfo.test', text: FLAGGER_MESSAGES.newRevision, mrkdwn_in: ['text'], fields: slackFields }],
       },
       {
         channel: 'deploys',
         username: 'canarykit',
+        icon_url: '',
         icon_emoji: ':rocket:',
         attachments: [{ color: '#FF0000', author_name: 'podinfo.test', text: 'Failed checks threshold reached 5', mrkdwn_in: ['text'], fields: [] }],
       },
@@ -316,6 +327,15 @@ describe('sendAlerts', () => {
     expect(results[0].message).toBe(`alert ops (slack provider test/team-slack): POST to 127.0.0.1:${new URL(base).port} returned 200`);
   });
 
+  // notifier/factory.go: only NewSlack receives the token; Discord, Rocket.Chat, MS Teams and Google Chat post without it.
+  it('sends the token to Slack only', async () => {
+    const plan = planWith([alert('teams', 'info', 'msteams', { name: 'teams-hook', secretRef: 'teams-webhook' })]);
+    const env = { CANARYKIT_ALERT_TEAMS_HOOK_ADDRESS: `${base}/webhookb2/teams`, CANARYKIT_ALERT_TEAMS_HOOK_TOKEN: 't0k3n' };
+    const results = await sendAlerts(plan, [newRevision], { env });
+    expect(results).toMatchObject([{ ok: true }]);
+    expect(requests.map((r) => [r.path, r.headers.authorization])).toEqual([['/webhookb2/teams', undefined]]);
+  });
+
   it('skips an alert without an address once, naming the variable to set', async () => {
     const plan = planWith([alert('ops', 'info', 'msteams', { name: 'teams', secretRef: 'teams-webhook' })]);
     const results = await sendAlerts(plan, [newRevision, threshold], { env: {} });
@@ -330,7 +350,7 @@ describe('sendAlerts', () => {
     ]);
   });
 
-  it('reports a server error, an unreachable service, a redirect and a bad address without throwing', async () => {
+  it('reports a server error, an unreachable service and a bad address without throwing; follows a redirect (client.go postMessage)', async () => {
     const plan = planWith([
       alert('broken', 'info', 'slack', { address: `${base}/fail/T0/B0/xyz` }),
       alert('down', 'info', 'slack', { address: `http://127.0.0.1:${closedPort}/hook` }),
@@ -340,12 +360,13 @@ describe('sendAlerts', () => {
     ]);
     const results = await sendAlerts(plan, [threshold]);
     const host = new URL(base).host;
-    expect(results.map((r) => [r.alert, r.ok])).toEqual([['broken', false], ['down', false], ['moved', false], ['typo', false], ['fine', true]]);
+    expect(results.map((r) => [r.alert, r.ok])).toEqual([['broken', false], ['down', false], ['moved', true], ['typo', false], ['fine', true]]);
     expect(results[0].message).toBe(`alert broken (slack provider test/broken-provider): POST to ${host} returned 500: invalid_payload for anonymous at /***`);
     expect(results[1].message).toMatch(/^alert down \(slack provider test\/down-provider\): POST to 127\.0\.0\.1:\d+ failed: .*ECONNREFUSED/);
-    expect(results[2].message).toBe(`alert moved (slack provider test/moved-provider): POST to ${host} returned 302`);
+    expect(results[2].message).toBe(`alert moved (slack provider test/moved-provider): POST to ${host} returned 200`);
     expect(results[3].message).toBe('alert typo (slack provider test/typo-provider): not sent, the address is not a valid URL');
-    expect(requests.map((r) => r.path)).toEqual(['/services/ok']); // the redirect was not followed
+    // Go's http.Client follows the 307 with the same POST and body, as fetch does.
+    expect(requests.map((r) => [r.method, r.path])).toEqual([['POST', '/elsewhere'], ['POST', '/services/ok']]);
   });
 
   it('gives up after the timeout', async () => {

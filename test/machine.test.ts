@@ -124,6 +124,8 @@ const rows: Row[] = [
   { name: 'advance past maxWeight (no clamp)', plan: makePlan({ analysis: { stepWeight: 20 } }), state: runState({ canaryWeight: 40 }), action: 'advance', detail: { from: 40, to: 60 }, phase: 'Progressing', weight: 60, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'stepWeights ladder', plan: makePlan({ analysis: { stepWeight: 0, stepWeights: [1, 2, 10, 80] } }), state: runState({ canaryWeight: 2 }), action: 'advance', detail: { from: 2, to: 10 }, phase: 'Progressing', weight: 10, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'confirm-traffic-increase closed', plan: withHooks, state: runState({ canaryWeight: 20 }), world: gated('confirm-traffic-increase', false), action: 'none', detail: { reason: 'gate-closed' }, phase: 'Progressing', weight: 20, failedChecks: 0, iterations: 0, primary: 'rev-1' },
+  // scheduler.go advanceCanary: confirm-traffic-increase is asked whenever nextStepWeight > 0 in Progressing, also at maxWeight.
+  { name: 'max weight, confirm-traffic-increase closed: no promotion', plan: withHooks, state: runState({ canaryWeight: 50 }), world: gated('confirm-traffic-increase', false), action: 'none', detail: { reason: 'gate-closed' }, phase: 'Progressing', weight: 50, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'max weight, confirm-promotion closed', plan: withHooks, state: runState({ canaryWeight: 50 }), world: gated('confirm-promotion', false), action: 'wait', detail: { gate: 'confirm-promotion' }, phase: 'WaitingPromotion', weight: 50, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'WaitingPromotion, still closed', plan: withHooks, state: runState({ phase: 'WaitingPromotion', canaryWeight: 50 }), world: gated('confirm-promotion', false), action: 'none', detail: { reason: 'gate-closed' }, phase: 'WaitingPromotion', weight: 50, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'WaitingPromotion, opened', plan: withHooks, state: runState({ phase: 'WaitingPromotion', canaryWeight: 50, failedChecks: 1 }), action: 'promote', detail: { revision: 'rev-2' }, phase: 'Promoting', weight: 50, failedChecks: 1, iterations: 0, primary: 'rev-2' },
@@ -138,7 +140,15 @@ const rows: Row[] = [
   { name: 'A/B last iteration promotes', plan: ab, state: runState({ canaryWeight: 100, iterations: 3 }), action: 'promote', phase: 'Promoting', weight: 100, failedChecks: 0, iterations: 3, primary: 'rev-2' },
   { name: 'blue/green istio mirror iterate', plan: bg, state: runState({ iterations: 1, mirror: true }), action: 'iterate', phase: 'Progressing', weight: 0, mirror: true, failedChecks: 0, iterations: 2, primary: 'rev-1' },
   { name: 'blue/green cutover', plan: bg, state: runState({ iterations: 3, mirror: true }), action: 'cutover', phase: 'Progressing', weight: 100, mirror: false, failedChecks: 0, iterations: 4, primary: 'rev-1' },
-  { name: 'blue/green cutover gated', plan: { ...bg, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ iterations: 3, mirror: true }), world: gated('confirm-promotion', false), action: 'wait', phase: 'WaitingPromotion', weight: 0, mirror: true, failedChecks: 0, iterations: 3, primary: 'rev-1' },
+  // scheduler_hooks.go runConfirmPromotionHooks + status.go setStatusPhase: WaitingPromotion drops iterations to N-1.
+  { name: 'blue/green cutover gated', plan: { ...bg, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ iterations: 3, mirror: true }), world: gated('confirm-promotion', false), action: 'wait', phase: 'WaitingPromotion', weight: 0, mirror: true, failedChecks: 0, iterations: 2, primary: 'rev-1' },
+  { name: 'blue/green WaitingPromotion runs one more iteration', plan: { ...bg, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ phase: 'WaitingPromotion', iterations: 2, mirror: true }), action: 'iterate', detail: { n: 3, of: 3 }, phase: 'WaitingPromotion', weight: 0, mirror: true, failedChecks: 0, iterations: 3, primary: 'rev-1' },
+  { name: 'blue/green WaitingPromotion, still closed', plan: { ...bg, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ phase: 'WaitingPromotion', iterations: 3, mirror: true }), world: gated('confirm-promotion', false), action: 'wait', phase: 'WaitingPromotion', weight: 0, mirror: true, failedChecks: 0, iterations: 2, primary: 'rev-1' },
+  { name: 'blue/green WaitingPromotion, opened: cutover', plan: { ...bg, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ phase: 'WaitingPromotion', iterations: 3, mirror: true }), action: 'cutover', phase: 'WaitingPromotion', weight: 100, mirror: false, failedChecks: 0, iterations: 4, primary: 'rev-1' },
+  { name: 'A/B promotion gated', plan: { ...ab, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ canaryWeight: 100, iterations: 3 }), world: gated('confirm-promotion', false), action: 'wait', phase: 'WaitingPromotion', weight: 100, failedChecks: 0, iterations: 2, primary: 'rev-1' },
+  { name: 'A/B WaitingPromotion runs one more iteration', plan: { ...ab, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ phase: 'WaitingPromotion', canaryWeight: 100, iterations: 2 }), action: 'iterate', detail: { n: 3, of: 3 }, phase: 'WaitingPromotion', weight: 100, failedChecks: 0, iterations: 3, primary: 'rev-1' },
+  { name: 'A/B WaitingPromotion, still closed', plan: { ...ab, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ phase: 'WaitingPromotion', canaryWeight: 100, iterations: 3 }), world: gated('confirm-promotion', false), action: 'wait', phase: 'WaitingPromotion', weight: 100, failedChecks: 0, iterations: 2, primary: 'rev-1' },
+  { name: 'A/B WaitingPromotion, opened', plan: { ...ab, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ phase: 'WaitingPromotion', canaryWeight: 100, iterations: 3 }), action: 'promote', phase: 'Promoting', weight: 100, failedChecks: 0, iterations: 3, primary: 'rev-2' },
   { name: 'blue/green after cutover promotes', plan: bg, state: runState({ iterations: 4, canaryWeight: 100 }), action: 'promote', phase: 'Promoting', weight: 100, failedChecks: 0, iterations: 4, primary: 'rev-2' },
   { name: 'kubernetes cutover keeps routes', plan: k8s, state: runState({ iterations: 3 }), action: 'cutover', phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 4, primary: 'rev-1' },
   { name: 'kubernetes defaults to 10 iterations', plan: makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 0 } }), state: runState({ iterations: 9 }), action: 'iterate', detail: { n: 10, of: 10 }, phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 10, primary: 'rev-1' },
@@ -294,8 +304,9 @@ describe('observationsNeeded', () => {
     expect(request.metrics).toBe(false);
   });
 
-  it('at max weight the gate is confirm-promotion, without confirm-traffic-increase', () => {
-    expect(observationsNeeded(withHooks, runState({ canaryWeight: 50 }), NOW).webhookTypes).toEqual(['rollback', 'rollout', 'confirm-promotion']);
+  it('at max weight confirm-traffic-increase is asked before confirm-promotion (scheduler.go advanceCanary)', () => {
+    expect(observationsNeeded(withHooks, runState({ canaryWeight: 50 }), NOW).webhookTypes).toEqual(['rollback', 'rollout', 'confirm-traffic-increase', 'confirm-promotion']);
+    expect(observationsNeeded(withHooks, runState({ phase: 'WaitingPromotion', canaryWeight: 50 }), NOW).webhookTypes).toEqual(['rollback', 'rollout', 'confirm-promotion']);
   });
 
   it('no traffic gate in WaitingPromotion nor on the move off the mirror', () => {
@@ -316,6 +327,24 @@ describe('observationsNeeded', () => {
   it('a restart is due at once and a skipped analysis needs no primary readiness', () => {
     expect(observationsNeeded(withRevision(makePlan(), 'rev-3'), runState(), T0)).toMatchObject({ dueNow: true, stage: 'restart' });
     expect(kinds(makePlan({ skipAnalysis: true }), runState())).toEqual(['canary-ready']);
+  });
+
+  // job.go: Flagger ticks once per analysis interval, also while nothing changes (a closed gate, a readiness wait).
+  it.each([
+    { name: 'no cache: every run after the first slot is due', last: undefined, at: 301, due: true },
+    { name: 'quiet tick at +301s: +361s is not due', last: 301, at: 361, due: false, dueAt: 600 },
+    { name: 'quiet tick at +301s: +599s is not due', last: 301, at: 599, due: false, dueAt: 600 },
+    { name: 'quiet tick at +301s: +601s is due (next slot)', last: 301, at: 601, due: true },
+    { name: 'quiet ticks keep the grid: +601s -> +900s', last: 601, at: 899, due: false, dueAt: 900 },
+    { name: 'a cached tick older than the last transition is ignored', last: -10, at: 300, due: true },
+  ])('cadence with a 5-minute interval: $name', ({ last, at, due, dueAt }) => {
+    const plan = makePlan({ analysis: { intervalSeconds: 300 } });
+    const lastTick = last === undefined ? undefined : after(T0, last).toISOString();
+    const request = observationsNeeded(plan, runState({ canaryWeight: 20 }), after(T0, at), lastTick);
+    expect(request.dueNow).toBe(due);
+    if (dueAt !== undefined) expect(request.dueAt).toBe(after(T0, dueAt).toISOString());
+    const decision = decide(plan, runState({ canaryWeight: 20 }), emptyObservations(), after(T0, at), lastTick);
+    expect(decision.action).toMatchObject(due ? { type: 'none', reason: 'incomplete-observations' } : { type: 'none', reason: 'not-due' });
   });
 
   it('other states wait for the interval and say when they are due', () => {

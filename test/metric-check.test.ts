@@ -35,6 +35,22 @@ describe('judgeValue', () => {
     expect(result.message).toContain('no bounds');
   });
 
+  // scheduler_metrics.go: `else if metric.Threshold > val` (success rate) / `val > metric.Threshold` (duration, queries).
+  it.each([
+    { name: 'success rate at the threshold passes', metric: () => ({ ...rate({}), threshold: 99 }), value: 99, outcome: 'pass' },
+    { name: 'success rate below the threshold fails', metric: () => ({ ...rate({}), threshold: 99 }), value: 98.9, outcome: 'fail' },
+    { name: 'success rate with the default threshold 0 passes', metric: () => ({ ...rate({}), threshold: 0 }), value: 0, outcome: 'pass' },
+    { name: 'duration above the threshold fails', metric: () => ({ ...duration({}), threshold: 500 }), value: 501, outcome: 'fail' },
+    { name: 'duration at the threshold (truncated) passes', metric: () => ({ ...duration({}), threshold: 500 }), value: 500.7, outcome: 'pass' },
+    { name: 'custom query above the default threshold 0 fails', metric: () => ({ ...custom('errors', {}), threshold: 0 }), value: 0.01, outcome: 'fail' },
+    { name: 'custom query at 0 passes the default threshold', metric: () => ({ ...custom('errors', {}), threshold: 0 }), value: 0, outcome: 'pass' },
+    { name: 'custom query below a negative threshold passes', metric: () => ({ ...custom('delta', {}), threshold: -1 }), value: -2, outcome: 'pass' },
+  ])('without thresholdRange compares against threshold: $name', ({ metric, value, outcome }) => {
+    const result = judgeValue(metric(), value);
+    expect(result.outcome).toBe(outcome);
+    expect(result.message).toContain('threshold');
+  });
+
   it('truncates milliseconds and their bounds to integers before comparing', () => {
     expect(judgeValue(duration({ max: 500 }), 500.9)).toMatchObject({ outcome: 'pass', value: 500 });
     expect(judgeValue(duration({ max: 499.9 }), 499.5).outcome).toBe('pass');

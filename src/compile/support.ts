@@ -136,8 +136,5 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
       at(['analysis', 'sessionAffinity', key], 'cookie attributes are not supported yet (cookieName, primaryCookieName and maxAge are)');
     }
   }
-  (spec.analysis.metrics ?? []).forEach((m, i) => {
-    if (m.threshold !== undefined) at(['analysis', 'metrics', i, 'threshold'], 'is deprecated in Flagger and not supported; use thresholdRange (min for request-success-rate, max for request-duration)');
-  });
   return out;
 }

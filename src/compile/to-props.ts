@@ -107,6 +107,7 @@ export function toCanaryProps(
       name: m.name,
       interval: duration(m.interval, ['spec', 'analysis', 'metrics', i, 'interval']),
       thresholdRange: m.thresholdRange,
+      threshold: m.threshold,
       query: m.query || undefined,
       template: template && toTemplateSpec(template),
       templateVariables: m.templateVariables,

@@ -44,8 +44,17 @@ export interface MetricOptions {
   readonly name: string;
   /** Range of the query (`{{ interval }}`). @default Duration.minutes(1) */
   readonly interval?: Duration;
-  /** @default - no bounds: the check passes whenever data exists */
+  /**
+   * Inclusive bounds of the value.
+   * @default - none: the value is compared against `threshold`, as Flagger does
+   */
   readonly thresholdRange?: ThresholdRange;
+  /**
+   * Flagger's deprecated single bound, used only without `thresholdRange`: request-success-rate
+   * fails below it, request-duration (milliseconds) and custom queries fail above it.
+   * @default 0
+   */
+  readonly threshold?: number;
   /** @default - built-in metric or inline `query` */
   readonly template?: MetricTemplateSpec;
   /** Values for `{{ variables.KEY }}`. @default - none */

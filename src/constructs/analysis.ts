@@ -93,6 +93,8 @@ export function resolveAnalysis(
     mirrorWeight: a.mirrorWeight ?? 0,
     primaryReadyThreshold: a.primaryReadyThreshold ?? 100,
     canaryReadyThreshold: a.canaryReadyThreshold ?? 100,
+    // Flagger's alert metadata prints the spec's maxWeight, 0 when unset (events.go alertMetadata).
+    ...(a.maxWeight === undefined ? { maxWeightUnset: true as const } : {}),
     sessionAffinity: a.sessionAffinity && {
       cookieName: a.sessionAffinity.cookieName,
       primaryCookieName: a.sessionAffinity.primaryCookieName,

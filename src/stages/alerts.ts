@@ -10,8 +10,8 @@ import { failureThreshold } from './tick';
  * chat payload of each provider type, and the POST. Everything but `sendAlerts` is pure.
  */
 
-/** Flagger's notifier HTTP timeout. */
-export const ALERT_TIMEOUT_MS = 15_000;
+/** Flagger's notifier HTTP timeout (notifier/client.go postMessage: context.WithTimeout 5s). */
+export const ALERT_TIMEOUT_MS = 5_000;
 
 /**
  * What Flagger does with each reason: `fields` = alert with the canary's fields attached, `plain` =
@@ -35,7 +35,9 @@ export const ALERT_KIND = {
   WebhookFailed: false,
   ThresholdReached: 'plain',
   RollbackRequested: 'plain',
-  ProgressDeadlineExceeded: 'plain',
+  // scheduler.go sends "Progress deadline exceeded" only on paths a not-ready canary never reaches
+  // (IsCanaryReady returns before them), so a deadline rollback sends no alert of its own.
+  ProgressDeadlineExceeded: false,
   RolledBack: false,
   Promoted: false,
   PromotionTrafficShifted: false,
@@ -137,14 +139,26 @@ export function canaryFields(plan: AnalysisPlan): AlertField[] {
   return fields;
 }
 
-/** Flagger's precedence: stepWeight, stepWeights, match (A/B), iterations (blue/green). */
+/**
+ * events.go alertMetadata: by deployment strategy; the canary strategy prints its step settings
+ * and the spec's maxWeight (0 when unset), nothing when neither stepWeight nor stepWeights is set.
+ */
 export function trafficRouting(plan: AnalysisPlan): string | undefined {
   const a = plan.analysis;
-  if (a.stepWeight > 0) return `Weight step: ${a.stepWeight} max: ${a.maxWeight}`;
-  if (a.stepWeights.length > 0) return `Weight steps: ${a.stepWeights.join(',')} max: ${a.maxWeight}`;
-  if (a.hasMatch) return 'A/B Testing';
-  if (a.iterations > 0) return 'Blue/Green';
-  return undefined;
+  switch (plan.strategy) {
+    case 'ab-testing':
+      return 'A/B Testing';
+    case 'blue-green':
+      return 'Blue/Green';
+    case 'canary': {
+      const max = a.maxWeightUnset ? 0 : a.maxWeight;
+      if (a.stepWeight > 0) return `Weight step: ${a.stepWeight} max: ${max}`;
+      if (a.stepWeights.length > 0) return `Weight steps: ${a.stepWeights.join(',')} max: ${max}`;
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** The notification for one event (fields only where Flagger attaches them). */
@@ -162,9 +176,11 @@ function title(m: AlertMessage): string {
   return `${m.name}.${m.namespace}`;
 }
 
+/** notifier/slack.go SlackPayload: `icon_url` is always sent (empty), `text` omitted when empty. */
 export interface SlackPayload {
   channel: string;
   username: string;
+  icon_url: string;
   icon_emoji: string;
   attachments: {
     color: string;
@@ -189,6 +205,7 @@ function slackShaped(channel: string, username: string, m: AlertMessage, color: 
   return {
     channel,
     username,
+    icon_url: '',
     icon_emoji: ':rocket:',
     attachments: [
       {
@@ -381,15 +398,17 @@ async function post(
   const where = `POST to ${url.host}`;
   const secrets = [target.address, url.href, target.token, alert.provider.proxy].filter((s): s is string => !!s);
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (target.token) headers.Authorization = `Bearer ${target.token}`;
+  // notifier/factory.go passes the token to the Slack notifier only; the others post without it.
+  if (target.token && alert.provider.type === 'slack') headers.Authorization = `Bearer ${target.token}`;
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const init: RequestInit & { dispatcher?: ProxyAgent } = {
       method: 'POST',
       headers,
       body,
-      // A redirect would carry the token elsewhere; Flagger counts anything but success as failed.
-      redirect: 'manual',
+      // Go's http.Client (postMessage) follows redirects; fetch, like Go, drops the Authorization
+      // header when a redirect leaves the origin.
+      redirect: 'follow',
       signal,
       dispatcher,
     };

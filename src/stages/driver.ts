@@ -1,11 +1,11 @@
 import * as path from 'path';
 import { ConfigError, PushRejectedError, TickError } from '../errors';
-import { alertContext, sendAlerts } from './alerts';
 import { buildCommitMessage } from './commit-message';
 import { CanarykitConfig } from './config';
 import { ManualCommand, TransitionError, manualTransition } from './manual';
 import { GitWorkspace } from './git';
-import { Decision, endsRun, isCommitted } from './machine-action';
+import { Decision, isCommitted } from './machine-action';
+import { TickSeen, notifyTick, unseen } from './notify';
 import { decide } from './machine';
 import { ObserverDeps, observe } from './observe';
 import { AnalysisPlan } from './plan';
@@ -16,7 +16,7 @@ import { CanaryState } from './state';
 import { checkStateAgainstPlan } from './state-plan';
 import { readStateFile, writeStateFile } from './state-store';
 import { observationsNeeded } from './tick';
-import { CanaryEvent, WebhookContext, runHooks } from './webhooks';
+import { TickCache, fileTickCache } from './tick-cache';
 
 /** Which canaries a tick looks at. */
 export type CanarySelector = { all: true } | { canary: string };
@@ -39,6 +39,8 @@ export interface DriverDeps extends ObserverDeps {
   log(line: string): void;
   /** Where stages are proposed in `git.mode: pull-request` (src/stages/pull-requests.ts). */
   pullRequests?: PullRequestHost;
+  /** Last quiet tick per canary (tick-cache.ts). @default the clone's `.git/canarykit/last-ticks.json` */
+  tickCache?: TickCache;
 }
 
 /** What one canary's tick decided. */
@@ -72,6 +74,14 @@ interface PendingCommit {
   entry: PlanEntry;
   decision: Decision;
   lines: string[];
+  seen: TickSeen;
+}
+
+/** A due tick that committed nothing but still has events or alerts to send (a closed gate, a wait). */
+interface QuietTick {
+  plan: AnalysisPlan;
+  decision: Decision;
+  seen: TickSeen;
 }
 
 /**
@@ -191,8 +201,11 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   if (synthesized) await deps.synth();
   const entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
   const now = deps.now();
+  const cache = deps.tickCache ?? fileTickCache(repoDir);
+  const lastTicks = cache.read();
   const outcomes: CanaryOutcome[] = [];
   const pending: PendingCommit[] = [];
+  const quiet: QuietTick[] = [];
   /** Folders of canaries whose pull request is open: their output lands with it or the next one. */
   const inReview: string[] = [];
   for (const entry of entries) {
@@ -201,7 +214,8 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     const state = readStateFile(path.join(repoDir, plan.stateFile));
     // Before anything is observed or written: a state this plan never produces stops the tick.
     if (state) checkStateAgainstPlan(state, plan, plan.stateFile);
-    const request = observationsNeeded(plan, state, now);
+    const lastTick = lastTicks[id];
+    const request = observationsNeeded(plan, state, now, lastTick);
     const branch = host && pullRequestBranch(config, plan.namespace, plan.name);
     // While a canary's pull request awaits review it is not observed (no queries, no webhooks):
     // the stage it proposes has not been applied.
@@ -217,7 +231,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
           primary: committedReplicas(repoDir, entry.folder, `${plan.targetName}-primary`),
         }, deps, now)
       : { observations: { webhooks: [], metrics: [] }, checks: [], hooks: [] };
-    const decision = decide(plan, state, observed.observations, now);
+    const decision = decide(plan, state, observed.observations, now, lastTick);
     if (host && branch && !request.dueNow && isCommitted(decision)) awaited = await awaitingReview(host, branch, id, state, deps);
     if (awaited) {
       outcomes.push(awaited);
@@ -233,10 +247,18 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
       ? { status: 'would-open', branch, title: titleAndBody(stageCommitMessage(decision, lines)).title }
       : undefined;
     outcomes.push({ canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest });
-    if (committed) pending.push({ entry, decision, lines });
+    const seen: TickSeen = { state, observations: observed.observations, now, lastTick };
+    if (committed) pending.push({ entry, decision, lines, seen });
+    else if (request.dueNow) quiet.push({ plan, decision, seen });
   }
   if (opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
-  if (host) return proposeAll(opts, { ...deps, pullRequests: host }, { outcomes, pending, inReview, attempt, synthesized });
+  // A due tick that committed nothing still used up its interval (Flagger's cadence).
+  if (quiet.length > 0) cache.write({ ...lastTicks, ...Object.fromEntries(quiet.map((q) => [`${q.plan.namespace}/${q.plan.name}`, now.toISOString()])) });
+  if (host) {
+    const report = await proposeAll(opts, { ...deps, pullRequests: host }, { outcomes, pending, inReview, attempt, synthesized });
+    await notifyQuiet(quiet, deps);
+    return report;
+  }
 
   for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
   if (pending.length > 0) await deps.synth();
@@ -249,9 +271,13 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   // one) are committed too, so the output folder never lags behind the app and the state files.
   const synced = await deps.git.commit({ message: `canarykit: sync ${config.outdir}/ with the app and the state files`, paths: [config.outdir] });
   if (synced) deps.log(`synced ${config.outdir}/ with the app (${synced.slice(0, 8)})`);
-  if (committed.size === 0 && !synced) return { outcomes, pushed: false, attempts: attempt };
+  if (committed.size === 0 && !synced) {
+    await notifyQuiet(quiet, deps);
+    return { outcomes, pushed: false, attempts: attempt };
+  }
   await deps.git.push();
-  for (const p of pending) await notifyAfterPush(p.entry.plan, p.decision, deps);
+  for (const p of pending) await notifyAfterPush(p.entry.plan, p.decision, deps, p.seen);
+  await notifyQuiet(quiet, deps);
   return {
     outcomes: outcomes.map((o) => ({ ...o, commit: committed.get(o.canary) })),
     pushed: true,
@@ -323,7 +349,7 @@ async function proposeAll(
       pullRequest: { status: proposed.existing ? 'open' : 'opened', branch, number, url, title: titleAndBody(message).title },
     };
     // The stage is proposed, not applied: hooks and alerts describe what the pull request does.
-    await notifyAfterPush(plan, p.decision, deps);
+    await notifyAfterPush(plan, p.decision, deps, p.seen);
   }
   const unsynced = drift.filter((f) => !proposedFolders.includes(f));
   if (unsynced.length > 0) {
@@ -359,22 +385,15 @@ export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanE
   return found;
 }
 
+/** Events and alerts of due ticks that committed nothing; sent once the tick's pushes are done. */
+async function notifyQuiet(quiet: readonly QuietTick[], deps: Pick<DriverDeps, 'now' | 'log'>): Promise<void> {
+  for (const q of quiet) await notifyTick(q.plan, q.decision, q.seen, deps);
+}
+
 /**
- * Non-blocking hooks, after the step is on the remote: post-rollout when a run ended, an event
- * hook per event, then the alerts (src/stages/alerts.ts). Failures are logged only, as in Flagger.
+ * Non-blocking hooks and alerts of a decision, after the step is on the remote (notify.ts). Without
+ * `seen`, event webhooks get only the events the decision itself implies.
  */
-export async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: Pick<DriverDeps, 'now' | 'log'>): Promise<void> {
-  const state: CanaryState = decision.state;
-  const ctx: WebhookContext = { name: plan.name, namespace: plan.namespace, phase: state.phase, checksum: plan.canary.revision };
-  const log = (r: { ok: boolean; message: string }): void => {
-    if (!r.ok) deps.log(`${plan.namespace}/${plan.name}: ${r.message} (ignored)`);
-  };
-  if (endsRun(decision.action)) (await runHooks(plan.webhooks, 'post-rollout', ctx)).forEach(log);
-  if (plan.webhooks.some((h) => h.type === 'event')) {
-    for (const e of decision.events) {
-      const event: CanaryEvent = { message: e.message, type: e.severity === 'info' ? 'Normal' : 'Warning', timestamp: deps.now().getTime() };
-      (await runHooks(plan.webhooks, 'event', { ...ctx, event })).forEach(log);
-    }
-  }
-  (await sendAlerts(plan, decision.events, { context: alertContext(decision) })).forEach(log);
+export async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: Pick<DriverDeps, 'now' | 'log'>, seen?: TickSeen): Promise<void> {
+  await notifyTick(plan, decision, seen ?? unseen(undefined), deps);
 }

@@ -20,8 +20,8 @@ export type Move =
   | { kind: 'iterate'; n: number; of: number; canaryWeight: number; mirror: boolean }
   /** Blue/green after the last iteration: all traffic to the canary, one more analysis. */
   | { kind: 'cutover'; canaryWeight: number }
-  /** Analysis done: copy the canary to the primary. */
-  | { kind: 'promote' };
+  /** Analysis done: copy the canary to the primary (`weighted`: reached through the canary strategy's weights). */
+  | { kind: 'promote'; weighted: boolean };
 
 /** The next move of an analysis tick in phase Progressing or WaitingPromotion. */
 export function nextMove(plan: AnalysisPlan, state: CanaryState): Move {
@@ -31,7 +31,7 @@ export function nextMove(plan: AnalysisPlan, state: CanaryState): Move {
     case 'canary': {
       const weight = state.canaryWeight;
       if (nextStep(plan.analysis, weight) <= 0) return { kind: 'stall' };
-      if (weight >= maxWeight(plan.analysis)) return { kind: 'promote' };
+      if (weight >= maxWeight(plan.analysis)) return { kind: 'promote', weighted: true };
       if (plan.analysis.mirror && weight === 0 && !state.mirror) return { kind: 'mirror' };
       const to = advancedWeight(plan.analysis, weight);
       return to > weight ? { kind: 'advance', from: weight, to } : { kind: 'stall' };
@@ -40,34 +40,40 @@ export function nextMove(plan: AnalysisPlan, state: CanaryState): Move {
       if (state.iterations < iterations) {
         return { kind: 'iterate', n: state.iterations + 1, of: iterations, canaryWeight: TOTAL_WEIGHT, mirror: false };
       }
-      return { kind: 'promote' };
+      return { kind: 'promote', weighted: false };
     case 'blue-green':
       if (state.iterations < iterations) {
         return { kind: 'iterate', n: state.iterations + 1, of: iterations, canaryWeight: 0, mirror: routed && plan.analysis.mirror };
       }
       if (state.iterations === iterations) return { kind: 'cutover', canaryWeight: routed ? TOTAL_WEIGHT : 0 };
-      return { kind: 'promote' };
+      return { kind: 'promote', weighted: false };
     default:
       return assertNever(strategy);
   }
 }
 
 /**
- * The confirm gate asked before a move, if any. confirm-traffic-increase guards weight moves in
- * phase Progressing, except the move off a mirrored route (Flagger skips it when mirrored);
- * confirm-promotion guards the blue/green cutover and every promotion.
+ * The confirm gates asked before a move, in call order (scheduler.go advanceCanary / runCanary).
+ * Canary strategy: confirm-traffic-increase is called whenever the next step weight is above 0 in
+ * phase Progressing and the route is not mirrored, so it also guards the tick that promotes at
+ * maxWeight, before confirm-promotion. A/B and blue/green never ask it; confirm-promotion guards
+ * the blue/green cutover and every promotion.
  */
-export function gateFor(state: CanaryState, move: Move): 'confirm-traffic-increase' | 'confirm-promotion' | undefined {
+export type Gate = 'confirm-traffic-increase' | 'confirm-promotion';
+
+export function gatesFor(state: CanaryState, move: Move): Gate[] {
+  const trafficIncrease: Gate[] = state.phase === 'Progressing' && !state.mirror ? ['confirm-traffic-increase'] : [];
   switch (move.kind) {
     case 'mirror':
     case 'advance':
-      return state.phase === 'Progressing' && !state.mirror ? 'confirm-traffic-increase' : undefined;
-    case 'cutover':
+      return trafficIncrease;
     case 'promote':
-      return 'confirm-promotion';
+      return move.weighted ? [...trafficIncrease, 'confirm-promotion'] : ['confirm-promotion'];
+    case 'cutover':
+      return ['confirm-promotion'];
     case 'stall':
     case 'iterate':
-      return undefined;
+      return [];
     default:
       return assertNever(move);
   }

@@ -13,7 +13,7 @@ import {
 } from './reasons';
 import { CanaryState } from './state';
 import { failureThreshold, planTick, readSteps, StepVerdict, TickPlan } from './tick';
-import { promotionStepWeight } from './weights';
+import { effectiveStrategy, promotionStepWeight } from './weights';
 
 export { initialState } from './machine-state';
 
@@ -26,17 +26,19 @@ export { initialState } from './machine-state';
  *   is not a pass decides the tick (not ready, a failed hook or metric, a rollback hook that
  *   answered OK, a closed gate). When all pass, the stage completes (start, restart, move,
  *   promote, promotion step, finalise, succeed, skip-promote, threshold rollback).
+ * - `lastTick`: when the driver last ran a due tick that committed nothing (see tick.ts
+ *   afterInterval); keeps Flagger's one tick per interval while a gate is closed or a workload waits.
  * - Readiness deadline (Flagger's isDeploymentReady in pkg/canary/deployment_ready.go): a canary
  *   that is not ready, and a primary not ready while Promoting/Finalising, is given up on when the
  *   Deployment reports Progressing=False, or once the observer measured it unavailable for
  *   progressDeadlineSeconds (`unavailableForSeconds`, Flagger's Available=False lastUpdateTime).
  *   The driver's clock alone never expires a deadline.
  */
-export function decide(plan: AnalysisPlan, state: CanaryState | undefined, observations: Observations, now: Date): Decision {
+export function decide(plan: AnalysisPlan, state: CanaryState | undefined, observations: Observations, now: Date, lastTick?: string): Decision {
   if (!state) {
     return { action: { type: 'initialize' }, state: initialState(plan, now), events: [stageEvent('Initializing', FLAGGER_MESSAGES.initializing)] };
   }
-  const tick = planTick(plan, state, now);
+  const tick = planTick(plan, state, now, lastTick);
   if (!tick.due) return none(state, tick.idle ?? 'not-due', tick.why);
   const verdict = readSteps(tick.steps, observations);
   switch (verdict.kind) {
@@ -179,7 +181,13 @@ function webhookAnswered(plan: AnalysisPlan, state: CanaryState, hook: PlannedWe
   }
 }
 
-/** A confirm gate is closed: enter its waiting phase, or keep waiting without a commit. */
+/**
+ * A confirm gate is closed: enter its waiting phase, or keep waiting without a commit.
+ * confirm-promotion for A/B and blue/green (scheduler_hooks.go runConfirmPromotionHooks and
+ * status.go setStatusPhase): the iterations drop to `iterations - 1`, on entering WaitingPromotion
+ * and on every later closed tick, so the next tick runs one more iteration and the gate is polled
+ * every second tick. The canary strategy keeps its counters (Flagger would show -1 iterations).
+ */
 function gateClosed(
   plan: AnalysisPlan,
   state: CanaryState,
@@ -189,9 +197,16 @@ function gateClosed(
   now: Date,
 ): Decision {
   const events = [stageEvent('WaitingForApproval', message)];
-  if (state.phase === phase) return none(state, 'gate-closed', `${hook.type} webhook ${hook.name} is closed`, events);
+  const { strategy, iterations } = effectiveStrategy(plan);
+  const patch: StatePatch = phase === 'WaitingPromotion' && strategy !== 'canary' ? { phase, iterations: Math.max(0, iterations - 1) } : { phase };
   const gate = hook.type === 'confirm-rollout' ? 'confirm-rollout' : 'confirm-promotion';
-  return changed(plan, state, { type: 'wait', gate, webhook: hook.name, message }, { phase }, now, events);
+  const action: Action = { type: 'wait', gate, webhook: hook.name, message };
+  if (state.phase === phase) {
+    // Flagger alerts once, on entering the waiting phase; later closed ticks only adjust counters.
+    if (patch.iterations === undefined || patch.iterations === state.iterations) return none(state, 'gate-closed', `${hook.type} webhook ${hook.name} is closed`);
+    return changed(plan, state, action, patch, now, []);
+  }
+  return changed(plan, state, action, patch, now, events);
 }
 
 interface CheckFailure {

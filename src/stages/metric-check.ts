@@ -27,16 +27,28 @@ export type CheckResult =
   | (CheckBase & { outcome: 'error'; errorKind: PrometheusErrorKind | 'config' });
 
 /**
- * Judges a measured value against the metric's range. Millisecond values and bounds are truncated
- * to integers first, because Flagger compares durations as whole milliseconds.
+ * Judges a measured value against the metric's range, or, without a range, against Flagger's
+ * deprecated `threshold` (scheduler_metrics.go runBuiltinMetricChecks / runMetricChecks:
+ * request-success-rate fails when threshold > value, every other metric when value > threshold).
+ * Millisecond values and bounds are truncated to integers first, because Flagger compares
+ * durations as whole milliseconds.
  */
 export function judgeValue(metric: PlannedMetric, measured: number): CheckResult {
   const ms = metric.unit === 'milliseconds';
-  const value = ms ? Math.trunc(measured) : measured;
-  const min = metric.thresholdRange.min === undefined ? undefined : ms ? Math.trunc(metric.thresholdRange.min) : metric.thresholdRange.min;
-  const max = metric.thresholdRange.max === undefined ? undefined : ms ? Math.trunc(metric.thresholdRange.max) : metric.thresholdRange.max;
+  const whole = (n: number | undefined): number | undefined => (n === undefined ? undefined : ms ? Math.trunc(n) : n);
+  const value = whole(measured) as number;
   const base = { metric: metric.name, thresholdRange: metric.thresholdRange, unit: metric.unit, value };
   const shown = `metric "${metric.name}" value ${formatValue(value, metric.unit)}`;
+  if (metric.threshold !== undefined) {
+    const threshold = whole(metric.threshold) as number;
+    const atLeast = metric.builtin && metric.name === 'request-success-rate';
+    if (atLeast ? value < threshold : value > threshold) {
+      return { ...base, outcome: 'fail', message: `${shown} is ${atLeast ? 'below' : 'above'} the threshold ${formatValue(threshold, metric.unit)}` };
+    }
+    return { ...base, outcome: 'pass', message: `${shown} is ${atLeast ? 'at least' : 'at most'} the threshold ${formatValue(threshold, metric.unit)}` };
+  }
+  const min = whole(metric.thresholdRange.min);
+  const max = whole(metric.thresholdRange.max);
   if (min !== undefined && value < min) {
     return { ...base, outcome: 'fail', message: `${shown} is below the minimum ${formatValue(min, metric.unit)}` };
   }

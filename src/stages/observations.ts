@@ -46,6 +46,8 @@ export interface MetricResult {
   metric: string;
   outcome: MetricOutcome;
   message: string;
+  /** The measured value, for pass and fail (Flagger's "Halt ... advancement" events print it). */
+  value?: number;
 }
 
 /** Everything the driver observed in one tick; absent/empty when not asked for. */

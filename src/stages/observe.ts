@@ -6,6 +6,7 @@ import { MetricsClient } from './prometheus';
 import { ReadinessOptions, observeReadiness } from './readiness';
 import { CanaryState } from './state';
 import { endsTick } from './tick';
+import { hookContext } from './hook-context';
 import { WebhookContext, WebhookResult as HookCallResult } from './webhooks';
 
 /** The I/O a tick's observations need, built once by the driver and passed in. */
@@ -61,8 +62,7 @@ export async function observe(
         break;
       }
       case 'webhook': {
-        const ctx: WebhookContext = { name: plan.name, namespace: plan.namespace, phase: state?.phase ?? 'Initializing', checksum: plan.canary.revision };
-        const result = await deps.callWebhook(step.webhook, ctx);
+        const result = await deps.callWebhook(step.webhook, hookContext(plan, state, step.webhook.type));
         hooks.push({ hook: step.webhook, result });
         const w: WebhookResult = { name: step.webhook.name, type: step.webhook.type, ok: result.ok, message: result.message };
         observations.webhooks.push(w);
@@ -78,7 +78,7 @@ export async function observe(
           result = { metric: step.metric.name, outcome: 'error', message: (e as Error).message, thresholdRange: step.metric.thresholdRange } as CheckResult;
         }
         checks.push(result);
-        const m: MetricResult = { metric: result.metric, outcome: result.outcome, message: result.message };
+        const m: MetricResult = { metric: result.metric, outcome: result.outcome, message: result.message, ...('value' in result ? { value: result.value } : {}) };
         observations.metrics.push(m);
         break;
       }

@@ -18,6 +18,11 @@ export interface PlannedMetric {
   interval: string;
   /** Inclusive bounds; a value outside fails the check. Neither set: always passes when data exists. */
   thresholdRange: { min?: number; max?: number };
+  /**
+   * Set when the spec has no thresholdRange: Flagger's deprecated `threshold` (default 0).
+   * request-success-rate fails below it; request-duration and custom queries fail above it.
+   */
+  threshold?: number;
   /** Where to send the query. */
   provider: MetricProviderPlan;
   /** `request-success-rate` / `request-duration` answered by the provider's observer. */
@@ -99,6 +104,8 @@ export interface AnalysisSettings {
   intervalSeconds: number;
   threshold: number;
   maxWeight: number;
+  /** The spec sets no maxWeight (Flagger's alert metadata then prints `max: 0`). */
+  maxWeightUnset?: true;
   stepWeight: number;
   stepWeights: number[];
   stepWeightPromotion: number;

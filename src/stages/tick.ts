@@ -1,5 +1,5 @@
 import { IdleReason } from './machine-action';
-import { gateFor, Move, nextMove } from './machine-moves';
+import { gatesFor, Move, nextMove } from './machine-moves';
 import {
   MetricResult,
   ObservationRequest,
@@ -53,7 +53,7 @@ export function isFirstAnalysisTick(plan: AnalysisPlan, state: CanaryState): boo
 }
 
 /** Classifies a tick; see TickPlan for the due rules. */
-export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now: Date): TickPlan {
+export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now: Date, lastTick?: string): TickPlan {
   if (!state) return ready('bootstrap', 'no state yet: write the initial state', []);
   if (plan.suspend) return idle('suspended', 'the canary is suspended');
   if (state.paused) return idle('paused', 'the canary is paused (canarykit resume to continue)');
@@ -62,7 +62,7 @@ export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now
   const skip = plan.skipAnalysis;
   switch (state.phase) {
     case 'Initializing':
-      return afterInterval(plan, state, now, ready('initializing', 'waiting for the primary to become ready', skip ? [] : [primary]));
+      return afterInterval(plan, state, now, lastTick, ready('initializing', 'waiting for the primary to become ready', skip ? [] : [primary]));
     case 'Initialized':
     case 'Succeeded':
     case 'Failed': {
@@ -70,37 +70,37 @@ export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now
       return ready('start', `new revision ${plan.canary.revision} detected`, [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]);
     }
     case 'Waiting':
-      return afterInterval(plan, state, now, ready('start', 'waiting for confirm-rollout approval', [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]));
+      return afterInterval(plan, state, now, lastTick, ready('start', 'waiting for confirm-rollout approval', [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]));
     case 'Progressing':
     case 'WaitingPromotion':
-      return analysisTick(plan, state, now);
+      return analysisTick(plan, state, now, lastTick);
     case 'Promoting':
-      return afterInterval(plan, state, now, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('promoting', 'shifting traffic back to the primary', [primary, canary]));
+      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('promoting', 'shifting traffic back to the primary', [primary, canary]));
     case 'Finalising':
-      return afterInterval(plan, state, now, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('finalising', 'finishing the promotion', [primary, canary]));
+      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('finalising', 'finishing the promotion', [primary, canary]));
     default:
       return assertNever(state.phase);
   }
 }
 
-function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date): TickPlan {
+function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date, lastTick?: string): TickPlan {
   const primary = readinessStep('primary');
   const canary = readinessStep('canary');
   if (plan.canary.revision !== state.canaryRevision) {
     return ready('restart', `revision changed to ${plan.canary.revision} mid-run`, plan.skipAnalysis ? [] : [primary]);
   }
-  if (plan.skipAnalysis) return afterInterval(plan, state, now, ready('skip', 'skipAnalysis: promote at once', [canary]));
+  if (plan.skipAnalysis) return afterInterval(plan, state, now, lastTick, ready('skip', 'skipAnalysis: promote at once', [canary]));
   const base = [primary, canary, ...hooks(plan, 'rollback')];
   if (state.failedChecks >= failureThreshold(plan)) {
-    return afterInterval(plan, state, now, ready('threshold', `failed checks threshold ${failureThreshold(plan)} reached`, base));
+    return afterInterval(plan, state, now, lastTick, ready('threshold', `failed checks threshold ${failureThreshold(plan)} reached`, base));
   }
   const checks = isFirstAnalysisTick(plan, state)
     ? hooks(plan, 'pre-rollout')
     : [...hooks(plan, 'rollout'), ...plan.metrics.map((metric): ObservationStep => ({ kind: 'metric', metric }))];
   const move = nextMove(plan, state);
-  const gate = gateFor(state, move);
-  const tick = ready('analysis', `analysis (next: ${move.kind})`, [...base, ...checks, ...(gate ? hooks(plan, gate) : [])]);
-  return afterInterval(plan, state, now, { ...tick, move });
+  const gates = gatesFor(state, move).flatMap((gate) => hooks(plan, gate));
+  const tick = ready('analysis', `analysis (next: ${move.kind})`, [...base, ...checks, ...gates]);
+  return afterInterval(plan, state, now, lastTick, { ...tick, move });
 }
 
 /**
@@ -109,8 +109,8 @@ function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date): TickPl
  * read, and Flagger would not have made those calls (e.g. no rollout hooks for a canary that is not
  * ready, no gate after a failed metric).
  */
-export function observationsNeeded(plan: AnalysisPlan, state: CanaryState | undefined, now: Date): ObservationRequest {
-  const tick = planTick(plan, state, now);
+export function observationsNeeded(plan: AnalysisPlan, state: CanaryState | undefined, now: Date, lastTick?: string): ObservationRequest {
+  const tick = planTick(plan, state, now, lastTick);
   const steps = tick.due ? tick.steps : [];
   const webhookTypes: WebhookType[] = [];
   for (const step of steps) {
@@ -200,9 +200,19 @@ function idle(reason: IdleReason, why: string): TickPlan {
   return { stage: 'idle', due: false, idle: reason, why, steps: [] };
 }
 
-/** Makes a tick wait until intervalSeconds have passed since the last transition. */
-function afterInterval(plan: AnalysisPlan, state: CanaryState, now: Date, tick: TickPlan): TickPlan {
-  const dueAt = Date.parse(state.lastTransitionTime) + plan.analysis.intervalSeconds * 1000;
+/**
+ * Makes a tick wait for Flagger's fixed cadence (job.go: one tick per analysis interval): due
+ * intervalSeconds after the last transition, then once per interval after that. `lastTick` is when
+ * a tick that committed nothing last ran (the driver's local cache, tick-cache.ts); without it
+ * every driver run after the first slot is due, so a lost cache costs at most one extra tick.
+ */
+function afterInterval(plan: AnalysisPlan, state: CanaryState, now: Date, lastTick: string | undefined, tick: TickPlan): TickPlan {
+  const interval = Math.max(1, plan.analysis.intervalSeconds) * 1000;
+  const since = Date.parse(state.lastTransitionTime);
+  const last = lastTick === undefined ? NaN : Date.parse(lastTick);
+  // The slot after the one the last quiet tick ran in; only ticks since the last transition count.
+  const slots = !Number.isNaN(last) && last >= since ? Math.floor((last - since) / interval) + 1 : 1;
+  const dueAt = since + slots * interval;
   // An unparsable timestamp cannot block progress: treat the tick as due.
   if (Number.isNaN(dueAt) || now.getTime() >= dueAt) return tick;
   const at = new Date(dueAt).toISOString();

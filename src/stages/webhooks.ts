@@ -214,8 +214,9 @@ async function attemptOnce(
 }
 
 const postWithFetch: Post = async (url, body, headers, signal) => {
-  // Redirects count as failures (Flagger: anything above 202), and must not carry the auth header elsewhere.
-  const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal });
+  // retryablehttp uses Go's http.Client, which follows redirects; fetch does too and, like Go, drops
+  // the Authorization header when a redirect leaves the origin.
+  const res = await fetch(url, { method: 'POST', headers, body, redirect: 'follow', signal });
   return { status: res.status, statusText: res.statusText, body: await res.text() };
 };
 

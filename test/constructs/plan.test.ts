@@ -6,6 +6,26 @@ import { IMAGE_OLD, NO_STATE_DIR, podinfoJson, render, stage } from '../support/
 const squash = (q: string) => q.replace(/\s+/g, '');
 
 describe('canary.plan.json', () => {
+  // scheduler_metrics.go: a metric without thresholdRange is compared against the deprecated threshold (default 0).
+  it('metrics without thresholdRange carry Flagger\'s threshold (default 0); with a range they do not', () => {
+    const f = render({
+      analysis: {
+        stepWeight: 10,
+        metrics: [
+          { name: 'request-success-rate', threshold: 99 },
+          { name: 'request-duration' },
+          { name: 'request-duration-2', query: 'vector(1)', thresholdRange: { max: 5 } },
+        ],
+      },
+    });
+    const metrics = f.plan!.metrics.map((m) => ({ name: m.name, threshold: m.threshold, range: m.thresholdRange }));
+    expect(metrics).toEqual([
+      { name: 'request-success-rate', threshold: 99, range: { min: undefined, max: undefined } },
+      { name: 'request-duration', threshold: 0, range: { min: undefined, max: undefined } },
+      { name: 'request-duration-2', threshold: undefined, range: { min: undefined, max: 5 } },
+    ]);
+  });
+
   it('identity, provider, strategy and Flagger defaults for the analysis settings', () => {
     const f = render({ analysis: { stepWeight: 10 } });
     const plan = f.plan!;
@@ -38,6 +58,7 @@ describe('canary.plan.json', () => {
       mirrorWeight: 0,
       primaryReadyThreshold: 100,
       canaryReadyThreshold: 100,
+      maxWeightUnset: true,
     });
     expect(plan.ingressName).toBeUndefined();
     expect(plan.stateFile).toBe(`${NO_STATE_DIR}/test/podinfo.json`);

@@ -290,6 +290,8 @@ describe('NGINX (reference §2.7)', () => {
     [{ 'x-canary': { exact: 'insider' } }, { 'canary-by-header': 'x-canary', 'canary-by-header-value': 'insider' }],
     [{ 'x-canary': { regex: 'ins.*' } }, { 'canary-by-header': 'x-canary', 'canary-by-header-pattern': 'ins.*' }],
     [{ cookie: { exact: 'canary' } }, { 'canary-by-cookie': 'canary' }],
+    // ingress.go SetRoutes: only the lowercase key `cookie` is a cookie match; `Cookie` is an ordinary header.
+    [{ Cookie: { exact: 'canary' } }, { 'canary-by-header': 'Cookie', 'canary-by-header-value': 'canary' }],
   ])('A/B match %j during the run', (headers, expected) => {
     const f = render({ provider: 'nginx', analysis: { iterations: 10, match: [{ headers }] }, state: progressing({ canaryWeight: 100 }) });
     const ann = f.get('Ingress', 'podinfo-canary').metadata.annotations;

@@ -12,7 +12,23 @@ import { OpenMetricsWriter } from './prometheus-server';
 
 /** What the test repository's `app.json` declares: one podinfo canary per namespace. */
 export interface AppSpec {
-  canaries: { namespace: string; image: string; threshold?: number; stepWeight?: number; maxWeight?: number; webhooks?: { name: string; type: string; url: string }[] }[];
+  canaries: {
+    namespace: string;
+    image: string;
+    threshold?: number;
+    stepWeight?: number;
+    maxWeight?: number;
+    webhooks?: { name: string; type: string; url: string; muteAlert?: boolean }[];
+    /** Analysis interval in minutes. @default 1 */
+    intervalMinutes?: number;
+    stepWeightPromotion?: number;
+    skipAnalysis?: boolean;
+    /** A/B (with `abHeader`) or blue/green iterations. */
+    iterations?: number;
+    abHeader?: string;
+    /** A Slack alert provider (severity info) posting here. */
+    slack?: string;
+  }[];
 }
 
 /**
@@ -39,16 +55,19 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
       service: { port: 9898 },
       provider: Provider.istio({ hosts: ['app.example.com'] }),
       metricsServer,
+      skipAnalysis: c.skipAnalysis,
       analysis: {
-        interval: Duration.minutes(1),
+        interval: Duration.minutes(c.intervalMinutes ?? 1),
         threshold: c.threshold ?? 2,
-        stepWeight: c.stepWeight ?? 10,
-        maxWeight: c.maxWeight ?? 50,
+        ...(c.iterations ? { iterations: c.iterations } : { stepWeight: c.stepWeight ?? 10, maxWeight: c.maxWeight ?? 50 }),
+        ...(c.abHeader ? { match: [{ headers: { [c.abHeader]: { exact: 'insider' } } }] } : {}),
+        stepWeightPromotion: c.stepWeightPromotion,
+        alerts: c.slack ? [{ name: 'slack', severity: 'info' as const, provider: { name: 'slack', type: 'slack' as const, channel: 'deploys', address: c.slack } }] : undefined,
         metrics: [
           { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: Duration.minutes(1) },
           { name: 'request-duration', thresholdRange: { max: 500 }, interval: Duration.minutes(1) },
         ],
-        webhooks: c.webhooks?.map((w) => ({ name: w.name, type: w.type as never, url: w.url })),
+        webhooks: c.webhooks?.map((w) => ({ name: w.name, type: w.type as never, url: w.url, muteAlert: w.muteAlert })),
       },
     });
   }

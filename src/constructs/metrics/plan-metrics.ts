@@ -46,12 +46,15 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
     }
     const vars: TemplateVars = { ...ctx.vars, interval: intervalText(m), variables: { ...m.templateVariables } };
     const thresholdRange = { min: range.min, max: range.max };
+    if (m.threshold !== undefined && !Number.isFinite(m.threshold)) problems.push({ path: `${path}.threshold`, message: `must be a number (got ${m.threshold})` });
+    // scheduler_metrics.go: without thresholdRange, Flagger compares against the deprecated threshold (default 0).
+    const fallback = m.thresholdRange === undefined ? { threshold: m.threshold ?? 0 } : {};
     try {
       if (isBuiltin(m.name)) {
         const { query, unit } = builtinQuery(m.name, ctx.provider, vars);
-        direct.push({ name: m.name, query, interval: vars.interval, thresholdRange, provider: defaultProvider, builtin: true, unit });
+        direct.push({ name: m.name, query, interval: vars.interval, thresholdRange, ...fallback, provider: defaultProvider, builtin: true, unit });
       } else if (m.query) {
-        direct.push({ name: m.name, query: renderQuery(m.query, vars), interval: vars.interval, thresholdRange, provider: defaultProvider, builtin: false });
+        direct.push({ name: m.name, query: renderQuery(m.query, vars), interval: vars.interval, thresholdRange, ...fallback, provider: defaultProvider, builtin: false });
       } else if (!m.template) {
         problems.push({ path, message: `metric "${m.name}" is not built in (${BUILTINS.join(', ')}); give it a template or a query` });
       }
@@ -65,6 +68,7 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
           query: renderQuery(m.template.query, vars),
           interval: vars.interval,
           thresholdRange,
+          ...fallback,
           builtin: false,
           provider: {
             type: 'prometheus',

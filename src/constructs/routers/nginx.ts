@@ -52,13 +52,14 @@ export class NginxRouter implements Router {
       const unsupported = Object.keys(m).filter((k) => k !== 'headers');
       if (unsupported.length) problems.push({ path: `analysis.match[${i}]`, message: `NGINX can only match headers and cookies (got ${unsupported.join(', ')})` });
       for (const [h, sm] of Object.entries(m.headers ?? {})) {
-        if (h.toLowerCase() === 'cookie' ? !sm.exact : !sm.exact && !sm.regex) {
-          problems.push({ path: `analysis.match[${i}].headers.${h}`, message: h.toLowerCase() === 'cookie' ? 'NGINX matches cookies by exact name only; use { exact: "<cookie name>" }' : 'NGINX supports exact or regex header matches only' });
+        // ingress.go SetRoutes: only the lowercase key `cookie` is a cookie match; `Cookie` is an ordinary header.
+        if (h === 'cookie' ? !sm.exact : !sm.exact && !sm.regex) {
+          problems.push({ path: `analysis.match[${i}].headers.${h}`, message: h === 'cookie' ? 'NGINX matches cookies by exact name only; use { exact: "<cookie name>" }' : 'NGINX supports exact or regex header matches only' });
         }
       }
     });
-    const headerCount = a.match.flatMap((m) => Object.keys(m.headers ?? {}).filter((h) => h.toLowerCase() !== 'cookie')).length;
-    const cookieCount = a.match.flatMap((m) => Object.keys(m.headers ?? {}).filter((h) => h.toLowerCase() === 'cookie')).length;
+    const headerCount = a.match.flatMap((m) => Object.keys(m.headers ?? {}).filter((h) => h !== 'cookie')).length;
+    const cookieCount = a.match.flatMap((m) => Object.keys(m.headers ?? {}).filter((h) => h === 'cookie')).length;
     if (headerCount > 1 || cookieCount > 1) {
       problems.push({ path: 'analysis.match', message: 'NGINX supports one header and one cookie match per canary; keep a single header and a single cookie' });
     }
@@ -79,7 +80,7 @@ export class NginxRouter implements Router {
     if (canary > 0 && input.analysis.match.length > 0) {
       for (const m of input.analysis.match) {
         for (const [h, sm] of Object.entries(m.headers ?? {})) {
-          if (h.toLowerCase() === 'cookie') {
+          if (h === 'cookie') {
             annotations[`${this.prefix}/canary-by-cookie`] = sm.exact!;
           } else {
             annotations[`${this.prefix}/canary-by-header`] = h;
