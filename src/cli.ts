@@ -4,9 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { parse } from 'yaml';
 import { compile } from './compile';
 import { ConfigError, TickError, UserError } from './errors';
-import { CONFIG_FILE, CanarykitConfig, initConfigText, loadConfig, prometheusAddressOverride } from './stages/config';
-import { DriverDeps, applyManual, selectPlans, step } from './stages/driver';
-import { openGitWorkspace } from './stages/git';
+import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './stages/config';
+import { Configure, DriverDeps, applyManual, selectPlans, step } from './stages/driver';
+import { GitWorkspace, openGitWorkspace } from './stages/git';
 import { PullRequestReport, pullRequestHostFor } from './stages/pull-requests';
 import { ManualCommand } from './stages/manual';
 import { clientForProvider } from './stages/prometheus';
@@ -38,13 +38,13 @@ function clock(): () => Date {
  * Builds every adapter of the driver in one place. In pull-request mode this is where a missing
  * CANARYKIT_GITHUB_TOKEN is reported, before anything is fetched or written.
  */
-export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io): DriverDeps {
+export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io, git: GitWorkspace = workspaceFor(repoDir, config)): DriverDeps {
   const timeoutMs = config.prometheus.timeoutSeconds * 1000;
   const pullRequests = pullRequestHostFor(config, process.env);
   const address = prometheusAddressOverride(config, process.env);
   return {
     pullRequests,
-    git: openGitWorkspace({ dir: repoDir, remote: config.git.remote, branch: config.git.branch, committer: config.git.committer }),
+    git,
     synth: () => runSynth(config.synth, repoDir, config.outdir),
     now: clock(),
     log: (line) => io.err(line),
@@ -53,6 +53,28 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io): Dri
       clientForProvider(address ? { ...provider, address } : provider, { timeoutMs, driverAddress: address ?? driverServer }),
     callWebhook: (hook, ctx) => callWebhook(hook, ctx),
   };
+}
+
+function workspaceFor(repoDir: string, config: CanarykitConfig): GitWorkspace {
+  return openGitWorkspace({ dir: repoDir, remote: config.git.remote, branch: config.git.branch, committer: config.git.committer });
+}
+
+/**
+ * A command that syncs: the bootstrap keys come from the clone's canarykit.yaml (where and as whom
+ * to sync), everything else from canarykit.yaml at the synced tip, read again after every sync.
+ * `current()` is the configuration of the last sync.
+ */
+function syncedSession(repoDir: string, io: Io): { boot: CanarykitConfig; bootDeps: DriverDeps; configure: Configure; current(): CanarykitConfig } {
+  const boot = loadBootstrapConfig(repoDir);
+  const git = workspaceFor(repoDir, boot);
+  let current = boot;
+  // Before the sync only git and log are used: no pull-request host (its token is checked per tick).
+  const bootDeps = buildDeps(repoDir, { ...boot, git: { ...boot.git, mode: 'push', pullRequest: undefined } }, io, git);
+  const configure: Configure = () => {
+    current = loadConfig(repoDir);
+    return { config: current, deps: buildDeps(repoDir, current, io, git) };
+  };
+  return { boot, bootDeps, configure, current: () => current };
 }
 
 function describePullRequest(pr: PullRequestReport): string {
@@ -129,11 +151,12 @@ export function buildProgram(io: Io): Command {
     .action(async (o) => {
       if (o.canary && o.all) throw new ConfigError('give either --canary or --all, not both');
       const repoDir = repoOf(o);
-      const config = loadConfig(repoDir);
+      const session = syncedSession(repoDir, io);
       const report = await step(
-        { repoDir, config, select: o.canary ? { canary: canaryArg(o.canary) } : { all: true }, dryRun: o.dryRun },
-        buildDeps(repoDir, config, io),
+        { repoDir, config: session.boot, configure: session.configure, select: o.canary ? { canary: canaryArg(o.canary) } : { all: true }, dryRun: o.dryRun },
+        session.bootDeps,
       );
+      const config = session.current();
       if (o.json) io.out(JSON.stringify(report, null, 2));
       else if (config.git.mode === 'pull-request') {
         for (const r of report.outcomes) {
@@ -194,8 +217,11 @@ export function buildProgram(io: Io): Command {
       .option('--dry-run', 'print the new stage, commit nothing')
       .action(async (id: string, o) => {
         const repoDir = repoOf(o);
-        const config = loadConfig(repoDir);
-        const r = await applyManual({ repoDir, config, canary: canaryArg(id), command: cmd, dryRun: o.dryRun }, buildDeps(repoDir, config, io));
+        const session = syncedSession(repoDir, io);
+        const r = await applyManual(
+          { repoDir, config: session.boot, configure: session.configure, canary: canaryArg(id), command: cmd, dryRun: o.dryRun },
+          session.bootDeps,
+        );
         const pr = r.pullRequest ? `; ${describePullRequest(r.pullRequest)}` : '';
         io.out(`${id}: ${cmd} -> ${r.state.phase} weight ${r.state.canaryWeight}${r.state.paused ? ' (paused)' : ''}${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}${pr}`);
       });

@@ -135,3 +135,11 @@ export class GitCommandError extends TickError {
     this.name = 'GitCommandError';
   }
 }
+
+/** Another canarykit tick holds the clone right now. Nothing was done; the next run proceeds. Exit code 1. */
+export class CloneBusyError extends TickError {
+  constructor(message: string) {
+    super(message, true);
+    this.name = 'CloneBusyError';
+  }
+}

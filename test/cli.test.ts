@@ -96,12 +96,19 @@ describeWithPrometheus('canarykit CLI', () => {
     expect((await run(['step', '--repo', join(repo, 'nope')], at(500))).code).toBe(2);
     expect((await run(['frobnicate'], at(500))).code).toBe(2);
     expect((await run(['init', '--repo', repo], at(500))).err).toMatch(/already exists/);
-    writeFileSync(join(repo, 'canarykit.yaml'), 'git:\n  mode: merge-train\n');
+    expect(fx.remoteGit('rev-parse', 'main')).toBe(head);
+    // canarykit.yaml is read after the sync: an invalid one pushed to the remote stops this tick.
+    const good = fx.remoteGit('show', 'main:canarykit.yaml');
+    const localHead = git(repo, ['rev-parse', 'HEAD']);
+    const broken = fx.pushConcurrently({ 'canarykit.yaml': `${good}\nprometheus:\n  timeoutSeconds: -1\n` }, 'broken config');
     const bad = await run(['step', '--repo', repo], at(500));
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/canarykit.yaml#\/git\/mode: must be one of "push"/);
-    git(repo, ['checkout', '--', 'canarykit.yaml']);
-    expect(fx.remoteGit('rev-parse', 'main')).toBe(head);
+    expect(bad.err).toMatch(/canarykit.yaml#\/prometheus\/timeoutSeconds: must be > 0/);
+    expect(fx.remoteGit('rev-parse', 'main')).toBe(broken);
+    // The clone is back where it was, so the next tick still knows where to sync from.
+    expect(git(repo, ['rev-parse', 'HEAD'])).toBe(localHead);
+    expect(git(repo, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
+    fx.pushConcurrently({ 'canarykit.yaml': good }, 'fix config');
   });
 
   it('init writes a commented canarykit.yaml that loads', async () => {

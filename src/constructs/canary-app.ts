@@ -6,6 +6,7 @@ import { Problem, ValidationError } from '../errors';
 import { Canary } from './canary';
 import { OutputFolder, renderFolder } from './output';
 import { Json } from './workload/deployment-json';
+import { scratchFolder } from './scratch';
 
 /**
  * A cdk8s App that writes one kustomize-ready folder per chart: `<namespace>/<canary name>/` for a
@@ -76,8 +77,8 @@ export class CanaryApp extends App {
  */
 export function writeFolders(outdir: string, folders: readonly OutputFolder[]): void {
   const abs = path.resolve(outdir);
-  const staging = `${abs}.staging-${process.pid}`;
-  const old = `${abs}.old-${process.pid}`;
+  const staging = scratchFolder(abs, 'staging');
+  const old = scratchFolder(abs, 'old');
   fs.rmSync(staging, { recursive: true, force: true });
   for (const folder of folders) {
     const dir = path.join(staging, folder.dir);

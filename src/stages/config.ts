@@ -177,6 +177,38 @@ export function prometheusAddressOverride(config: CanarykitConfig, env: NodeJS.P
   return fromEnv;
 }
 
+/**
+ * The keys read from the clone's own `canarykit.yaml` before the sync, because they say where and
+ * how to sync: git.remote, git.branch, git.committer (tells canarykit's unpushed commits from
+ * people's), git.maxAttempts, outdir and stateDir (tell a killed tick's leftovers from people's
+ * edits). Everything else is read again after the sync, from the remote tip (see loadConfig).
+ * A file whose other keys are invalid still yields its bootstrap keys, so a fix pushed to the
+ * remote is fetched; invalid bootstrap keys are an error naming the file and field.
+ */
+export function loadBootstrapConfig(repoDir: string): CanarykitConfig {
+  const file = path.join(repoDir, CONFIG_FILE);
+  if (!fs.existsSync(file)) return DEFAULT_CONFIG;
+  const text = fs.readFileSync(file, 'utf8');
+  try {
+    return parseConfig(text, CONFIG_FILE);
+  } catch (e) {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) throw e;
+    const raw = (doc.toJS() ?? {}) as Record<string, any>;
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw e;
+    const git = raw.git && typeof raw.git === 'object' ? raw.git : undefined;
+    const subset = {
+      ...pick(raw, ['outdir', 'stateDir']),
+      ...(git ? { git: pick(git, ['remote', 'branch', 'committer', 'maxAttempts']) } : {}),
+    };
+    return parseConfig(JSON.stringify(subset), CONFIG_FILE);
+  }
+}
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+}
+
 /** Loads `<repo>/canarykit.yaml`, or the defaults when there is none. */
 export function loadConfig(repoDir: string): CanarykitConfig {
   const file = path.join(repoDir, CONFIG_FILE);

@@ -16,15 +16,30 @@ import { checkLines, describeAction, stageCommitMessage } from './stage-commit';
 import { CanaryState } from './state';
 import { checkStateAgainstPlan } from './state-plan';
 import { readStateFile, writeStateFile } from './state-store';
+import { pauseForTest } from './test-pause';
 import { observationsNeeded } from './tick';
 import { TickCache, fileTickCache } from './tick-cache';
 
 /** Which canaries a tick looks at. */
 export type CanarySelector = { all: true } | { canary: string };
 
+/**
+ * Reads the configuration at the synced tip and builds the adapters from it (src/cli.ts reads
+ * canarykit.yaml after every sync, so a configuration pushed to the remote governs the very tick
+ * that fetched it). Errors here are the user's: the clone goes back to where it was before the sync,
+ * so the next tick still starts from the last configuration that loaded.
+ */
+export type Configure = () => { config: CanarykitConfig; deps: DriverDeps };
+
 export interface StepOptions {
   readonly repoDir: string;
+  /**
+   * Without `configure`: the configuration of the tick. With it: the bootstrap read before the
+   * sync, of which only git.remote/branch/committer (through `deps.git`), outdir, stateDir and
+   * git.maxAttempts are used.
+   */
   readonly config: CanarykitConfig;
+  readonly configure?: Configure;
   readonly select: CanarySelector;
   /** Decide and print, but write, commit and push nothing. */
   readonly dryRun?: boolean;
@@ -94,8 +109,14 @@ interface QuietTick {
  * each changed canary's commit goes to its own branch and pull request instead (proposeAll).
  */
 export async function step(opts: StepOptions, deps: DriverDeps): Promise<StepReport> {
-  hostFor(opts.config, deps);
-  return inTransaction(opts, deps, (attempt) => tickOnce(opts, deps, attempt));
+  if (!opts.configure) hostFor(opts.config, deps);
+  return inTransaction(opts, deps, (tick) => tickOnce({ ...opts, config: tick.config }, tick.deps, tick.attempt));
+}
+
+interface Tick {
+  config: CanarykitConfig;
+  deps: DriverDeps;
+  attempt: number;
 }
 
 /**
@@ -105,30 +126,51 @@ export async function step(opts: StepOptions, deps: DriverDeps): Promise<StepRep
  * stage, never in between.
  */
 async function inTransaction<R extends { pushed: boolean }>(
-  opts: { config: CanarykitConfig },
+  opts: { config: CanarykitConfig; configure?: Configure },
   deps: DriverDeps,
-  body: (attempt: number) => Promise<R>,
+  body: (tick: Tick) => Promise<R>,
 ): Promise<R> {
   const attempts = opts.config.git.maxAttempts;
-  const managed = managedPaths(opts.config);
-  for (let attempt = 1; ; attempt++) {
-    const start = await deps.git.sync();
-    try {
-      const result = await body(attempt);
-      if (!result.pushed) await deps.git.rollbackLocal(start, managed);
-      return result;
-    } catch (e) {
-      await deps.git.rollbackLocal(start, managed);
-      if (e instanceof PushRejectedError && attempt < attempts) {
-        deps.log(`push rejected (the remote moved); re-deriving from the new head (attempt ${attempt + 1}/${attempts})`);
-        continue;
+  const bootManaged = managedPaths(opts.config);
+  return deps.git.exclusive(async () => {
+    // Where the clone was, for a configuration at the tip that does not load (see Configure).
+    const before = opts.configure ? await deps.git.head().catch(() => undefined) : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const start = await deps.git.sync({ managed: bootManaged });
+      await pauseForTest('synced');
+      let tick: Tick;
+      try {
+        tick = { ...configured(opts, deps), attempt };
+      } catch (e) {
+        await deps.git.rollbackLocal(before ?? start, bootManaged);
+        throw e;
       }
-      if (e instanceof PushRejectedError) {
-        throw new TickError(`push rejected ${attempts} times because the remote kept moving; nothing was changed, try again`);
+      const managed = managedPaths(tick.config);
+      try {
+        const result = await body(tick);
+        if (!result.pushed) await deps.git.rollbackLocal(start, managed);
+        return result;
+      } catch (e) {
+        await deps.git.rollbackLocal(start, managed);
+        if (e instanceof PushRejectedError && attempt < attempts) {
+          deps.log(`push rejected (the remote moved); re-deriving from the new head (attempt ${attempt + 1}/${attempts})`);
+          continue;
+        }
+        if (e instanceof PushRejectedError) {
+          throw new TickError(`push rejected ${attempts} times because the remote kept moving; nothing was changed, try again`);
+        }
+        throw e;
       }
-      throw e;
     }
-  }
+  });
+}
+
+/** The tick's configuration and adapters: read at the synced tip when `configure` is given. */
+function configured(opts: { config: CanarykitConfig; configure?: Configure }, deps: DriverDeps): { config: CanarykitConfig; deps: DriverDeps } {
+  if (!opts.configure) return { config: opts.config, deps };
+  const tick = opts.configure();
+  hostFor(tick.config, tick.deps);
+  return tick;
 }
 
 /**
@@ -136,13 +178,14 @@ async function inTransaction<R extends { pushed: boolean }>(
  * commit on the branch, or in pull-request mode a pull request (refused while one is open).
  */
 export async function applyManual(
-  opts: { repoDir: string; config: CanarykitConfig; canary: string; command: ManualCommand; dryRun?: boolean },
-  deps: DriverDeps,
+  opts: { repoDir: string; config: CanarykitConfig; configure?: Configure; canary: string; command: ManualCommand; dryRun?: boolean },
+  bootDeps: DriverDeps,
 ): Promise<{ pushed: boolean; commit?: string; state: CanaryState; pullRequest?: PullRequestReport }> {
-  const host = hostFor(opts.config, deps);
-  return inTransaction(opts, deps, async () => {
+  if (!opts.configure) hostFor(opts.config, bootDeps);
+  return inTransaction(opts, bootDeps, async ({ config, deps }) => {
+    const host = hostFor(config, deps);
     await deps.synth();
-    const [entry] = selectPlans(readPlans(opts.repoDir, opts.config.outdir), { canary: opts.canary });
+    const [entry] = selectPlans(readPlans(opts.repoDir, config.outdir), { canary: opts.canary });
     const file = path.join(opts.repoDir, entry.plan.stateFile);
     const state = readStateFile(file);
     if (!state) throw new TransitionError(`${opts.canary} has no state yet; run canarykit step first`);
@@ -155,7 +198,7 @@ export async function applyManual(
       trailers: { phase: next.phase, weight: next.canaryWeight, revision: next.canaryRevision, failedChecks: next.failedChecks },
     });
     if (host) {
-      const branch = pullRequestBranch(opts.config, entry.plan.namespace, entry.plan.name);
+      const branch = pullRequestBranch(config, entry.plan.namespace, entry.plan.name);
       const open = await host.findOpen(branch);
       if (open) {
         throw new TransitionError(`${opts.canary} has pull request #${open.number} open (${open.url}); merge or close it first, then run ${opts.command} again`);
@@ -166,7 +209,7 @@ export async function applyManual(
       const proposed = await proposeStage(
         opts.repoDir,
         { branch, stateFile: entry.plan.stateFile, folder: entry.folder, state: next, message },
-        { sha: start, cleanPaths: managedPaths(opts.config) },
+        { sha: start, cleanPaths: managedPaths(config) },
         { ...deps, pullRequests: host },
       );
       if (!proposed) return { pushed: false, state: next };
@@ -263,7 +306,9 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   }
 
   for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
+  await pauseForTest('state-written');
   if (pending.length > 0) await deps.synth();
+  await pauseForTest('synthesized');
   const committed = new Map<string, string>();
   for (const p of pending) {
     const sha = await deps.git.commit({ message: stageCommitMessage(p.decision, p.lines, p.checks), paths: [p.entry.plan.stateFile, p.entry.folder] });
@@ -277,7 +322,9 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     await notifyQuiet(quiet, deps);
     return { outcomes, pushed: false, attempts: attempt };
   }
+  await pauseForTest('committed');
   await deps.git.push();
+  await pauseForTest('pushed');
   for (const p of pending) await notifyAfterPush(p.entry.plan, p.decision, deps, p.seen);
   await notifyQuiet(quiet, deps);
   return {

@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
-import { ConfigError, GitCommandError, PushRejectedError, WorkspaceNotCleanError } from '../errors';
+import { ConfigError, GitCommandError, WorkspaceNotCleanError } from '../errors';
+import { interruptedOperation, isUnder, removeScratchFolders } from './clone-leftovers';
 import { parseTrailers } from './commit-message';
+import { classifyRemoteFailure, summarize } from './git-failures';
+import { TickLease, TickLockOptions, acquireTickLock, gitDirOf } from './tick-lock';
 
 /** A git author or committer. */
 export interface GitIdentity {
@@ -41,14 +44,32 @@ export interface CommitRequest {
   paths: readonly string[];
 }
 
+/** What `sync` may treat as canarykit's own. */
+export interface SyncOptions {
+  /**
+   * Repository-relative folders canarykit writes (`outdir`, `stateDir`). After a tick that did
+   * not finish (see `exclusive`), uncommitted edits and untracked files under them are discarded,
+   * with the scratch folders of an interrupted synth next to the first one (the output folder).
+   */
+  managed?: readonly string[];
+}
+
 /** The git operations of one tick. Local state is always made to match the remote, never merged. */
 export interface GitWorkspace {
   /**
-   * Makes the local branch exactly the remote branch and returns its sha. Unpushed commits made
-   * by canarykit are discarded (the step is re-derived from fresh observations); uncommitted edits
-   * to tracked files or unpushed commits by anyone else raise WorkspaceNotCleanError.
+   * Runs one tick holding the clone (src/stages/tick-lock.ts): CloneBusyError while another tick
+   * runs in it; after a tick that was killed or failed without restoring the clone, waits for what
+   * it left running, removes the git lock files it left, and lets `sync` discard its edits.
    */
-  sync(): Promise<string>;
+  exclusive<T>(body: () => Promise<T>): Promise<T>;
+  /**
+   * Makes the local branch exactly the remote branch and returns its sha. Unpushed commits made
+   * by canarykit are discarded (the step is re-derived from fresh observations), and so are the
+   * leftovers of an unfinished tick (SyncOptions.managed). Uncommitted edits to other tracked
+   * files, unpushed commits by anyone else, or a merge/rebase in progress raise
+   * WorkspaceNotCleanError.
+   */
+  sync(options?: SyncOptions): Promise<string>;
   /** Commits everything under `paths`; returns the new sha, or null when nothing changed. */
   commit(change: CommitRequest): Promise<string | null>;
   /** Pushes the branch. PushRejectedError when the remote moved; GitCommandError otherwise. */
@@ -85,7 +106,7 @@ export interface GitWorkspace {
 export const DEFAULT_IDENTITY: GitIdentity = { name: 'canarykit', email: 'canarykit@localhost' };
 
 /** Opens the clone at `options.dir` as a GitWorkspace backed by simple-git. Runs no git command. */
-export function openGitWorkspace(options: GitWorkspaceOptions): GitWorkspace {
+export function openGitWorkspace(options: GitWorkspaceOptions & { tickLock?: TickLockOptions }): GitWorkspace {
   if (!existsSync(options.dir)) throw new ConfigError(`git workspace ${options.dir} does not exist; clone the repository there first`);
   return new SimpleGitWorkspace(options);
 }
@@ -149,8 +170,10 @@ class SimpleGitWorkspace implements GitWorkspace {
   private readonly remote: string;
   private readonly branch: string;
   private readonly committer: GitIdentity;
+  /** Held by `exclusive` for the duration of a tick. */
+  private lease?: TickLease;
 
-  constructor(private readonly options: GitWorkspaceOptions) {
+  constructor(private readonly options: GitWorkspaceOptions & { tickLock?: TickLockOptions }) {
     this.remote = options.remote ?? 'origin';
     this.branch = options.branch ?? 'main';
     this.committer = options.committer ?? DEFAULT_IDENTITY;
@@ -177,27 +200,76 @@ class SimpleGitWorkspace implements GitWorkspace {
     });
   }
 
-  async sync(): Promise<string> {
-    const local = await this.localState();
-    if (local.changed.length > 0) {
+  async exclusive<T>(body: () => Promise<T>): Promise<T> {
+    if (this.lease) return body();
+    const lease = await acquireTickLock(gitDirOf(this.options.dir), this.options.dir, this.options.tickLock);
+    this.lease = lease;
+    let clean = false;
+    try {
+      const result = await body();
+      clean = true;
+      return result;
+    } catch (e) {
+      // The driver restores the clone on failure; only a clone verifiably restored is released,
+      // so a tick that could not restore it is recovered by the next one.
+      clean = await this.isClean().catch(() => false);
+      throw e;
+    } finally {
+      this.lease = undefined;
+      if (clean) lease.release();
+    }
+  }
+
+  async sync(options: SyncOptions = {}): Promise<string> {
+    const managed = options.managed ?? [];
+    const recovering = this.lease?.recovering === true;
+    const interrupted = interruptedOperation(gitDirOf(this.options.dir));
+    if (interrupted) {
       throw new WorkspaceNotCleanError(
-        `${this.options.dir} has uncommitted changes to tracked files (${preview(local.changed)}); ` +
-          'commit, stash or discard them: canarykit will not overwrite them',
-        local.changed,
+        `${this.options.dir} has ${interrupted.what} in progress, which canarykit never starts; finish it or run ${interrupted.fix}`,
+        [interrupted.what],
       );
     }
     const tracking = `refs/remotes/${this.remote}/${this.branch}`;
+    const local = await this.localState();
+    if (local.changed.length > 0) {
+      const foreign = recovering ? await this.unexplainedChanges(local.changed, managed, tracking) : local.changed;
+      if (foreign.length > 0) {
+        throw new WorkspaceNotCleanError(
+          `${this.options.dir} has uncommitted changes to tracked files (${preview(foreign)}); ` +
+            'commit, stash or discard them: canarykit will not overwrite them',
+          foreign,
+        );
+      }
+    }
     // An explicit refspec works whatever fetch config the clone has (single-branch, mirrors...).
     await this.remoteCall('fetch', ['fetch', '--verbose', '--no-tags', this.remote, `+refs/heads/${this.branch}:${tracking}`]);
     const tip = (await this.run(['rev-parse', '--verify', `${tracking}^{commit}`])).trim();
     const onBranch = local.branch === this.branch;
-    if (onBranch && local.head === tip) return tip;
+    if (onBranch && local.head === tip && local.changed.length === 0 && !recovering) return tip;
     if (onBranch ? local.head : await this.succeeds(['show-ref', '--verify', `refs/heads/${this.branch}`])) {
       await this.refuseForeignCommits(tip, onBranch ? 'HEAD' : `refs/heads/${this.branch}`);
     }
     // reset on the branch itself; checkout -B also covers a detached HEAD or another branch.
-    await this.run(onBranch ? ['reset', '--hard', tip] : ['checkout', '-B', this.branch, tip]);
+    await this.run(onBranch ? ['reset', '--hard', tip] : ['checkout', '--force', '-B', this.branch, tip]);
+    if (recovering && managed.length > 0) {
+      await this.run(['clean', '-d', '--force', '--', ...managed]);
+      removeScratchFolders(this.options.dir, managed[managed.length - 1]);
+    }
     return tip;
+  }
+
+  /**
+   * Of the tracked paths an unfinished tick left changed, those it cannot have made: outside the
+   * managed folders, and not what its interrupted checkout was writing (the remote-tracking tip,
+   * the only commit canarykit ever checks out).
+   */
+  private async unexplainedChanges(changed: readonly string[], managed: readonly string[], tracking: string): Promise<string[]> {
+    const outside = changed.filter((p) => !isUnder(p, managed));
+    if (outside.length === 0) return [];
+    if (!(await this.succeeds(['rev-parse', '--verify', '--quiet', `${tracking}^{commit}`]))) return outside;
+    const differing = new Set((await this.run(['diff', '--name-only', '--no-renames', tracking, '--', ...outside])).split('\n').filter(Boolean));
+    return outside.filter((p) => differing.has(p));
   }
 
   async commit(change: CommitRequest): Promise<string | null> {
@@ -314,7 +386,7 @@ class SimpleGitWorkspace implements GitWorkspace {
     try {
       await this.exec(args);
     } catch (e) {
-      throw e instanceof GitFailure ? classifyRemoteFailure(what, target, e) : e;
+      throw e instanceof GitFailure ? classifyRemoteFailure(what, target, redactCredentials(`${e.stderr}\n${e.stdout}`)) : e;
     }
   }
 
@@ -345,33 +417,6 @@ class SimpleGitWorkspace implements GitWorkspace {
       throw new GitCommandError(`git ${args[0]} failed: ${redactCredentials(String((e as Error).message ?? e))}`, false);
     }
   }
-}
-
-function classifyRemoteFailure(what: 'fetch' | 'push', target: string, failure: GitFailure): Error {
-  const text = redactCredentials(`${failure.stderr}\n${failure.stdout}`);
-  const detail = summarize(text);
-  if (what === 'push' && /\[rejected\].*\((fetch first|non-fast-forward|stale info)\)/.test(text)) {
-    return new PushRejectedError(`push to ${target} rejected: the remote branch moved since the last fetch (${detail})`);
-  }
-  if (what === 'push' && /\[remote rejected\]/.test(text)) {
-    return new GitCommandError(`push to ${target} refused by the remote: ${detail}`, false);
-  }
-  if (/couldn't find remote ref/i.test(text)) {
-    return new ConfigError(`branch ${target} does not exist on the remote; check the configured branch (${detail})`);
-  }
-  if (/authentication failed|could not read (username|password)|permission denied \(publickey/i.test(text)) {
-    return new ConfigError(`git ${what} of ${target}: the remote refused our credentials (${detail})`);
-  }
-  return new GitCommandError(`git ${what} of ${target} failed: ${detail}`);
-}
-
-/** The informative lines of git's output, without hints, joined on one line. */
-function summarize(text: string): string {
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('hint:') && l !== 'Done' && !l.startsWith('To '));
-  return lines.join('; ').slice(0, 500);
 }
 
 /** Path of a `git status --porcelain=v2` entry; paths may contain spaces, so count fields. */
