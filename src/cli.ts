@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import { parse } from 'yaml';
-import { compile } from './compile';
 import { ConfigError, TickError, UserError } from './errors';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './stages/config';
 import { Configure, DriverDeps, applyManual, selectPlans, step } from './stages/driver';
@@ -235,6 +234,8 @@ export function buildProgram(io: Io): Command {
     .option('--state <dir>', `state folder (default: stateDir of ${CONFIG_FILE}, else state)`)
     .action(async (o) => {
       const { outdir, stateDir } = compileFolders(process.cwd(), o);
+      // Loaded on use: the compiler pulls in cdk8s, which no other command needs.
+      const { compile } = await import('./compile');
       const r = await compile({ files: o.file, outdir, stateDir });
       for (const w of r.warnings) io.err(`warning: ${w}`);
       io.out(`compiled ${r.canaries.length} canar${r.canaries.length === 1 ? 'y' : 'ies'} (${r.canaries.join(', ') || 'none'}) into ${r.folders} folder(s) under ${r.outdir}/`);

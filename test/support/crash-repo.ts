@@ -10,7 +10,9 @@ import { at } from './prometheus-server';
  * A YAML-only repository driven by real `canarykit step` processes of the built CLI
  * (bin/canarykit.js -> lib/), for the crash and race tests: one small Istio canary without
  * metrics (readiness only), a 15 s interval so a tick per data step fits Prometheus' window,
- * and `canarykit compile` as the synth command.
+ * and as the synth command a thin client of a warm `canarykit compile` (synth-server.js: the same
+ * compiler, kept loaded, so a hundred ticks fit the test's time). The client runs in the clone and
+ * writes the output like writeFolders, so a killed tick's synth is a leftover like any other.
  */
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -63,15 +65,37 @@ spec:
     stepWeight: 10
 `;
 
-export function configYaml(prometheusUrl: string, extra = ''): string {
-  return `synth: ${process.execPath} ${BIN} compile -f apps -o dist --state state\nprometheus:\n  address: ${prometheusUrl}\ngit:\n  committer: { name: canarykit, email: canarykit@example.test }\n${extra}`;
+/** The warm compiler the repository's synth command talks to (synth-server.js). */
+export interface SynthServer {
+  port: number;
+  stop(): Promise<void>;
 }
 
-export function crashRepo(prometheusUrl: string): GitFixture {
+export async function startSynthServer(): Promise<SynthServer> {
+  const child = spawn(process.execPath, [join(__dirname, 'synth-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((res, rej) => {
+    child.stdout!.once('data', (d) => res(Number(String(d).trim())));
+    child.once('exit', (code) => rej(new Error(`synth server exited with ${code}`)));
+  });
+  return {
+    port,
+    stop: () => new Promise((res) => {
+      child.once('exit', () => res());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+export function configYaml(prometheusUrl: string, synthPort: number, extra = ''): string {
+  const client = join(__dirname, 'synth-client.js');
+  return `synth: ${process.execPath} ${client} ${synthPort}\nprometheus:\n  address: ${prometheusUrl}\ngit:\n  committer: { name: canarykit, email: canarykit@example.test }\n${extra}`;
+}
+
+export function crashRepo(prometheusUrl: string, synthPort: number): GitFixture {
   return createGitFixture({
     'apps/podinfo/deployment.yaml': deploymentYaml('podinfo:1.0.0'),
     'apps/podinfo/canary.yaml': CANARY,
-    'canarykit.yaml': configYaml(prometheusUrl),
+    'canarykit.yaml': configYaml(prometheusUrl, synthPort),
   });
 }
 
