@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Command, CommanderError } from 'commander';
 import { parse } from 'yaml';
 import { ConfigError, TickError, UserError } from './errors';
+import { canaryIdProblems, splitCanaryId } from './names';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './stages/config';
 import { Configure, DriverDeps, applyManual, selectPlans, step } from './stages/driver';
 import { GitWorkspace, openGitWorkspace } from './stages/git';
@@ -93,10 +94,12 @@ function repoOf(opts: { repo?: string }): string {
   return dir;
 }
 
+/** The same name rules as compile and synth (src/names.ts), so every drivable canary is accepted. */
 function canaryArg(value: string): string {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
-    throw new ConfigError(`expected NAMESPACE/NAME (got "${value}")`);
-  }
+  const { namespace, name } = splitCanaryId(value);
+  if (namespace === undefined) throw new ConfigError(`expected NAMESPACE/NAME (got "${value}")`);
+  const problems = canaryIdProblems(namespace, name, { namespace: value, name: value });
+  if (problems.length > 0) throw new ConfigError(`expected NAMESPACE/NAME: ${problems.map((p) => p.message).join('; ')}`);
   return value;
 }
 

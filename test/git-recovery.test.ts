@@ -85,8 +85,8 @@ describe('GitWorkspace after a killed tick (real repositories)', () => {
       'state/ns/app.json': '{"weight":10}\n',
       'state/ns/app.json.tmp-4242': '{"weight":1',
       'dist/ns/app/canary.yaml': 'weight: 10\n',
-      'dist.staging-4242/ns/app/canary.yaml': 'weight: 10\n',
-      'dist.old-4242/ns/app/canary.yaml': 'weight: 0\n',
+      '.dist.staging-4242/ns/app/canary.yaml': 'weight: 10\n',
+      '.dist.old-4242/ns/app/canary.yaml': 'weight: 0\n',
     });
     git(dir, ['add', 'state/ns/app.json']);
     // A git killed while it held the index, and one killed while updating the branch.
@@ -103,7 +103,7 @@ describe('GitWorkspace after a killed tick (real repositories)', () => {
     expect(await ws.exclusive(() => ws.sync({ managed: MANAGED }))).toBe(tip);
     expect(git(dir, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
     expect(readFileSync(join(dir, 'state/ns/app.json'), 'utf8')).toBe('{"weight":0}\n');
-    for (const gone of ['dist.staging-4242', 'dist.old-4242', 'state/ns/app.json.tmp-4242', '.git/index.lock', '.git/refs/heads/main.lock', `.git/${TICK_LOCK_FILE}`]) {
+    for (const gone of ['.dist.staging-4242', '.dist.old-4242', 'state/ns/app.json.tmp-4242', '.git/index.lock', '.git/refs/heads/main.lock', `.git/${TICK_LOCK_FILE}`]) {
       expect(existsSync(join(dir, gone)), gone).toBe(false);
     }
   });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { SCRATCH_SUFFIX } from '../constructs/scratch';
+import { SCRATCH_SUFFIX, scratchPrefix } from '../constructs/scratch';
 
 /**
  * Telling canarykit's own leftovers in the driver's clone from somebody's work. canarykit only
@@ -36,13 +36,13 @@ export function interruptedOperation(gitDir: string): { what: string; fix: strin
 }
 
 /**
- * Removes writeFolders' scratch folders next to `outdir` (`dist.staging-<pid>`, `dist.old-<pid>`):
+ * Removes writeFolders' scratch folders next to `outdir` (`.dist.staging-<pid>`, `.dist.old-<pid>`):
  * a synth killed between its two renames leaves them, and they are never tracked.
  */
 export function removeScratchFolders(workTree: string, outdir: string): string[] {
   const abs = path.resolve(workTree, outdir);
   const parent = path.dirname(abs);
-  const base = path.basename(abs);
+  const base = scratchPrefix(abs);
   const removed: string[] = [];
   let names: string[];
   try {
