@@ -43,7 +43,7 @@ describe('git.pullRequest configuration', () => {
     expect(problems('git:\n  mode: pull-request\n  pullRequest: { provider: github }\n')).toMatch(/#\/git\/pullRequest\/repository: required when git.mode is pull-request/);
     expect(problems('git:\n  pullRequest: { repository: acme/deploy }\n')).toMatch(/#\/git\/pullRequest: only used with git.mode: pull-request/);
     expect(problems('git:\n  mode: pull-request\n  pullRequest: { repository: acme }\n')).toMatch(/#\/git\/pullRequest\/repository: must be owner\/name/);
-    expect(problems('git:\n  mode: pull-request\n  pullRequest: { repository: a/b, provider: gitlab }\n')).toMatch(/#\/git\/pullRequest\/provider: must be one of "github"/);
+    expect(problems('git:\n  mode: pull-request\n  pullRequest: { repository: a/b, provider: bitbucket }\n')).toMatch(/#\/git\/pullRequest\/provider: must be one of "github", "gitlab"/);
     expect(problems('git:\n  mode: pull-request\n  pullRequest: { repository: a/b, apiUrl: "https://x:y@api.github.com" }\n')).toMatch(/apiUrl: must be an http or https URL without credentials/);
     expect(problems('git:\n  mode: pull-request\n  pullRequest: { repository: a/b, branchPrefix: "../x" }\n')).toMatch(/branchPrefix: must be the start of a git branch name/);
   });

@@ -12,23 +12,46 @@ export const CONFIG_FILE = 'canarykit.yaml';
 /** How commits reach the remote. */
 export type GitMode = 'push' | 'pull-request';
 
+/** Review hosts `git.mode: pull-request` can open pull (GitHub) or merge (GitLab) requests on. */
+export type ReviewProvider = 'github' | 'gitlab';
+
 /** Where `git.mode: pull-request` opens its pull requests. */
 export interface PullRequestConfig {
-  provider: 'github';
-  /** `owner/name` of the repository on the provider. */
+  provider: ReviewProvider;
+  /** GitHub: `owner/name`. GitLab: the project's path (`group/subgroup/project`) or numeric id. */
   repository: string;
-  /** REST API root: `https://api.github.com`, or `https://<host>/api/v3` for GitHub Enterprise Server. */
+  /** REST API root, e.g. `https://api.github.com` or `https://gitlab.example.com/api/v4`. */
   apiUrl: string;
   /** Each canary's branch is `<branchPrefix><namespace>/<name>`. */
   branchPrefix: string;
 }
 
-/** Environment variable holding the pull-request host's token (never read from a file). */
+/** Environment variable holding the GitHub token (never read from a file). */
 export const GITHUB_TOKEN_ENV = 'CANARYKIT_GITHUB_TOKEN';
+/** Environment variable holding the GitLab token (never read from a file). */
+export const GITLAB_TOKEN_ENV = 'CANARYKIT_GITLAB_TOKEN';
 
-export const DEFAULT_PULL_REQUEST: Omit<PullRequestConfig, 'repository'> = {
+/** What each review provider needs from canarykit.yaml and the environment (one owner for these facts). */
+export const REVIEW_PROVIDERS = {
+  github: {
+    label: 'GitHub',
+    tokenEnv: GITHUB_TOKEN_ENV,
+    defaultApiUrl: 'https://api.github.com',
+    repositoryPattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$',
+    repositoryHint: 'must be owner/name, e.g. acme/deploy',
+  },
+  gitlab: {
+    label: 'GitLab',
+    tokenEnv: GITLAB_TOKEN_ENV,
+    defaultApiUrl: 'https://gitlab.com/api/v4',
+    // A numeric project id, or the full path of the project (group and subgroups, then the project).
+    repositoryPattern: '^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$',
+    repositoryHint: 'must be the project path (group/project, group/subgroup/project) or its numeric id, e.g. acme/deploy or 42',
+  },
+} as const satisfies Record<ReviewProvider, { label: string; tokenEnv: string; defaultApiUrl: string; repositoryPattern: string; repositoryHint: string }>;
+
+export const DEFAULT_PULL_REQUEST: Omit<PullRequestConfig, 'repository' | 'apiUrl'> = {
   provider: 'github',
-  apiUrl: 'https://api.github.com',
   branchPrefix: 'canarykit/',
 };
 
@@ -63,8 +86,6 @@ export const DEFAULT_CONFIG: CanarykitConfig = {
   git: { remote: 'origin', branch: 'main', mode: 'push', committer: { name: 'canarykit', email: 'canarykit@localhost' }, maxAttempts: 3 },
 };
 
-/** GitHub `owner/name`. */
-const REPOSITORY_PATTERN = '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$';
 /** A prefix that makes a valid git branch name: no `..`, `//`, `/.`, spaces or `~^:?*[\\`, no leading `/`, `-` or `.`. */
 const BRANCH_PREFIX_PATTERN = '^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$';
 
@@ -94,11 +115,15 @@ const SCHEMA = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            provider: { enum: ['github'] },
-            repository: { type: 'string', pattern: REPOSITORY_PATTERN },
+            provider: { enum: Object.keys(REVIEW_PROVIDERS) },
+            repository: { type: 'string' },
             apiUrl: { type: 'string', pattern: '^https?://[^/@\\s]+(/\\S*)?$' },
             branchPrefix: { type: 'string', minLength: 1, pattern: BRANCH_PREFIX_PATTERN },
           },
+          // The repository's shape depends on the provider (GitHub when none is given).
+          if: { required: ['provider'], properties: { provider: { const: 'gitlab' } } },
+          then: { properties: { repository: { pattern: REVIEW_PROVIDERS.gitlab.repositoryPattern } } },
+          else: { properties: { repository: { pattern: REVIEW_PROVIDERS.github.repositoryPattern } } },
         },
         committer: {
           type: 'object',
@@ -128,19 +153,23 @@ export function parseConfig(text: string, where: string): CanarykitConfig {
   if (nodeDepthExceeds(doc.contents, LIMITS.depth)) {
     throw new ValidationError([{ path: where, message: `nests more than ${LIMITS.depth} levels deep; canarykit.yaml is a short settings file` }], `invalid ${where}`);
   }
-  let raw: Partial<CanarykitConfig>;
+  let raw: Partial<CanarykitConfig> & { git?: { pullRequest?: Partial<PullRequestConfig> } };
   try {
-    raw = (doc.toJS({ maxAliasCount: LIMITS.aliases }) ?? {}) as Partial<CanarykitConfig>;
+    raw = (doc.toJS({ maxAliasCount: LIMITS.aliases }) ?? {}) as Partial<CanarykitConfig> & { git?: { pullRequest?: Partial<PullRequestConfig> } };
   } catch (e) {
     throw new ValidationError([{ path: where, message: `${(e as Error).message}; write the values out instead of using YAML aliases` }], `invalid ${where}`);
   }
   if (!validate(raw)) {
-    throw new ValidationError(configProblems(validate.errors ?? [], where), `invalid ${where}`);
+    const provider = REVIEW_PROVIDERS[(raw as { git?: { pullRequest?: { provider?: unknown } } }).git?.pullRequest?.provider === 'gitlab' ? 'gitlab' : 'github'];
+    throw new ValidationError(configProblems(validate.errors ?? [], where, provider), `invalid ${where}`);
   }
   const folderProblems = repoFolderProblems(raw.outdir ?? DEFAULT_CONFIG.outdir, raw.stateDir ?? DEFAULT_CONFIG.stateDir, where);
   if (folderProblems.length > 0) throw new ValidationError(folderProblems, `invalid ${where}`);
   const git = { ...DEFAULT_CONFIG.git, ...raw.git, committer: { ...DEFAULT_CONFIG.git.committer, ...raw.git?.committer } };
-  if (raw.git?.pullRequest) git.pullRequest = { ...DEFAULT_PULL_REQUEST, ...raw.git.pullRequest };
+  if (raw.git?.pullRequest) {
+    const provider = raw.git.pullRequest.provider ?? DEFAULT_PULL_REQUEST.provider;
+    git.pullRequest = { ...DEFAULT_PULL_REQUEST, ...raw.git.pullRequest, apiUrl: raw.git.pullRequest.apiUrl ?? REVIEW_PROVIDERS[provider].defaultApiUrl } as PullRequestConfig;
+  }
   return {
     synth: raw.synth ?? DEFAULT_CONFIG.synth,
     outdir: raw.outdir ?? DEFAULT_CONFIG.outdir,
@@ -153,7 +182,11 @@ export function parseConfig(text: string, where: string): CanarykitConfig {
 type AjvError = NonNullable<typeof validate.errors>[number];
 
 /** ajv errors as problems; the pull-request rules get messages naming the field and the fix. */
-function configProblems(errors: readonly AjvError[], where: string): { path: string; message: string }[] {
+function configProblems(
+  errors: readonly AjvError[],
+  where: string,
+  provider: (typeof REVIEW_PROVIDERS)[ReviewProvider],
+): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
   for (const e of errors) {
     // The if/then/else wrapper error only repeats the errors of its branch.
@@ -163,13 +196,13 @@ function configProblems(errors: readonly AjvError[], where: string): { path: str
     const missing = e.keyword === 'required' ? String(e.params.missingProperty) : undefined;
     if (missing === 'pullRequest' || (missing === 'repository' && at === '/git/pullRequest')) {
       at = '/git/pullRequest/repository';
-      message = 'required when git.mode is pull-request: the GitHub repository as owner/name';
+      message = `required when git.mode is pull-request: the ${provider.label} repository (${provider.repositoryHint.replace(/^must be /, '')})`;
     } else if (e.keyword === 'false schema' && at === '/git/pullRequest') {
       message = 'only used with git.mode: pull-request (set git.mode or remove git.pullRequest)';
     } else if (e.keyword === 'pattern' && at === '/git/pullRequest/repository') {
-      message = 'must be owner/name, e.g. acme/deploy';
+      message = provider.repositoryHint;
     } else if (e.keyword === 'pattern' && at === '/git/pullRequest/apiUrl') {
-      message = 'must be an http or https URL without credentials (the token comes from CANARYKIT_GITHUB_TOKEN)';
+      message = `must be an http or https URL without credentials (the token comes from ${provider.tokenEnv})`;
     } else if (e.keyword === 'pattern' && at === '/git/pullRequest/branchPrefix') {
       message = 'must be the start of a git branch name, e.g. canarykit/ (letters, digits, ".", "_", "-", "/"; no "..", "//" or leading "/", "-", ".")';
     }
@@ -285,12 +318,14 @@ git:
   branch: main
   # push: every stage is a commit pushed to the branch Flux or Argo CD watches.
   # pull-request: every stage is a pull request to that branch; merging it applies the stage.
-  #   The token comes from the environment only: CANARYKIT_GITHUB_TOKEN.
+  #   The token comes from the environment only: CANARYKIT_GITHUB_TOKEN (GitHub) or
+  #   CANARYKIT_GITLAB_TOKEN (GitLab).
   mode: push
   # pullRequest:
-  #   provider: github
-  #   repository: owner/name
-  #   apiUrl: https://api.github.com      # https://<host>/api/v3 for GitHub Enterprise Server
+  #   provider: github                    # or gitlab (merge requests)
+  #   repository: owner/name              # GitLab: group/project or the numeric project id
+  #   apiUrl: https://api.github.com      # https://<host>/api/v3 for GitHub Enterprise Server,
+  #                                       # https://<host>/api/v4 for self-managed GitLab
   #   branchPrefix: canarykit/            # branch <branchPrefix><namespace>/<name>
   committer:
     name: canarykit

@@ -229,7 +229,7 @@ export async function applyManual(
 /** The pull-request host in pull-request mode (required there), undefined in push mode. */
 function hostFor(config: CanarykitConfig, deps: DriverDeps): PullRequestHost | undefined {
   if (!isPullRequestMode(config)) return undefined;
-  if (!deps.pullRequests) throw new ConfigError('git.mode is pull-request but no pull-request host is configured (set CANARYKIT_GITHUB_TOKEN)');
+  if (!deps.pullRequests) throw new ConfigError('git.mode is pull-request but no review host is configured (set CANARYKIT_GITHUB_TOKEN or CANARYKIT_GITLAB_TOKEN)');
   return deps.pullRequests;
 }
 

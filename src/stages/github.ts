@@ -2,7 +2,7 @@ import { ConfigError, TickError } from '../errors';
 import { redactCredentials } from './git';
 import { readBody } from '../http-body';
 import { excerpt, redact } from '../redact';
-import type { OpenPullRequest, PullRequest, PullRequestHost } from './pull-requests';
+import type { OpenPullRequest, PullRequest, ReviewHost } from './review-host';
 
 /**
  * GitHub's REST API for pull requests (API version 2022-11-28): the two calls `git.mode:
@@ -62,12 +62,14 @@ interface GitHubPull {
   head: { ref: string };
 }
 
-export function githubPullRequests(options: GitHubOptions): PullRequestHost {
+export function githubPullRequests(options: GitHubOptions): ReviewHost {
   return new GitHubPullRequests(options);
 }
 
-class GitHubPullRequests implements PullRequestHost {
+class GitHubPullRequests implements ReviewHost {
   readonly description: string;
+  /** GitHub refuses pull request bodies longer than 65,536 characters. */
+  readonly maxBodyLength = 65_536;
   private readonly api: string;
   private readonly owner: string;
   private readonly repo: string;

@@ -1,8 +1,9 @@
 import * as path from 'path';
 import { ConfigError } from '../errors';
-import { CanarykitConfig, GITHUB_TOKEN_ENV } from './config';
+import { CanarykitConfig } from './config';
 import { GitWorkspace } from './git';
-import { githubPullRequests } from './github';
+import { reviewHostFor } from './review-hosts';
+import type { OpenPullRequest, PullRequest, ReviewHost } from './review-host';
 import { CanaryState } from './state';
 import { writeStateFile } from './state-store';
 
@@ -12,30 +13,9 @@ import { writeStateFile } from './state-store';
  * merging it applies the stage, and the tick after the merge proposes the next one.
  */
 
-/** An open pull request. */
-export interface PullRequest {
-  number: number;
-  /** The page people review (`html_url`). */
-  url: string;
-  /** Head branch. */
-  branch: string;
-}
-
-export interface OpenPullRequest {
-  pullRequest: PullRequest;
-  /** True when one was already open for the branch (opened since we looked). */
-  existing: boolean;
-}
-
-/** Where pull requests are opened (GitHub's REST API: src/stages/github.ts). */
-export interface PullRequestHost {
-  /** For messages, e.g. `GitHub acme/deploy`. */
-  readonly description: string;
-  /** The open pull request from `branch` into the base branch, if any. */
-  findOpen(branch: string): Promise<PullRequest | undefined>;
-  /** Opens a pull request from `branch` (already pushed) into the base branch. */
-  open(request: { branch: string; title: string; body: string }): Promise<OpenPullRequest>;
-}
+export type { OpenPullRequest, PullRequest, ReviewHost } from './review-host';
+/** The review host of pull-request mode (kept under its first name; see src/stages/review-host.ts). */
+export type PullRequestHost = ReviewHost;
 
 /** What a tick reports about a canary's pull request. */
 export interface PullRequestReport {
@@ -59,25 +39,18 @@ export function isPullRequestMode(config: CanarykitConfig): boolean {
 
 function requirePullRequestConfig(config: CanarykitConfig): NonNullable<CanarykitConfig['git']['pullRequest']> {
   const pr = config.git.pullRequest;
-  if (!pr) throw new ConfigError('git.mode is pull-request but git.pullRequest is missing: set git.pullRequest.repository (owner/name)');
+  if (!pr) throw new ConfigError('git.mode is pull-request but git.pullRequest is missing: set git.pullRequest.repository');
   return pr;
 }
 
 /**
- * The pull-request host for a configuration in pull-request mode, with the token from
- * CANARYKIT_GITHUB_TOKEN; undefined in push mode. ConfigError when the token is missing.
+ * The review host for a configuration in pull-request mode (GitHub or GitLab, by
+ * `git.pullRequest.provider`), with its token from the environment; undefined in push mode.
+ * ConfigError when the token is missing.
  */
 export function pullRequestHostFor(config: CanarykitConfig, env: NodeJS.ProcessEnv = process.env): PullRequestHost | undefined {
   if (!isPullRequestMode(config)) return undefined;
-  const pr = requirePullRequestConfig(config);
-  const token = env[GITHUB_TOKEN_ENV];
-  if (!token) {
-    throw new ConfigError(
-      `git.mode is pull-request but ${GITHUB_TOKEN_ENV} is not set: export a GitHub token allowed to open pull requests on ${pr.repository} ` +
-        '(it is read from the environment only, never from a file)',
-    );
-  }
-  return githubPullRequests({ apiUrl: pr.apiUrl, repository: pr.repository, base: config.git.branch, token });
+  return reviewHostFor(config.git.branch, requirePullRequestConfig(config), env);
 }
 
 /** One canary stage to propose. */
