@@ -7,6 +7,8 @@ import { canaryIdProblems, splitCanaryId } from './names';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './stages/config';
 import { Configure, DriverDeps, applyManual, selectPlans, step } from './stages/driver';
 import { GitWorkspace, openGitWorkspace } from './stages/git';
+import { parseGoDuration } from './compile/durations';
+import { startExporter } from './stages/exporter';
 import { PullRequestReport, pullRequestHostFor } from './stages/pull-requests';
 import { ManualCommand } from './stages/manual';
 import { clientForProvider } from './stages/prometheus';
@@ -16,6 +18,17 @@ import { runSynth } from './stages/synth-runner';
 import { callWebhook } from './stages/webhooks';
 import { packageVersion } from './version';
 import { plannedSchedule } from './stages/weights';
+
+/** The version in canarykit's package.json (from src/ or lib/src/). */
+export function canarykitVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (!fs.existsSync(file)) continue;
+    const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'canarykit' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
 
 /** Where output goes; injectable so commands are testable without a terminal. */
 export interface Io {
@@ -228,6 +241,25 @@ export function buildProgram(io: Io): Command {
         io.out(`${id}: ${cmd} -> ${r.state.phase} weight ${r.state.canaryWeight}${r.state.paused ? ' (paused)' : ''}${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}${pr}`);
       });
   }
+
+  program
+    .command('exporter')
+    .description("serve Flagger's Prometheus metrics (/metrics) and /healthz, computed from a clone that follows the repository; read-only")
+    .option('--repo <dir>', 'clone to follow (fetches git.remote/git.branch of its canarykit.yaml)', '.')
+    .option('--listen <host:port>', 'address to serve on', '127.0.0.1:8080')
+    .option('--fetch-interval <duration>', 'how often to fetch, e.g. 30s or 1m', '30s')
+    .action(async (o) => {
+      const interval = parseGoDuration(o.fetchInterval);
+      if (!interval || interval.toMilliseconds() < 1000) throw new ConfigError(`--fetch-interval must be a duration of at least 1s, e.g. 30s (got "${o.fetchInterval}")`);
+      const exporter = await startExporter({ repoDir: repoOf(o), listen: o.listen, fetchIntervalMs: interval.toMilliseconds(), version: canarykitVersion(), log: (l) => io.err(l) });
+      // Runs until SIGTERM (the pod stops) or SIGINT.
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      await exporter.stop();
+    });
 
   program
     .command('compile')

@@ -62,7 +62,7 @@ describe('git.pullRequest with provider: gitlab', () => {
   });
 });
 
-const NAMESPACES = ['glhealthy', 'glmulti-a', 'glmulti-b', 'glfail', 'glcli'];
+const NAMESPACES = ['glhealthy', 'glmulti-a', 'glmulti-b', 'glfail', 'glcli', 'glchart'];
 
 function metrics(): OpenMetricsWriter {
   const w = new OpenMetricsWriter();
@@ -294,6 +294,44 @@ describeWithPrometheus('git.pullRequest.provider: gitlab against a GitLab REST v
     expect(s.gl.mergeRequests).toHaveLength(0);
     expect((await s.tick(0)).outcomes[0].pullRequest).toMatchObject({ status: 'opened', number: 1 });
   });
+
+  it('stage merge requests show the run\'s weight chart (mermaid xychart-beta), the checks table and Prometheus links', async () => {
+    const s = await scenario(['glchart']);
+    const branch = 'canarykit/glchart/podinfo';
+    const mergeNext = async (): Promise<string> => {
+      const report = await s.tick();
+      const n = report.outcomes[0].pullRequest!.number!;
+      s.gl.merge(n);
+      return (s.gl.requests.filter((r) => r.method === 'POST').at(-1)!.body as { description: string }).description;
+    };
+    await mergeNext(); // Initializing
+    const initialized = await mergeNext();
+    expect(initialized).not.toContain('```mermaid');
+    s.fx.pushConcurrently({ 'app.json': appJson({ canaries: [{ namespace: 'glchart', image: 'podinfo:6.1.0' }] }) }, 'release 6.1.0');
+    await mergeNext(); // start analysis
+    await mergeNext(); // 0 -> 10
+    const body = await mergeNext(); // 10 -> 20
+    expect(s.fx.remoteGit('log', '-1', '--format=%s', branch)).toBe('canary(glchart/podinfo): advance weight 10 -> 20');
+    // The chart: Initialized (0), start (0), 10, and the proposed 20; primary mirrors it.
+    expect(body).toContain(['```mermaid', 'xychart-beta', '  title "glchart/podinfo traffic weight (%)"'].join('\n'));
+    expect(body).toMatch(/  x-axis \["00:0\d", "00:0\d", "00:0\d", "00:0\d"\]\n  y-axis "weight \(%\)" 0 --> 100\n  line \[0, 0, 10, 20\]\n  line \[100, 100, 90, 80\]\n```/);
+    // The checks table: value, threshold and verdict of each metric checked this tick.
+    expect(body).toContain('| check | value | threshold | verdict |\n|---|---|---|---|\n| request-success-rate | 100 | min 99 | pass |\n');
+    expect(body).toMatch(/\| request-duration \| \d+ms \| max 500ms \| pass \|/);
+    // One link per metric to its query over the run, on the Prometheus of the plan.
+    const links = [...body.matchAll(/^- \[([a-z-]+)\]\((http[^)]+)\)$/gm)].map((m) => [m[1], new URL(m[2])] as const);
+    expect(links.map(([name]) => name)).toEqual(['request-success-rate', 'request-duration']);
+    for (const [, url] of links) {
+      expect(`${url.origin}${url.pathname}`).toBe(`${prom.url}/graph`);
+      expect(url.searchParams.get('g0.expr')).toMatch(/istio_requests_total|istio_request_duration/);
+      expect(url.searchParams.get('g0.range_input')).toMatch(/^\d+m$/);
+    }
+    // The same sections are in the stage commit's body, followed by the trailers.
+    const commitBody = s.fx.remoteGit('log', '-1', '--format=%b', branch);
+    expect(commitBody).toContain('line [0, 0, 10, 20]');
+    expect(commitBody).toMatch(/Canary-Metrics: request-success-rate=100 request-duration=\d+\nCanary-Phase: Progressing\nCanary-Weight: 20/);
+    expect(s.gl.mergeRequests.length).toBe(5);
+  }, 300_000);
 
   it('the CLI: missing token and a rejected token exit 2, a step opens the merge request', async () => {
     const s = await scenario(['glcli']);

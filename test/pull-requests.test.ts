@@ -57,7 +57,7 @@ describe('git.pullRequest configuration', () => {
   });
 });
 
-const NAMESPACES = ['prhealthy', 'prmulti-a', 'prmulti-b', 'prfail', 'prcli'];
+const NAMESPACES = ['prhealthy', 'prmulti-a', 'prmulti-b', 'prfail', 'prcli', 'prchart'];
 
 function metrics(): OpenMetricsWriter {
   const w = new OpenMetricsWriter();
@@ -338,6 +338,44 @@ describeWithPrometheus('git.mode: pull-request against a GitHub API server, real
     // Recovered: the next tick opens the pull request.
     expect((await s.tick(0)).outcomes[0].pullRequest).toMatchObject({ status: 'opened', number: 1 });
   });
+
+  it('stage pull requests show the run\'s weight chart (mermaid xychart-beta), the checks table and Prometheus links', async () => {
+    const s = await scenario(['prchart']);
+    const branch = 'canarykit/prchart/podinfo';
+    const mergeNext = async (): Promise<string> => {
+      const report = await s.tick();
+      const n = report.outcomes[0].pullRequest!.number!;
+      s.gh.merge(n);
+      return (s.gh.requests.filter((r) => r.method === 'POST').at(-1)!.body as { body: string }).body;
+    };
+    await mergeNext(); // Initializing
+    const initialized = await mergeNext();
+    expect(initialized).not.toContain('```mermaid');
+    s.fx.pushConcurrently({ 'app.json': appJson({ canaries: [{ namespace: 'prchart', image: 'podinfo:6.1.0' }] }) }, 'release 6.1.0');
+    await mergeNext(); // start analysis
+    await mergeNext(); // 0 -> 10
+    const body = await mergeNext(); // 10 -> 20
+    expect(s.fx.remoteGit('log', '-1', '--format=%s', branch)).toBe('canary(prchart/podinfo): advance weight 10 -> 20');
+    // The chart: Initialized (0), start (0), 10, and the proposed 20; primary mirrors it.
+    expect(body).toContain(['```mermaid', 'xychart-beta', '  title "prchart/podinfo traffic weight (%)"'].join('\n'));
+    expect(body).toMatch(/  x-axis \["00:0\d", "00:0\d", "00:0\d", "00:0\d"\]\n  y-axis "weight \(%\)" 0 --> 100\n  line \[0, 0, 10, 20\]\n  line \[100, 100, 90, 80\]\n```/);
+    // The checks table: value, threshold and verdict of each metric checked this tick.
+    expect(body).toContain('| check | value | threshold | verdict |\n|---|---|---|---|\n| request-success-rate | 100 | min 99 | pass |\n');
+    expect(body).toMatch(/\| request-duration \| \d+ms \| max 500ms \| pass \|/);
+    // One link per metric to its query over the run, on the Prometheus of the plan.
+    const links = [...body.matchAll(/^- \[([a-z-]+)\]\((http[^)]+)\)$/gm)].map((m) => [m[1], new URL(m[2])] as const);
+    expect(links.map(([name]) => name)).toEqual(['request-success-rate', 'request-duration']);
+    for (const [, url] of links) {
+      expect(`${url.origin}${url.pathname}`).toBe(`${prom.url}/graph`);
+      expect(url.searchParams.get('g0.expr')).toMatch(/istio_requests_total|istio_request_duration/);
+      expect(url.searchParams.get('g0.range_input')).toMatch(/^\d+m$/);
+    }
+    // The same sections are in the stage commit's body, followed by the trailers.
+    const commitBody = s.fx.remoteGit('log', '-1', '--format=%b', branch);
+    expect(commitBody).toContain('line [0, 0, 10, 20]');
+    expect(commitBody).toMatch(/Canary-Metrics: request-success-rate=100 request-duration=\d+\nCanary-Phase: Progressing\nCanary-Weight: 20/);
+    expect(s.gh.pulls.length).toBe(5);
+  }, 300_000);
 
   it('the CLI: missing token and a rejected token exit 2, a dry run opens nothing, a step opens the pull request', async () => {
     const s = await scenario(['prcli']);

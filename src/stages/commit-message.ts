@@ -30,7 +30,17 @@ export interface StageCommitInput {
   /** Why the step was taken or withheld; appended to the subject as `: <reason>`. */
   reason?: string;
   trailers: CanaryTrailers;
+  /**
+   * Metric values measured this tick (pass or fail), written as the `Canary-Metrics` trailer so
+   * the exporter and `canarykit report` can read them back from git.
+   */
+  metrics?: readonly { name: string; value: number }[];
+  /** Free-form paragraphs after the checks (the review chart and table), kept as written. */
+  sections?: readonly string[];
 }
+
+/** Trailer holding the metric values of a stage: `name=value` pairs, names URI-encoded. */
+export const METRICS_TRAILER = 'Canary-Metrics';
 
 /** Longest subject line; beyond it the reason is shortened there and kept in full in the body. */
 const MAX_SUBJECT = 100;
@@ -50,6 +60,7 @@ export function buildCommitMessage(input: StageCommitInput): string {
   }
   // Prefixing "- " keeps a check from reading as a trailer, a comment or git's `---` separator.
   if (input.checks.length > 0) paragraphs.push(input.checks.map((c) => `- ${oneLine(c)}`).join('\n'));
+  for (const section of input.sections ?? []) if (section.trim() !== '') paragraphs.push(section.trimEnd());
   const t = input.trailers;
   const values: Record<keyof CanaryTrailers, string> = {
     phase: t.phase,
@@ -58,7 +69,10 @@ export function buildCommitMessage(input: StageCommitInput): string {
     failedChecks: String(t.failedChecks),
   };
   const keys = Object.keys(TRAILER_KEYS) as (keyof CanaryTrailers)[];
-  paragraphs.push(keys.map((k) => `${TRAILER_KEYS[k]}: ${oneLine(values[k]) || '-'}`).join('\n'));
+  const trailerLines = keys.map((k) => `${TRAILER_KEYS[k]}: ${oneLine(values[k]) || '-'}`);
+  const measured = (input.metrics ?? []).filter((m) => Number.isFinite(m.value));
+  if (measured.length > 0) trailerLines.unshift(`${METRICS_TRAILER}: ${measured.map((m) => `${encodeURIComponent(m.name)}=${m.value}`).join(' ')}`);
+  paragraphs.push(trailerLines.join('\n'));
   return `${[subject, ...paragraphs].join('\n\n')}\n`;
 }
 
@@ -98,6 +112,24 @@ export function readCanaryTrailers(message: string): CanaryTrailers | undefined 
   const revision = raw[TRAILER_KEYS.revision];
   if (!isPhase(phase) || weight === undefined || failedChecks === undefined || !revision) return undefined;
   return { phase, weight, revision, failedChecks };
+}
+
+/** The `Canary-Metrics` trailer of a message: metric name -> value (empty when absent). */
+export function readMetricTrailer(message: string): Record<string, number> {
+  const raw = parseTrailers(message)[METRICS_TRAILER];
+  const out: Record<string, number> = {};
+  for (const pair of (raw ?? '').split(/\s+/)) {
+    const eq = pair.lastIndexOf('=');
+    if (eq <= 0) continue;
+    const value = Number(pair.slice(eq + 1));
+    if (!Number.isFinite(value)) continue;
+    try {
+      out[decodeURIComponent(pair.slice(0, eq))] = value;
+    } catch {
+      // A hand-edited, malformed name: ignore that pair.
+    }
+  }
+  return out;
 }
 
 function isPhase(value: string | undefined): value is Phase {

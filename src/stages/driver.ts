@@ -12,7 +12,8 @@ import { AnalysisPlan } from './plan';
 import { PullRequestHost, PullRequestReport, isPullRequestMode, proposeStage, pullRequestBranch, titleAndBody } from './pull-requests';
 import { CheckResult } from './metric-check';
 import { PlanEntry, committedReplicas, readPlans } from './repo-files';
-import { checkLines, describeAction, stageCommitMessage } from './stage-commit';
+import { StageExtras, checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
+import { StageRecord, readStageHistory } from './stage-history';
 import { CanaryState } from './state';
 import { checkStateAgainstPlan } from './state-plan';
 import { readStateFile, writeStateFile } from './state-store';
@@ -94,6 +95,8 @@ interface PendingCommit {
   seen: TickSeen;
   /** This tick's metric results, for the numbers in the commit subject. */
   checks: readonly CheckResult[];
+  /** The review sections of the stage commit (weight chart, checks table, graph links). */
+  extras: StageExtras;
 }
 
 /** A due tick that committed nothing but still has events or alerts to send (a closed gate, a wait). */
@@ -209,7 +212,7 @@ export async function applyManual(
       const start = await deps.git.head();
       const proposed = await proposeStage(
         opts.repoDir,
-        { branch, stateFile: entry.plan.stateFile, folder: entry.folder, state: next, message },
+        { branch, stateFile: entry.plan.stateFile, folder: entry.folder, state: next, message, date: deps.now() },
         { sha: start, cleanPaths: managedPaths(config) },
         { ...deps, pullRequests: host },
       );
@@ -220,7 +223,7 @@ export async function applyManual(
     if (opts.dryRun) return { pushed: false, state: next };
     writeStateFile(file, next);
     await deps.synth();
-    const commit = (await deps.git.commit({ message, paths: [entry.plan.stateFile, entry.folder] })) ?? undefined;
+    const commit = (await deps.git.commit({ message, paths: [entry.plan.stateFile, entry.folder], date: deps.now() })) ?? undefined;
     await deps.git.push();
     return { pushed: true, commit, state: next };
   });
@@ -254,6 +257,9 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   const quiet: QuietTick[] = [];
   /** Folders of canaries whose pull request is open: their output lands with it or the next one. */
   const inReview: string[] = [];
+  // Stage commits so far, read once and only when a stage is committed (its review chart).
+  let history: StageRecord[] | undefined;
+  const stageHistory = async (): Promise<StageRecord[]> => (history ??= await readStageHistory(repoDir, 'HEAD', config.stateDir));
   for (const entry of entries) {
     const { plan } = entry;
     const id = `${plan.namespace}/${plan.name}`;
@@ -294,8 +300,10 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
       : undefined;
     outcomes.push({ canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest });
     const seen: TickSeen = { state, observations: observed.observations, now, lastTick };
-    if (committed) pending.push({ entry, decision, lines, seen, checks: observed.checks });
-    else if (request.dueNow) quiet.push({ plan, decision, seen });
+    if (committed && !opts.dryRun) {
+      const extras = stageExtras(plan, decision, observed.checks, await stageHistory(), now, config.prometheus.address);
+      pending.push({ entry, decision, lines, seen, checks: observed.checks, extras });
+    } else if (!committed && request.dueNow) quiet.push({ plan, decision, seen });
   }
   if (opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
   // A due tick that committed nothing still used up its interval (Flagger's cadence).
@@ -312,7 +320,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   await pauseForTest('synthesized');
   const committed = new Map<string, string>();
   for (const p of pending) {
-    const sha = await deps.git.commit({ message: stageCommitMessage(p.decision, p.lines, p.checks), paths: [p.entry.plan.stateFile, p.entry.folder] });
+    const sha = await deps.git.commit({ message: stageCommitMessage(p.decision, p.lines, p.checks, p.extras), paths: [p.entry.plan.stateFile, p.entry.folder], date: now });
     if (sha) committed.set(`${p.entry.plan.namespace}/${p.entry.plan.name}`, sha);
   }
   // Manifests that changed with the app but not with a stage (a new port, a new canary, a removed
@@ -379,10 +387,10 @@ async function proposeAll(
     const { plan } = p.entry;
     const id = `${plan.namespace}/${plan.name}`;
     const branch = pullRequestBranch(config, plan.namespace, plan.name);
-    const message = stageCommitMessage(p.decision, p.lines, p.checks);
+    const message = stageCommitMessage(p.decision, p.lines, p.checks, p.extras);
     const proposed = await proposeStage(
       repoDir,
-      { branch, stateFile: plan.stateFile, folder: p.entry.folder, state: p.decision.state, message },
+      { branch, stateFile: plan.stateFile, folder: p.entry.folder, state: p.decision.state, message, date: deps.now() },
       { sha: start, cleanPaths: managedPaths(config) },
       deps,
     );

@@ -43,6 +43,11 @@ export interface CommitInfo {
 export interface CommitRequest {
   message: string;
   paths: readonly string[];
+  /**
+   * Author date: when the stage was decided (the driver's clock). Stage history (exporter,
+   * review charts, report) reads stage times from it. @default git's now
+   */
+  date?: Date;
 }
 
 /** What `sync` may treat as canarykit's own. */
@@ -276,7 +281,8 @@ class SimpleGitWorkspace implements GitWorkspace {
     // `git add` rejects a path that no longer exists; this stages its deletion instead.
     if (gone.length > 0) await this.run(['rm', '-r', '--cached', '--ignore-unmatch', '--', ...gone]);
     if (!(await this.localState()).staged) return null;
-    await this.run(['commit', '--message', change.message]);
+    const date = change.date ? ['--date', `@${Math.floor(change.date.getTime() / 1000)} +0000`] : [];
+    await this.run(['commit', ...date, '--message', change.message]);
     return this.head();
   }
 

@@ -162,14 +162,14 @@ function errorResult(metric: PlannedMetric, err: unknown, address: string): Chec
   throw err;
 }
 
-function describeRange(range: ThresholdRange, unit: PlannedMetric['unit']): string {
+export function describeRange(range: ThresholdRange, unit: PlannedMetric['unit']): string {
   const parts: string[] = [];
   if (range.min !== undefined) parts.push(`min ${formatValue(range.min, unit)}`);
   if (range.max !== undefined) parts.push(`max ${formatValue(range.max, unit)}`);
   return parts.join(', ');
 }
 
-function formatValue(value: number, unit: PlannedMetric['unit']): string {
+export function formatValue(value: number, unit: PlannedMetric['unit']): string {
   // Hide float noise such as 95.00000000000001, but keep small ratios like 0.000125 readable.
   const text =
     !Number.isFinite(value) || Number.isInteger(value)

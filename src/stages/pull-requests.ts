@@ -62,6 +62,8 @@ export interface StageProposal {
   state: CanaryState;
   /** Commit message: its subject is the title, the rest the body. */
   message: string;
+  /** When the stage was decided (the commit's author date). */
+  date?: Date;
 }
 
 export interface ProposalDeps {
@@ -94,10 +96,12 @@ export async function proposeStage(
     await deps.git.checkoutBranch(proposal.branch, base.sha);
     writeStateFile(path.join(repoDir, proposal.stateFile), proposal.state);
     await deps.synth();
-    const commit = await deps.git.commit({ message: proposal.message, paths: [proposal.stateFile, proposal.folder] });
+    const commit = await deps.git.commit({ message: proposal.message, paths: [proposal.stateFile, proposal.folder], date: proposal.date });
     if (!commit) return undefined;
     await deps.git.forcePushBranch(proposal.branch);
-    const { title, body } = titleAndBody(proposal.message);
+    const { title, body: full } = titleAndBody(proposal.message);
+    // Hosts refuse oversized descriptions; the commit keeps the full text.
+    const body = full.length > deps.pullRequests.maxBodyLength ? `${full.slice(0, deps.pullRequests.maxBodyLength - 40)}\n\n(truncated; see the commit)` : full;
     let opened: OpenPullRequest;
     try {
       opened = await deps.pullRequests.open({ branch: proposal.branch, title, body });

@@ -1,8 +1,11 @@
 import { buildCommitMessage } from './commit-message';
 import { Action, Decision } from './machine-action';
 import { CheckResult, describeCheck, shortCheck } from './metric-check';
+import { isRolloutPhase } from './phase';
 import { CanaryState } from './state';
-import { PlannedWebhook } from './plan';
+import { AnalysisPlan, PlannedWebhook } from './plan';
+import { WeightPoint, reviewSections } from './review-body';
+import { StageRecord, canaryHistory, runsOf } from './stage-history';
 import { WebhookResult } from './webhooks';
 
 const short = (rev: string): string => rev.slice(0, 8);
@@ -72,8 +75,45 @@ export function checkLines(checks: readonly CheckResult[], hooks: readonly { hoo
   ];
 }
 
-/** The full commit message of one decision; `checks` as for {@link describeAction}. */
-export function stageCommitMessage(decision: Decision, lines: string[], checks: readonly CheckResult[] = []): string {
+/** What a stage commit carries besides its checks: measured values and the review sections. */
+export interface StageExtras {
+  metrics: { name: string; value: number }[];
+  sections: string[];
+}
+
+/**
+ * The run's weight history (from the stage commits in `history`, plus the stage being decided),
+ * this tick's checks as a table, and links to each metric's graph over the run.
+ */
+export function stageExtras(
+  plan: AnalysisPlan,
+  decision: Decision,
+  checks: readonly CheckResult[],
+  history: readonly StageRecord[],
+  now: Date,
+  prometheusAddress?: string,
+): StageExtras {
+  const id = `${plan.namespace}/${plan.name}`;
+  const s = decision.state;
+  const runs = runsOf(canaryHistory(history, id));
+  const last = runs[runs.length - 1];
+  const ongoing = last && !last.ended ? last : undefined;
+  const points: WeightPoint[] = [];
+  if (ongoing || isRolloutPhase(s.phase)) {
+    const before = ongoing ? ongoing.before : history.filter((r) => r.canary === id).at(-1);
+    if (before) points.push({ time: before.time, phase: before.trailers.phase, weight: before.trailers.weight });
+    for (const r of ongoing?.stages ?? []) points.push({ time: r.time, phase: r.trailers.phase, weight: r.trailers.weight });
+    points.push({ time: now, phase: s.phase, weight: s.canaryWeight });
+  }
+  const metrics = checks.flatMap((c) => (c.outcome === 'pass' || c.outcome === 'fail' ? [{ name: c.metric, value: c.value }] : []));
+  return { metrics, sections: reviewSections({ canary: id, points, checks, metrics: plan.metrics, prometheusAddress }) };
+}
+
+/**
+ * The full commit message of one decision; `checks` as for {@link describeAction}, `extras` the
+ * review sections of a stage that is committed.
+ */
+export function stageCommitMessage(decision: Decision, lines: string[], checks: readonly CheckResult[] = [], extras?: StageExtras): string {
   const s = decision.state;
   const { subject, reason } = describeAction(decision.action, s, checks);
   return buildCommitMessage({
@@ -82,6 +122,8 @@ export function stageCommitMessage(decision: Decision, lines: string[], checks: 
     subject,
     reason,
     checks: [...lines, ...decision.events.map((e) => `${e.reason}: ${e.message}`)],
+    metrics: extras?.metrics,
+    sections: extras?.sections,
     trailers: { phase: s.phase, weight: s.canaryWeight, revision: s.canaryRevision, failedChecks: s.failedChecks },
   });
 }

@@ -222,3 +222,48 @@ async function terminate(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/**
+ * A Prometheus that scrapes `targets` (`host:port`, loopback) every `intervalSeconds` at
+ * `metricsPath`, with an empty TSDB: for tests of an exporter as Prometheus really sees it.
+ */
+export async function startScrapingPrometheus(targets: string[], intervalSeconds = 1, metricsPath = '/metrics'): Promise<Pick<PrometheusServer, 'url' | 'stop'>> {
+  const dir = await mkdtemp(join(tmpdir(), 'canarykit-prom-scrape-'));
+  const config = join(dir, 'prometheus.yml');
+  await writeFile(
+    config,
+    [
+      'global:',
+      `  scrape_interval: ${intervalSeconds}s`,
+      `  scrape_timeout: ${intervalSeconds}s`,
+      'scrape_configs:',
+      '  - job_name: canarykit',
+      `    metrics_path: ${metricsPath}`,
+      '    static_configs:',
+      `      - targets: [${targets.map((t) => `"${t}"`).join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    'prometheus',
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  });
+  const stop = async () => {
+    await terminate(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitReady(url, child, () => log);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, stop };
+}
