@@ -9,6 +9,8 @@ import { Configure, DriverDeps, applyManual, selectPlans, step } from './stages/
 import { GitWorkspace, openGitWorkspace } from './stages/git';
 import { parseGoDuration } from './compile/durations';
 import { startExporter } from './stages/exporter';
+import { gatherReport } from './stages/report-data';
+import { renderReport } from './stages/report-html';
 import { PullRequestReport, pullRequestHostFor } from './stages/pull-requests';
 import { ManualCommand } from './stages/manual';
 import { clientForProvider } from './stages/prometheus';
@@ -18,6 +20,13 @@ import { runSynth } from './stages/synth-runner';
 import { callWebhook } from './stages/webhooks';
 import { packageVersion } from './version';
 import { plannedSchedule } from './stages/weights';
+
+/** Writes `file` through a temporary file in the same folder, so a reader never sees half a page. */
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
 
 /** The version in canarykit's package.json (from src/ or lib/src/). */
 export function canarykitVersion(): string {
@@ -241,6 +250,23 @@ export function buildProgram(io: Io): Command {
         io.out(`${id}: ${cmd} -> ${r.state.phase} weight ${r.state.canaryWeight}${r.state.paused ? ' (paused)' : ''}${r.commit ? ` ${r.commit.slice(0, 8)}` : ''}${pr}`);
       });
   }
+
+  program
+    .command('report')
+    .description('write a self-contained HTML page of one run: stages, weight chart, each metric over time with its threshold band, webhook outcomes')
+    .argument('<ns/name>')
+    .option('--repo <dir>', 'repository clone', '.')
+    .option('--run <rev>', 'the run of this canary revision (or stage commit) prefix; default the latest run')
+    .requiredOption('-o, --output <file>', 'HTML file to write')
+    .action(async (id: string, o) => {
+      const repoDir = repoOf(o);
+      const config = loadConfig(repoDir);
+      const [entry] = selectPlans(readPlans(repoDir, config.outdir), { canary: canaryArg(id) });
+      const data = await gatherReport({ repoDir, config, entry, rev: o.run, now: clock()(), timeoutMs: config.prometheus.timeoutSeconds * 1000 });
+      for (const m of data.metrics) if (m.error) io.err(`warning: ${m.metric.name}: ${m.error}`);
+      writeFileAtomic(path.resolve(o.output), renderReport(data));
+      io.out(`wrote ${o.output}: ${id} run ${data.run.revision.slice(0, 8)}, ${data.run.stages.length} stages, ${data.metrics.length} metrics`);
+    });
 
   program
     .command('exporter')

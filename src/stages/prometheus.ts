@@ -64,6 +64,12 @@ export interface Sample {
 }
 
 /** The outcome of a single-value query: a number, or no data (empty vector or NaN). */
+/** One series of a range query. */
+export interface RangeSeries {
+  labels: Record<string, string>;
+  points: { time: Date; value: number }[];
+}
+
 export type QueryValue = { kind: 'value'; value: number } | { kind: 'no-data' };
 
 /** What metric checks and readiness need from a metrics backend. */
@@ -210,7 +216,43 @@ export class PrometheusClient implements MetricsClient {
   }
 
   async querySeries(promql: string, at?: Date): Promise<Sample[]> {
-    const url = queryUrl(this.base, promql, at);
+    const { status, body } = await this.get(queryUrl(this.base, promql, at));
+    const parsed = parseVector(body, this.secrets);
+    if (!Array.isArray(parsed)) throw this.error(parsed.kind, parsed.message, status);
+    return parsed;
+  }
+
+  /**
+   * `GET /api/v1/query_range` (for `canarykit report`): every series of `promql` over
+   * [start, end] every `stepSeconds`, NaN and infinite points dropped.
+   */
+  async queryRange(promql: string, start: Date, end: Date, stepSeconds: number): Promise<RangeSeries[]> {
+    const url = new URL(this.base.href);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query_range`;
+    url.search = new URLSearchParams({
+      query: collapseWhitespace(promql),
+      start: (start.getTime() / 1000).toFixed(3),
+      end: (end.getTime() / 1000).toFixed(3),
+      step: String(stepSeconds),
+    }).toString();
+    const { status, body } = await this.get(url);
+    let parsed: { status?: string; data?: { resultType?: string; result?: { metric?: Record<string, string>; values?: [number, string][] }[] } };
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw this.error('bad-response', 'the answer is not JSON', status);
+    }
+    if (parsed.status !== 'success' || parsed.data?.resultType !== 'matrix' || !Array.isArray(parsed.data.result)) {
+      throw this.error('bad-response', `expected a matrix (got ${parsed.data?.resultType ?? parsed.status})`, status);
+    }
+    return parsed.data.result.map((r) => ({
+      labels: r.metric ?? {},
+      points: (r.values ?? []).map(([t, v]) => ({ time: new Date(t * 1000), value: Number(v) })).filter((p) => Number.isFinite(p.value)),
+    }));
+  }
+
+  /** One GET with the client's headers and timeout; HTTP errors become PrometheusErrors. */
+  private async get(url: URL): Promise<{ status: number; body: string }> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     let status: number;
     let body: string;
@@ -232,9 +274,7 @@ export class PrometheusClient implements MetricsClient {
       throw this.error(kind, `HTTP ${status}: ${excerpt(prometheusErrorText(body), 300, this.secrets)}${note}`, status);
     }
     if (note) throw this.error('bad-response', `the answer is not a query result${note}`, status);
-    const parsed = parseVector(body, this.secrets);
-    if (!Array.isArray(parsed)) throw this.error(parsed.kind, parsed.message, status);
-    return parsed;
+    return { status, body };
   }
 
   private transportError(err: unknown): PrometheusError {
