@@ -109,7 +109,7 @@ const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1f2328;b
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}h3{font-size:15px;margin:18px 0 6px}small{color:#59636e;font-weight:normal}
 table{border-collapse:collapse}td,th{border:1px solid #d1d9e0;padding:3px 8px;text-align:left}th{background:#f6f8fa}
 .bg{fill:#fbfcfd;stroke:#d1d9e0}.grid{stroke:#e6eaef}svg text{font-size:11px;fill:#59636e}
-.line{fill:none;stroke-width:2.5}.canary{stroke:#d4380d;fill:#d4380d}.primary{stroke:#0969da}.series{stroke:#8250df}
+.line{fill:none;stroke-width:2.5}.canary{stroke:#d4380d}circle.canary{fill:#d4380d}.primary{stroke:#0969da}.series{stroke:#8250df}
 .band{fill:#2da44e;fill-opacity:.15;stroke:#2da44e;stroke-dasharray:4 3}.measured{fill:#1f2328}
 .key{display:inline-block;width:14px;height:4px;margin:0 4px 2px 12px}.key.canary{background:#d4380d}.key.primary{background:#0969da}
 .Succeeded{color:#1a7f37;font-weight:600}.Failed{color:#cf222e;font-weight:600}.failed td{color:#cf222e}.error{color:#cf222e}
