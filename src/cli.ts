@@ -28,17 +28,6 @@ function writeFileAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-/** The version in canarykit's package.json (from src/ or lib/src/). */
-export function canarykitVersion(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (!fs.existsSync(file)) continue;
-    const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === 'canarykit' && pkg.version) return pkg.version;
-  }
-  return 'unknown';
-}
-
 /** Where output goes; injectable so commands are testable without a terminal. */
 export interface Io {
   out(line: string): void;
@@ -277,7 +266,7 @@ export function buildProgram(io: Io): Command {
     .action(async (o) => {
       const interval = parseGoDuration(o.fetchInterval);
       if (!interval || interval.toMilliseconds() < 1000) throw new ConfigError(`--fetch-interval must be a duration of at least 1s, e.g. 30s (got "${o.fetchInterval}")`);
-      const exporter = await startExporter({ repoDir: repoOf(o), listen: o.listen, fetchIntervalMs: interval.toMilliseconds(), version: canarykitVersion(), log: (l) => io.err(l) });
+      const exporter = await startExporter({ repoDir: repoOf(o), listen: o.listen, fetchIntervalMs: interval.toMilliseconds(), version: packageVersion(), log: (l) => io.err(l) });
       // Runs until SIGTERM (the pod stops) or SIGINT.
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
