@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { parse } from 'yaml';
 import { compile } from './compile';
 import { ConfigError, TickError, UserError } from './errors';
+import { canaryIdProblems, splitCanaryId } from './names';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadConfig, prometheusAddressOverride } from './stages/config';
 import { DriverDeps, applyManual, selectPlans, step } from './stages/driver';
 import { openGitWorkspace } from './stages/git';
@@ -72,10 +73,12 @@ function repoOf(opts: { repo?: string }): string {
   return dir;
 }
 
+/** The same name rules as compile and synth (src/names.ts), so every drivable canary is accepted. */
 function canaryArg(value: string): string {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
-    throw new ConfigError(`expected NAMESPACE/NAME (got "${value}")`);
-  }
+  const { namespace, name } = splitCanaryId(value);
+  if (namespace === undefined) throw new ConfigError(`expected NAMESPACE/NAME (got "${value}")`);
+  const problems = canaryIdProblems(namespace, name, { namespace: value, name: value });
+  if (problems.length > 0) throw new ConfigError(`expected NAMESPACE/NAME: ${problems.map((p) => p.message).join('; ')}`);
   return value;
 }
 

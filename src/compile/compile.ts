@@ -1,6 +1,7 @@
 import { Problem, ValidationError } from '../errors';
 import { writeFolders } from '../constructs/canary-app';
 import { OutputFolder } from '../constructs/output';
+import { assertWritableOutputDir } from '../constructs/output-dir';
 import { classifyInputs } from './inputs';
 import { InputObject, loadYamlInputs } from './load-yaml';
 import { PASSTHROUGH_FOLDER, buildApp, explainConstructProblems } from './to-app';
@@ -85,7 +86,9 @@ export function compileFiles(files: readonly string[], opts: { stateDir?: string
  */
 export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const outdir = opts.outdir ?? 'dist';
+  // Refuse a dangerous -o before spending time on the inputs; writeFolders checks again.
+  assertWritableOutputDir(outdir, { inputs: opts.files, shownAs: `-o ${outdir}` });
   const compiled = compileFiles(opts.files, { stateDir: opts.stateDir ?? 'state' });
-  writeFolders(outdir, compiled.folders);
+  writeFolders(outdir, compiled.folders, { inputs: opts.files, shownAs: `-o ${outdir}` });
   return { ...compiled, folders: compiled.folders.length, outdir };
 }

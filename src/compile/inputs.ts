@@ -1,4 +1,5 @@
 import { Problem } from '../errors';
+import { canaryNameProblem, namespaceProblem } from '../names';
 import { FLAGGER_API_VERSION, FLAGGER_GROUP, FLAGGER_KINDS, FlaggerKind } from './flagger-types';
 import { InputObject, documentName } from './load-yaml';
 import { fieldProblem, resourceName, validateFlaggerResource } from './schema';
@@ -66,6 +67,11 @@ export function classifyInputs(all: readonly InputObject[]): { inputs: Inputs; p
       problems.push({ path: documentName(obj.origin), message: 'v1 List is not supported; write each item as its own YAML document' });
       continue;
     }
+    if (group === '' && kind === 'Secret') {
+      // The output is committed by the driver: Secret data in it would be in git history forever.
+      problems.push({ path: `${documentName(obj.origin)} Secret ${typeof metadata?.namespace === 'string' ? metadata.namespace : 'default'}/${typeof metadata?.name === 'string' ? metadata.name : '<unnamed>'}`, message: `Secrets are never copied into the output folder, which is committed to git. Keep Secrets out of the files given to -f: apply them with the tool that manages them (Sealed Secrets, SOPS with Flux, External Secrets) or from a folder canarykit does not read; a MetricTemplate or AlertProvider refers to its Secret by name only (line ${obj.lineOf([])})` });
+      continue;
+    }
     const isFlaggerKind = (FLAGGER_KINDS as readonly string[]).includes(kind);
     if (group === FLAGGER_GROUP && !isFlaggerKind) {
       problems.push(fieldProblem(obj, ['kind'], `unknown kind "${kind}" in ${FLAGGER_GROUP}: canarykit compile reads ${FLAGGER_KINDS.join(', ')}`));
@@ -77,6 +83,17 @@ export function classifyInputs(all: readonly InputObject[]): { inputs: Inputs; p
     }
     if (typeof metadata?.name !== 'string' || !metadata.name) {
       problems.push(fieldProblem(obj, ['metadata', 'name'], `is required (${kind} without a name; generateName is not supported because output must be reproducible)`));
+      continue;
+    }
+    // Names become folders, file names and PromQL label values: checked before anything else uses them.
+    const nsProblem = metadata.namespace === undefined ? undefined : namespaceProblem(metadata.namespace);
+    if (nsProblem) {
+      problems.push(fieldProblem(obj, ['metadata', 'namespace'], nsProblem));
+      continue;
+    }
+    const nameProblem = kind === 'Canary' && group === FLAGGER_GROUP ? canaryNameProblem(metadata.name) : undefined;
+    if (nameProblem) {
+      problems.push(fieldProblem(obj, ['metadata', 'name'], nameProblem));
       continue;
     }
     const key = keyOf(obj);

@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Document, LineCounter, isMap, isScalar, parseAllDocuments, visit } from 'yaml';
+import { Composer, Document, LineCounter, Parser, isMap, isScalar, visit } from 'yaml';
 import { Problem, ValidationError } from '../errors';
 import { Json } from '../constructs/workload/deployment-json';
+import { LIMITS, formatBytes, nodeDepthExceeds, readTextFile } from '../limits';
 
 /** Where an input object came from: the file as the user named it and its document number (1-based). */
 export interface Origin {
@@ -84,19 +85,33 @@ const SEXAGESIMAL = /^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$/;
  */
 export function parseYaml(text: string, file: string): { objects: InputObject[]; problems: Problem[] } {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, version: '1.1' });
   const objects: InputObject[] = [];
   const problems: Problem[] = [];
   const lineAt = (offset: number | undefined): number | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
-  // An input without documents parses to an EmptyStream, which holds nothing to compile.
-  const list: Document.Parsed[] = Array.isArray(docs) ? docs : [];
+  // Documents are composed one at a time, so a file of a million `---` stops at the limit instead
+  // of holding a million documents in memory.
+  const list: Document.Parsed[] = [];
+  const composer = new Composer({ prettyErrors: false, version: '1.1' });
+  for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text), true)) {
+    if (list.length === LIMITS.documentsPerFile) {
+      return { objects: [], problems: [{ path: file, message: `holds more than ${LIMITS.documentsPerFile} YAML documents, the most canarykit reads from one file; split it` }] };
+    }
+    list.push(doc as Document.Parsed);
+  }
   list.forEach((doc: Document.Parsed, i) => {
     const where = documentName({ file, index: i + 1 });
     const issues = [...doc.errors.map((e) => ({ e, kind: 'YAML syntax error' })), ...doc.warnings.map((e) => ({ e, kind: 'YAML warning' }))];
     for (const { e, kind } of issues) {
-      problems.push({ path: where, message: `${kind} at line ${lineAt(e.pos[0])}: ${e.message}` });
+      // `yaml` reports its own stack overflow on absurd nesting as a syntax error.
+      const message = /call stack size/i.test(e.message) ? `nests mappings and sequences more than ${LIMITS.depth} levels deep; Kubernetes objects never do, check the file` : e.message;
+      problems.push({ path: where, message: `${kind} at line ${lineAt(e.pos[0])}: ${message}` });
     }
     if (issues.length > 0) return;
+    // Everything below walks the tree recursively: refuse a pathological depth first.
+    if (nodeDepthExceeds(doc.contents, LIMITS.depth)) {
+      problems.push({ path: where, message: `nests mappings and sequences more than ${LIMITS.depth} levels deep; Kubernetes objects never do, check the file` });
+      return;
+    }
     let ambiguous = false;
     visit(doc, {
       Pair(_key, pair) {
@@ -115,7 +130,14 @@ export function parseYaml(text: string, file: string): { objects: InputObject[];
       },
     });
     if (ambiguous) return;
-    const json = doc.toJS({ maxAliasCount: 100 });
+    let json: Json;
+    try {
+      json = doc.toJS({ maxAliasCount: LIMITS.aliases });
+    } catch (e) {
+      // `yaml` throws a ReferenceError for an alias bomb ("excessive alias count").
+      problems.push({ path: where, message: `${(e as Error).message}: YAML aliases may expand to at most ${LIMITS.aliases} copies per document; write the values out` });
+      return;
+    }
     if (json === null || json === undefined) return;
     if (!isMap(doc.contents)) {
       problems.push({ path: where, message: `line ${lineAt(doc.contents?.range?.[0])}: a document must be a Kubernetes object (a mapping with apiVersion, kind and metadata)` });
@@ -142,11 +164,34 @@ export function loadYamlInputs(paths: readonly string[], cwd = process.cwd()): I
   if (paths.length === 0) throw new ValidationError([{ path: '-f', message: 'name at least one YAML file or folder' }], 'nothing to compile');
   const { files, problems } = listYamlFiles(paths, cwd);
   const objects: InputObject[] = [];
+  let total = 0;
   for (const f of files) {
-    const parsed = parseYaml(fs.readFileSync(f.abs, 'utf8'), f.display);
+    let text: string | undefined;
+    try {
+      text = readTextFile(f.abs, f.display, LIMITS.fileBytes, 'name only YAML files canarykit should read');
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      problems.push(...e.problems);
+      continue;
+    }
+    if (text === undefined) {
+      problems.push({ path: f.display, message: 'disappeared while reading' });
+      continue;
+    }
+    total += Buffer.byteLength(text);
+    if (total > LIMITS.totalInputBytes) {
+      problems.push({ path: f.display, message: `the inputs exceed ${formatBytes(LIMITS.totalInputBytes)} together; compile fewer files at a time` });
+      break;
+    }
+    const parsed = parseYaml(text, f.display);
     objects.push(...parsed.objects);
     problems.push(...parsed.problems);
+    if (objects.length > LIMITS.objects) {
+      problems.push({ path: f.display, message: `the inputs hold more than ${LIMITS.objects} objects; compile fewer files at a time` });
+      break;
+    }
   }
   if (problems.length > 0) throw new ValidationError(problems, 'cannot read the YAML inputs, nothing was written');
   return objects;
 }
+

@@ -12,6 +12,8 @@ export interface ResolvedAnalysis {
 }
 
 const MIN_INTERVAL_SECONDS = 10;
+/** A day between analyses is already a week-long rollout; longer is a typo (and overflows timers). */
+const MAX_INTERVAL_SECONDS = 86_400;
 
 function seconds(d: Duration | undefined, fallback: number): number {
   return d === undefined ? fallback : d.toSeconds({ integral: false });
@@ -36,8 +38,8 @@ export function resolveAnalysis(
   };
 
   const intervalSeconds = seconds(a.interval, 60);
-  if (intervalSeconds < MIN_INTERVAL_SECONDS || !Number.isInteger(intervalSeconds)) {
-    add('interval', `must be a whole number of seconds, at least ${MIN_INTERVAL_SECONDS}s (got ${intervalSeconds}s)`);
+  if (intervalSeconds < MIN_INTERVAL_SECONDS || intervalSeconds > MAX_INTERVAL_SECONDS || !Number.isInteger(intervalSeconds)) {
+    add('interval', `must be a whole number of seconds from ${MIN_INTERVAL_SECONDS}s to ${MAX_INTERVAL_SECONDS}s (24h) (got ${intervalSeconds}s)`);
   }
   intRange('threshold', a.threshold, 1, 1000);
   intRange('maxWeight', a.maxWeight, 1, 100);

@@ -5,6 +5,7 @@ import { IConstruct } from 'constructs';
 import { Problem, ValidationError } from '../errors';
 import { Canary } from './canary';
 import { OutputFolder, renderFolder } from './output';
+import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT, OutputDirOptions, assertWritableOutputDir, isSafeRelativePath } from './output-dir';
 import { Json } from './workload/deployment-json';
 
 /**
@@ -72,19 +73,31 @@ export class CanaryApp extends App {
 
 /**
  * Writes folders to a fresh sibling directory and swaps it in, so a crash never leaves a
- * half-written output directory.
+ * half-written output directory. Refuses (before writing) a folder canarykit did not write
+ * (see output-dir.ts); a failed write removes its staging folder.
  */
-export function writeFolders(outdir: string, folders: readonly OutputFolder[]): void {
-  const abs = path.resolve(outdir);
-  const staging = `${abs}.staging-${process.pid}`;
-  const old = `${abs}.old-${process.pid}`;
+export function writeFolders(outdir: string, folders: readonly OutputFolder[], opts: OutputDirOptions = {}): void {
+  assertWritableOutputDir(outdir, opts);
+  const bad = folders.flatMap((f) => [f.dir, ...[...f.files.keys()].map((n) => `${f.dir}/${n}`)]).filter((rel) => !isSafeRelativePath(rel));
+  if (bad.length > 0) throw new ValidationError(bad.map((rel) => ({ path: rel, message: 'is not a plain relative path inside the output folder (no "..", no absolute path, segments of at most 255 bytes)' })), 'synth failed, nothing was written');
+  const abs = path.resolve(opts.cwd ?? process.cwd(), outdir);
+  // Short sibling names: an outdir near the file-name limit must not overflow with a suffix.
+  const base = `.${path.basename(abs).slice(0, 32)}`;
+  const staging = path.join(path.dirname(abs), `${base}.staging-${process.pid}`);
+  const old = path.join(path.dirname(abs), `${base}.old-${process.pid}`);
   fs.rmSync(staging, { recursive: true, force: true });
-  for (const folder of folders) {
-    const dir = path.join(staging, folder.dir);
-    fs.mkdirSync(dir, { recursive: true });
-    for (const [name, content] of folder.files) fs.writeFileSync(path.join(dir, name), content);
+  try {
+    fs.mkdirSync(staging, { recursive: true });
+    fs.writeFileSync(path.join(staging, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);
+    for (const folder of folders) {
+      const dir = path.join(staging, folder.dir);
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [name, content] of folder.files) fs.writeFileSync(path.join(dir, name), content);
+    }
+  } catch (e) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw e;
   }
-  fs.mkdirSync(staging, { recursive: true });
   const hadOld = fs.existsSync(abs);
   if (hadOld) fs.renameSync(abs, old);
   fs.renameSync(staging, abs);

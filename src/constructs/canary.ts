@@ -7,6 +7,7 @@ import { AnalysisPlan, PLAN_API_VERSION } from '../stages/plan';
 import { firstState } from '../stages/machine-state';
 import { CanaryState, parseState } from '../stages/state';
 import { readStateFile, stateFilePath } from '../stages/state-store';
+import { canaryIdProblems, selectorValueProblem, serviceNameProblem, suffixedObjectNameProblem } from '../names';
 import { CanaryAnalysisOptions } from './analysis-options';
 import { planAlerts } from './alerts';
 import { resolveAnalysis } from './analysis';
@@ -100,19 +101,31 @@ export class Canary extends Construct {
       return;
     }
     const targetName = target.metadata.name;
+    // Names first: an invalid name must never reach a file path (state file, output folder).
+    const idProblems = canaryIdProblems(this.namespace, this.name, { namespace: 'namespace', name: 'name' });
+    this.problems.push(...idProblems);
+    const targetProblem = suffixedObjectNameProblem(targetName);
+    if (targetProblem) this.problem('target', `metadata.name ${targetProblem}`);
     const selector = findSelectorLabel(target.spec.selector?.matchLabels);
     if (!selector) {
       this.problem('target', `spec.selector.matchLabels must contain one of [${SELECTOR_LABELS.join(', ')}] (Flagger's selector labels); e.g. select pods with the label app=${targetName}`);
+    } else {
+      const valueProblem = selectorValueProblem(selector.value);
+      if (valueProblem) this.problem('target', `spec.selector.matchLabels.${selector.key} ${valueProblem}`);
     }
 
     const provider = props.provider;
     const { resolved, problems: analysisProblems } = resolveAnalysis(props.analysis, provider.name, props.skipAnalysis ?? false);
     this.problems.push(...analysisProblems);
-    this.validateService(props.service);
+    this.validateService(props.service, targetName);
 
     const tracked = readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, props.configTracking, Canary.isCanary);
     this.problems.push(...tracked.problems);
     const configMaps = tracked.data;
+    for (const cm of Object.keys(configMaps)) {
+      const p = suffixedObjectNameProblem(cm);
+      if (p) this.problem('configTracking', `ConfigMap ${cm} ${p}`);
+    }
     const metricsServer = props.metricsServer ?? 'http://prometheus:9090';
     const names = serviceNames(props.service.name ?? targetName);
     const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
@@ -133,9 +146,9 @@ export class Canary extends Construct {
     };
 
     const stateDir = props.stateDir ?? process.env.CANARYKIT_STATE_DIR ?? 'state';
-    const stateFile = stateFilePath(stateDir, this.namespace, this.name);
+    const stateFile = idProblems.length ? '' : stateFilePath(stateDir, this.namespace, this.name);
     const stateRoot = (App.of(this) as { stateRoot?: string }).stateRoot ?? '.';
-    const state = this.loadState(props.state, path.resolve(stateRoot, stateFile), canaryPlan);
+    const state = idProblems.length ? undefined : this.loadState(props.state, path.resolve(stateRoot, stateFile), canaryPlan);
     const routeProbe = {
       namespace: this.namespace,
       names,
@@ -168,7 +181,10 @@ export class Canary extends Construct {
     const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
     const alerts = planAlerts(props.analysis?.alerts ?? [], this.namespace);
     this.problems.push(...metrics.problems, ...webhooks.problems, ...alerts.problems);
-    const progressDeadlineSeconds = props.progressDeadline?.toSeconds() ?? 600;
+    const progressDeadlineSeconds = props.progressDeadline?.toSeconds({ integral: false }) ?? 600;
+    if (!Number.isInteger(progressDeadlineSeconds) || progressDeadlineSeconds < 1 || progressDeadlineSeconds > MAX_PROGRESS_DEADLINE_SECONDS) {
+      this.problem('progressDeadline', `must be a whole number of seconds from 1 to ${MAX_PROGRESS_DEADLINE_SECONDS} (7 days) (got ${progressDeadlineSeconds})`);
+    }
 
     if (this.problems.length > 0 || !selector || !state) return;
 
@@ -229,12 +245,17 @@ export class Canary extends Construct {
     this.problems.push({ path, message });
   }
 
-  private validateService(s: CanaryServiceOptions): void {
+  private validateService(s: CanaryServiceOptions, targetName: string): void {
     if (!s || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535) {
       this.problem('service.port', `must be a port number from 1 to 65535 (got ${s?.port})`);
     }
-    if (s?.name !== undefined && !/^[a-z]([-a-z0-9]{0,53}[a-z0-9])?$/.test(s.name)) {
-      this.problem('service.name', `must be a DNS label of at most 55 characters so "-primary"/"-canary" fit (got "${s.name}")`);
+    if (s?.name !== undefined) {
+      const p = serviceNameProblem(s.name);
+      if (p) this.problem('service.name', p);
+    } else if (typeof targetName === 'string' && !suffixedObjectNameProblem(targetName)) {
+      // The apex Service takes the target's name unless service.name is set (Flagger).
+      const p = serviceNameProblem(targetName);
+      if (p) this.problem('service.name', `the target's name ${JSON.stringify(targetName)} is the apex Service name by default and ${p}; set service.name`);
     }
     if (typeof s?.targetPort === 'number' && (!Number.isInteger(s.targetPort) || s.targetPort < 1 || s.targetPort > 65535)) {
       this.problem('service.targetPort', `must be a port number from 1 to 65535 or a port name (got ${s.targetPort})`);
@@ -259,6 +280,8 @@ export class Canary extends Construct {
     return state;
   }
 }
+
+const MAX_PROGRESS_DEADLINE_SECONDS = 7 * 86_400;
 
 /** The stage before the first commit (the state machine's first state, rendered without a clock). */
 export function bootstrapState(namespace: string, name: string, canary: AnalysisPlan['canary']): CanaryState {

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { stringify } from 'yaml';
 import { AnalysisPlan, PLAN_FILE } from '../stages/plan';
 import { Json } from './workload/deployment-json';
@@ -20,8 +21,14 @@ export function toYaml(value: unknown): string {
 /** File name of one manifest: `<kind>-<name>.yaml`, lower-case. */
 export function manifestFileName(obj: Json): string {
   const base = `${obj.kind}-${obj.metadata?.name ?? 'unnamed'}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-');
-  return `${base}.yaml`;
+  // File names are at most 255 bytes; Kubernetes names up to 253 plus a kind would not fit. Long
+  // names keep a readable prefix and a hash of the full name, so they stay distinct and stable.
+  if (base.length <= MAX_BASE) return `${base}.yaml`;
+  const hash = createHash('sha256').update(base).digest('hex').slice(0, 12);
+  return `${base.slice(0, MAX_BASE - 13)}-${hash}.yaml`;
 }
+
+const MAX_BASE = 180;
 
 /**
  * The files of one folder: a manifest per object, a kustomization.yaml listing them, and (for a

@@ -1,9 +1,11 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
 import { parseDocument } from 'yaml';
 import { ConfigError, ValidationError } from '../errors';
 import { describeAjvError } from './state';
+import { isSafeRelativePath } from '../constructs/output-dir';
+import { LIMITS, nodeDepthExceeds, readTextFile } from '../limits';
+import { staysInside } from './repo-files';
 
 export const CONFIG_FILE = 'canarykit.yaml';
 
@@ -66,6 +68,9 @@ const REPOSITORY_PATTERN = '^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9
 /** A prefix that makes a valid git branch name: no `..`, `//`, `/.`, spaces or `~^:?*[\\`, no leading `/`, `-` or `.`. */
 const BRANCH_PREFIX_PATTERN = '^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$';
 
+/** A Prometheus query that takes longer than this is not an answer a tick can wait for. */
+const MAX_TIMEOUT_SECONDS = 300;
+
 const SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -76,7 +81,7 @@ const SCHEMA = {
     prometheus: {
       type: 'object',
       additionalProperties: false,
-      properties: { address: { type: 'string', pattern: '^https?://' }, timeoutSeconds: { type: 'number', exclusiveMinimum: 0 } },
+      properties: { address: { type: 'string', pattern: '^https?://' }, timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: MAX_TIMEOUT_SECONDS } },
     },
     git: {
       type: 'object',
@@ -120,10 +125,20 @@ export function parseConfig(text: string, where: string): CanarykitConfig {
   if (doc.errors.length > 0) {
     throw new ValidationError(doc.errors.map((e) => ({ path: `${where}:${e.linePos?.[0]?.line ?? '?'}`, message: e.message })), `invalid ${where}`);
   }
-  const raw = (doc.toJS() ?? {}) as Partial<CanarykitConfig>;
+  if (nodeDepthExceeds(doc.contents, LIMITS.depth)) {
+    throw new ValidationError([{ path: where, message: `nests more than ${LIMITS.depth} levels deep; canarykit.yaml is a short settings file` }], `invalid ${where}`);
+  }
+  let raw: Partial<CanarykitConfig>;
+  try {
+    raw = (doc.toJS({ maxAliasCount: LIMITS.aliases }) ?? {}) as Partial<CanarykitConfig>;
+  } catch (e) {
+    throw new ValidationError([{ path: where, message: `${(e as Error).message}; write the values out instead of using YAML aliases` }], `invalid ${where}`);
+  }
   if (!validate(raw)) {
     throw new ValidationError(configProblems(validate.errors ?? [], where), `invalid ${where}`);
   }
+  const folderProblems = repoFolderProblems(raw.outdir ?? DEFAULT_CONFIG.outdir, raw.stateDir ?? DEFAULT_CONFIG.stateDir, where);
+  if (folderProblems.length > 0) throw new ValidationError(folderProblems, `invalid ${where}`);
   const git = { ...DEFAULT_CONFIG.git, ...raw.git, committer: { ...DEFAULT_CONFIG.git.committer, ...raw.git?.committer } };
   if (raw.git?.pullRequest) git.pullRequest = { ...DEFAULT_PULL_REQUEST, ...raw.git.pullRequest };
   return {
@@ -177,11 +192,40 @@ export function prometheusAddressOverride(config: CanarykitConfig, env: NodeJS.P
   return fromEnv;
 }
 
+/**
+ * `outdir` and `stateDir` are folders of the repository that canarykit writes and commits: plain
+ * relative paths (no `..`, not the repository itself, not `.git`), neither inside the other (a
+ * synth replaces `outdir` as a whole and would delete the state).
+ */
+function repoFolderProblems(outdir: string, stateDir: string, where: string): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  const clean = (p: string): string => p.replace(/\/+$/, '');
+  for (const [field, value] of [['outdir', outdir], ['stateDir', stateDir]] as const) {
+    const v = clean(value);
+    if (!isSafeRelativePath(v) || v.split('/')[0] === '.git') {
+      out.push({ path: `${where}#/${field}`, message: `must be a folder inside the repository, as a relative path without "." or ".." segments and not .git, e.g. ${DEFAULT_CONFIG[field]} (got ${JSON.stringify(value)})` });
+    }
+  }
+  if (out.length > 0) return out;
+  const [o, st] = [clean(outdir), clean(stateDir)];
+  if (o === st || st.startsWith(`${o}/`) || o.startsWith(`${st}/`)) {
+    out.push({ path: `${where}#/stateDir`, message: `must not be or lie inside outdir "${outdir}" (or hold it): synth replaces outdir as a whole and would delete the state files` });
+  }
+  return out;
+}
+
 /** Loads `<repo>/canarykit.yaml`, or the defaults when there is none. */
 export function loadConfig(repoDir: string): CanarykitConfig {
   const file = path.join(repoDir, CONFIG_FILE);
-  if (!fs.existsSync(file)) return DEFAULT_CONFIG;
-  return parseConfig(fs.readFileSync(file, 'utf8'), CONFIG_FILE);
+  const text = readTextFile(file, CONFIG_FILE, LIMITS.fileBytes, 'canarykit.yaml must be a small YAML file');
+  const config = text === undefined ? DEFAULT_CONFIG : parseConfig(text, CONFIG_FILE);
+  // A symlink committed in the repository must not lead the driver's writes elsewhere.
+  for (const field of ['outdir', 'stateDir'] as const) {
+    if (!staysInside(repoDir, config[field].replace(/\/+$/, ''))) {
+      throw new ValidationError([{ path: `${CONFIG_FILE}#/${field}`, message: `${config[field]} leads out of the repository through a symbolic link; make it a real folder` }], `invalid ${CONFIG_FILE}`);
+    }
+  }
+  return config;
 }
 
 /** The commented file `canarykit init` writes. */

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src';
 import { compile } from '../../src/compile';
 import { tempDir } from './support';
+import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT } from '../../src/constructs/output-dir';
 
 // Every bad input is one clear error naming the file, the document, the resource and the field,
 // and nothing is written: the pre-populated output folder stays exactly as it was.
@@ -116,6 +117,7 @@ describe('bad input: a clear error and nothing written', () => {
     outdir = path.join(work, 'dist');
     fs.mkdirSync(path.join(outdir, 'test', 'old'), { recursive: true });
     fs.writeFileSync(path.join(outdir, 'test', 'old', 'deployment-old.yaml'), 'previous output\n');
+    fs.writeFileSync(path.join(outdir, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);
   });
   afterEach(() => {
     fs.rmSync(work, { recursive: true, force: true });
@@ -133,7 +135,7 @@ describe('bad input: a clear error and nothing written', () => {
     const message = (error as ValidationError).message;
     expect(message).toMatch(/nothing was written/);
     for (const text of expected) expect(message).toContain(text);
-    expect(fs.readdirSync(outdir, { recursive: true }).sort()).toEqual(['test', 'test/old', 'test/old/deployment-old.yaml']);
+    expect(fs.readdirSync(outdir, { recursive: true }).sort()).toEqual([OUTPUT_MARKER, 'test', 'test/old', 'test/old/deployment-old.yaml']);
     expect(fs.readFileSync(path.join(outdir, 'test', 'old', 'deployment-old.yaml'), 'utf8')).toBe('previous output\n');
   });
 

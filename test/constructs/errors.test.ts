@@ -6,6 +6,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { ValidationError } from '../../src/errors';
 import { Canary } from '../../src/constructs/canary';
 import { CanaryApp } from '../../src/constructs/canary-app';
+import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT } from '../../src/constructs/output-dir';
 import { StrictInclude, loadYamlStrict } from '../../src/constructs/include';
 import { Provider } from '../../src/constructs/provider';
 import { serializeState } from '../../src/stages/state';
@@ -68,7 +69,7 @@ describe('invalid Canary props: synth throws, lists every problem, writes nothin
     ['match without iterations', { analysis: { stepWeight: 10, match: [{ headers: { x: { exact: 'y' } } }] } }, [`${P} analysis.match: A/B testing needs iterations`]],
     ['interval under 10s', { analysis: { stepWeight: 10, interval: Duration.seconds(5) } }, [`${P} analysis.interval: must be a whole number of seconds, at least 10s (got 5s)`]],
     ['service port 0', { service: { port: 0 } }, [`${P} service.port: must be a port number from 1 to 65535 (got 0)`]],
-    ['service name too long', { service: { name: 'x'.repeat(60) } }, [`${P} service.name: must be a DNS label of at most 55 characters`]],
+    ['service name too long', { service: { name: 'x'.repeat(60) } }, [`${P} service.name: must be a DNS-1035 label (lower-case letters, digits and "-", starting with a letter) of at most 55 characters`]],
     [
       'target without a selector label',
       { podinfo: { matchLabels: { tier: 'web' } } },
@@ -210,13 +211,15 @@ describe('a successful synth', () => {
     const outdir = path.join(parent, 'dist');
     fs.mkdirSync(path.join(outdir, 'old', 'gone'), { recursive: true });
     fs.writeFileSync(path.join(outdir, 'old', 'gone', 'deployment-gone.yaml'), 'kind: Deployment\n');
+    fs.writeFileSync(path.join(outdir, OUTPUT_MARKER), 'an earlier synth\n');
     const app = new CanaryApp({ outdir });
     addPodinfoChart(app, { state: stage('Progressing', { canaryWeight: 10 }) });
     const rendered = app.render();
     app.synth();
     const written = snapshotDir(outdir);
     const expected = rendered.flatMap((f) => [...f.files].map(([name, content]) => [path.join(f.dir, name), content] as const));
-    expect([...written.keys()].sort()).toEqual(expected.map(([p]) => p).sort());
+    expect([...written.keys()].sort()).toEqual([OUTPUT_MARKER, ...expected.map(([p]) => p)].sort());
+    expect(written.get(OUTPUT_MARKER)!.toString()).toBe(OUTPUT_MARKER_TEXT);
     for (const [p, content] of expected) expect(written.get(p)!.toString()).toBe(content);
     expect(fs.readdirSync(parent)).toEqual(['dist']);
   });

@@ -216,7 +216,7 @@ describe('every output folder builds with kubectl kustomize', () => {
 
     const dirs: string[] = [];
     for (const base of [example, fixtures]) {
-      for (const ns of fs.readdirSync(base)) for (const name of fs.readdirSync(path.join(base, ns))) dirs.push(path.join(base, ns, name));
+      for (const ns of fs.readdirSync(base).filter((n) => !n.startsWith('.'))) for (const name of fs.readdirSync(path.join(base, ns))) dirs.push(path.join(base, ns, name));
     }
     expect(dirs.length).toBe(Object.keys(FIXTURES).length * 5 + 2);
     // kubectl is a separate process per folder; run a few at a time.

@@ -86,6 +86,9 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
   return { metrics: [...direct, ...templated], problems };
 }
 
+const MAX_WEBHOOK_TIMEOUT_SECONDS = 3600;
+const MAX_WEBHOOK_RETRIES = 20;
+
 /** Webhooks with defaults applied (type rollout, timeout 10s, retries 0). */
 export function planWebhooks(hooks: readonly WebhookOptions[]): { webhooks: PlannedWebhook[]; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -93,12 +96,19 @@ export function planWebhooks(hooks: readonly WebhookOptions[]): { webhooks: Plan
     const path = `analysis.webhooks[${i}]`;
     if (!h.name) problems.push({ path: `${path}.name`, message: 'is required' });
     if (!/^https?:\/\//.test(h.url ?? '')) problems.push({ path: `${path}.url`, message: `must be an http(s) URL (got ${JSON.stringify(h.url)})` });
-    if (h.retries !== undefined && (!Number.isInteger(h.retries) || h.retries < 0)) problems.push({ path: `${path}.retries`, message: `must be a non-negative integer (got ${h.retries})` });
+    // Bounds keep a tick finite: every attempt waits up to the timeout, with backoff in between.
+    if (h.retries !== undefined && (!Number.isInteger(h.retries) || h.retries < 0 || h.retries > MAX_WEBHOOK_RETRIES)) {
+      problems.push({ path: `${path}.retries`, message: `must be an integer from 0 to ${MAX_WEBHOOK_RETRIES} (got ${h.retries})` });
+    }
+    const timeoutSeconds = h.timeout ? h.timeout.toSeconds({ integral: false }) : 10;
+    if (!(timeoutSeconds > 0 && timeoutSeconds <= MAX_WEBHOOK_TIMEOUT_SECONDS)) {
+      problems.push({ path: `${path}.timeout`, message: `must be more than 0s and at most ${MAX_WEBHOOK_TIMEOUT_SECONDS}s (got ${timeoutSeconds}s)` });
+    }
     const hook: PlannedWebhook = {
       name: h.name,
       type: h.type ?? 'rollout',
       url: h.url,
-      timeoutSeconds: h.timeout ? h.timeout.toSeconds({ integral: false }) : 10,
+      timeoutSeconds,
       retries: h.retries ?? 0,
     };
     if (h.metadata && Object.keys(h.metadata).length) hook.metadata = { ...h.metadata };
