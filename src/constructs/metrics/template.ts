@@ -1,4 +1,5 @@
 import { TemplateRenderError } from '../../errors';
+import { PromqlLexer, interpolate } from './promql-escape';
 
 /**
  * The values a Flagger MetricTemplate query can refer to. Flagger exposes them as template
@@ -50,6 +51,8 @@ export function renderQuery(template: string, vars: TemplateVars, templateName?:
   let out = '';
   let pos = 0;
   let trimLeadingText = false;
+  // Where in the PromQL each value lands decides how it is escaped or refused (promql-escape.ts).
+  const lexer = new PromqlLexer();
   for (;;) {
     const open = template.indexOf('{{', pos);
     let text = open === -1 ? template.slice(pos) : template.slice(pos, open);
@@ -57,7 +60,14 @@ export function renderQuery(template: string, vars: TemplateVars, templateName?:
     if (open === -1) return out + text;
     const action = readAction(template, open, where);
     if (action.trimLeft) text = text.replace(/[ \t\r\n]+$/, '');
-    out += text + (action.comment ? '' : evaluate(action.body, action.source, vars, where));
+    lexer.feed(text);
+    let value = '';
+    if (!action.comment) {
+      const raw = evaluate(action.body, action.source, vars, where);
+      value = interpolate(raw, lexer.context, action.source, where, action.body.trim());
+      lexer.feed(value);
+    }
+    out += text + value;
     trimLeadingText = action.trimRight;
     pos = action.end;
   }
