@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Problem, ValidationError } from '../errors';
+import { PLAN_API_VERSION, PLAN_FILE } from '../stages/plan';
 
 /**
  * The owner of where synth and `compile` may write. Both replace the output folder as a whole, so
@@ -63,10 +64,45 @@ export function outputDirProblems(outdir: string, opts: OutputDirOptions = {}): 
   if (!lstat) return [];
   if (fs.existsSync(path.join(abs, '.git'))) return refuse(`${abs} is the root of a git work tree`);
   const entries = fs.readdirSync(abs);
-  if (entries.length > 0 && !entries.includes(OUTPUT_MARKER)) {
-    return refuse(`${abs} holds files canarykit did not write (no ${OUTPUT_MARKER}; output of an older canarykit has none: delete that folder once and run again)`);
+  if (entries.length > 0 && !entries.includes(OUTPUT_MARKER) && !isEarlierOutput(abs)) {
+    return refuse(`${abs} holds files canarykit did not write (no ${OUTPUT_MARKER} and no canary.plan.json of canarykit)`);
   }
   return [];
+}
+
+/**
+ * Output of a canarykit without the marker, or a checkout where the untracked marker was cleaned
+ * (pull-request mode commits canary folders only): nothing but `.yaml`/`.json` files, and at least
+ * one `<namespace>/<name>/canary.plan.json` that is a canarykit AnalysisPlan. A folder of the
+ * user's own manifests (a Flux tree, the inputs) has no such plan, so it is never taken for output.
+ */
+function isEarlierOutput(abs: string): boolean {
+  let plans = 0;
+  const stack: Array<[string, number]> = [[abs, 0]];
+  while (stack.length > 0) {
+    const [dir, depth] = stack.pop()!;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (depth >= 3 || e.name.startsWith('.')) return false;
+        stack.push([p, depth + 1]);
+      } else if (!e.isFile() || !/\.(ya?ml|json)$/.test(e.name)) {
+        return false;
+      } else if (e.name === PLAN_FILE && depth === 2 && isPlan(p)) {
+        plans++;
+      }
+    }
+  }
+  return plans > 0;
+}
+
+function isPlan(file: string): boolean {
+  try {
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { apiVersion?: unknown; kind?: unknown };
+    return json.apiVersion === PLAN_API_VERSION && json.kind === 'AnalysisPlan';
+  } catch {
+    return false;
+  }
 }
 
 /** Throws a ValidationError when canarykit must not replace `outdir`. */

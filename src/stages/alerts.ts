@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
 import { ProxyAgent } from 'undici';
+import { readBody } from '../http-body';
+import { excerpt, redact } from '../redact';
 import { Decision } from './machine-action';
 import { AlertSeverity, AnalysisPlan, PlannedAlert, WebhookType } from './plan';
 import { FLAGGER_MESSAGES, Reason, Severity, StageEvent } from './reasons';
@@ -413,9 +415,10 @@ async function post(
       dispatcher,
     };
     const res = await fetch(url, init as RequestInit);
-    const answer = (await res.text()).replace(/\s+/g, ' ').trim().slice(0, 200);
+    // Capped read; scrubbed whole, then shortened, so a secret cut by the limit cannot leak a prefix.
+    const answer = excerpt(scrub((await readBody(res)).text, secrets), 200);
     const ok = res.status >= 200 && res.status < 300;
-    return { ok, text: ok || !answer ? `${where} returned ${res.status}` : `${where} returned ${res.status}: ${scrub(answer, secrets)}` };
+    return { ok, text: ok || !answer ? `${where} returned ${res.status}` : `${where} returned ${res.status}: ${answer}` };
   } catch (e) {
     if (signal.aborted) return { ok: false, text: `${where} timed out after ${timeoutMs / 1000}s` };
     const cause = ((e as { cause?: unknown }).cause ?? e) as { message?: string };
@@ -438,9 +441,8 @@ function proxyFor(proxy: string, proxies: Map<string, ProxyAgent>): ProxyAgent {
 
 /** Removes addresses, tokens and proxy URLs (and their paths) from text bound for logs. */
 function scrub(text: string, secrets: string[]): string {
-  let out = text;
+  let out = redact(text, secrets);
   for (const s of secrets) {
-    out = out.split(s).join('***');
     try {
       const u = new URL(s);
       if (u.pathname.length > 1) out = out.split(u.pathname).join('/***');

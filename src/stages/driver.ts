@@ -15,6 +15,7 @@ import { checkLines, describeAction, stageCommitMessage } from './stage-commit';
 import { CanaryState } from './state';
 import { checkStateAgainstPlan } from './state-plan';
 import { readStateFile, writeStateFile } from './state-store';
+import { OUTPUT_MARKER } from '../constructs/output-dir';
 import { observationsNeeded } from './tick';
 import { TickCache, fileTickCache } from './tick-cache';
 
@@ -364,7 +365,8 @@ async function proposeAll(
 /** Changed output paths grouped into `<outdir>/<namespace>/<name>` folders (shallower paths as they are). */
 function outputFolders(outdir: string, changed: readonly string[]): string[] {
   const root = outdir.replace(/\/+$/, '');
-  const folders = changed.map((p) => {
+  // The marker is rewritten by every synth and belongs to no canary folder.
+  const folders = changed.filter((p) => p !== `${root}/${OUTPUT_MARKER}`).map((p) => {
     const rel = p.startsWith(`${root}/`) ? p.slice(root.length + 1).split('/') : [];
     return rel.length > 2 ? `${root}/${rel[0]}/${rel[1]}` : p;
   });

@@ -1,3 +1,4 @@
+import { redactUrlCredentials } from '../redact';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GitError, simpleGit, SimpleGit } from 'simple-git';
@@ -95,12 +96,7 @@ export function openGitWorkspace(options: GitWorkspaceOptions): GitWorkspace {
  * `https://user:***@host`, and a bare token (`https://token@host`) becomes `https://***@host`.
  */
 export function redactCredentials(text: string): string {
-  // Greedy up to the last '@' before the host: passwords may contain a literal '@'.
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^/\s'"]*)@/gi, (_all, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    if (colon >= 0) return `${scheme}${userinfo.slice(0, colon)}:***@`;
-    return /^https?:\/\/$/i.test(scheme) ? `${scheme}***@` : `${scheme}${userinfo}@`;
-  });
+  return redactUrlCredentials(text);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { ConfigError, TickError } from '../errors';
 import { redactCredentials } from './git';
+import { readBody } from '../http-body';
+import { excerpt, redact } from '../redact';
 import type { OpenPullRequest, PullRequest, PullRequestHost } from './pull-requests';
 
 /**
@@ -132,7 +134,8 @@ class GitHubPullRequests implements PullRequestHost {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      text = await response.text();
+      // Capped at 1 MiB; a cut body does not parse and is reported as an unexpected answer.
+      text = (await readBody(response)).text;
     } catch (err) {
       const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
       const why = e.name === 'TimeoutError' || e.name === 'AbortError'
@@ -153,7 +156,7 @@ class GitHubPullRequests implements PullRequestHost {
 
   /** The typed error for a status >= 400: who has to act, and how. */
   private failure(method: string, pathAndQuery: string, answer: Answer): Error {
-    const apiMessage = this.redact(describeErrorBody(answer.json) || '(no message)');
+    const apiMessage = describeErrorBody(answer.json, [this.options.token]) || '(no message)';
     const what = `GitHub API ${method} ${pathOnly(pathAndQuery)} answered ${answer.status} ${apiMessage}`;
     const repository = this.options.repository;
     const s = answer.status;
@@ -178,7 +181,7 @@ class GitHubPullRequests implements PullRequestHost {
   }
 
   private redact(text: string): string {
-    return redactCredentials(text.split(this.options.token).join('***'));
+    return redact(text, [this.options.token]);
   }
 }
 
@@ -201,11 +204,12 @@ function errorTexts(json: unknown): string[] {
   return out;
 }
 
-function describeErrorBody(json: unknown): string {
+/** GitHub's error message, redacted before it is shortened (a token cut in half would not match). */
+function describeErrorBody(json: unknown, secrets: readonly string[]): string {
   const [message, ...details] = errorTexts(json);
   if (message === undefined) return '';
   const text = details.length > 0 ? `${message} (${details.join('; ')})` : message;
-  return `"${text.replace(/\s+/g, ' ').slice(0, 300)}"`;
+  return `"${excerpt(text, 300, secrets)}"`;
 }
 
 function pathOnly(pathAndQuery: string): string {

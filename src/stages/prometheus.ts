@@ -1,5 +1,7 @@
 import { Agent } from 'undici';
 import { ConfigError, PrometheusError } from '../errors';
+import { readBody, truncationNote } from '../http-body';
+import { excerpt, redact } from '../redact';
 import { MetricProviderPlan } from './plan';
 
 /** Credentials for a Prometheus behind authentication (Flagger's secretRef keys). */
@@ -111,7 +113,9 @@ export interface ResponseProblem {
  * Parses a successful `/api/v1/query` body into samples; anything but an instant vector is a
  * problem (a range selector gives a matrix, a bare number a scalar).
  */
-export function parseVector(body: string): Sample[] | ResponseProblem {
+export function parseVector(body: string, secrets: readonly string[] = []): Sample[] | ResponseProblem {
+  // Redacted before it is shortened: a secret cut by the length limit would no longer match.
+  const snippet = (text: string): string => excerpt(text, 300, secrets);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -210,20 +214,25 @@ export class PrometheusClient implements MetricsClient {
     const signal = AbortSignal.timeout(this.timeoutMs);
     let status: number;
     let body: string;
+    let note: string;
     try {
       const init: RequestInit & { dispatcher?: Agent } = { headers: this.headers, signal, dispatcher: this.dispatcher };
       const response = await fetch(url, init as RequestInit);
       status = response.status;
-      body = await response.text();
+      // Capped: an endless or huge answer costs at most 1 MiB; the signal also bounds its time.
+      const read = await readBody(response);
+      body = read.text;
+      note = truncationNote(read);
     } catch (err) {
       throw this.transportError(err);
     }
     if (status >= 400) {
       // Prometheus answers 400 for unparseable PromQL and 422 for queries it cannot execute.
       const kind = status === 400 || status === 422 ? 'bad-query' : 'http';
-      throw this.error(kind, `HTTP ${status}: ${snippet(prometheusErrorText(body))}`, status);
+      throw this.error(kind, `HTTP ${status}: ${excerpt(prometheusErrorText(body), 300, this.secrets)}${note}`, status);
     }
-    const parsed = parseVector(body);
+    if (note) throw this.error('bad-response', `the answer is not a query result${note}`, status);
+    const parsed = parseVector(body, this.secrets);
     if (!Array.isArray(parsed)) throw this.error(parsed.kind, parsed.message, status);
     return parsed;
   }
@@ -243,7 +252,7 @@ export class PrometheusClient implements MetricsClient {
 
   // A proxy in front of Prometheus may echo request headers back in an error body.
   private redact(text: string): string {
-    return this.secrets.reduce((acc, secret) => (secret === '' ? acc : acc.split(secret).join('***')), text);
+    return redact(text, this.secrets);
   }
 }
 
@@ -303,7 +312,3 @@ function maskUserinfo(address: string): string {
   return address.replace(/\/\/[^/@]*@/, '//***@');
 }
 
-function snippet(text: string, max = 300): string {
-  const collapsed = text.replace(/\s+/g, ' ').trim();
-  return collapsed.length > max ? `${collapsed.slice(0, max)}...` : collapsed;
-}

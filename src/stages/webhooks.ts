@@ -1,4 +1,6 @@
 import { request as httpsRequest } from 'node:https';
+import { readBody, readIncoming } from '../http-body';
+import { excerpt } from '../redact';
 import { Phase } from './phase';
 import { PlannedWebhook, WebhookType } from './plan';
 
@@ -100,7 +102,7 @@ export async function callWebhook(
 ): Promise<WebhookResult> {
   const shown = redactUrl(hook.url);
   const label = `webhook ${hook.name}: POST ${shown}`;
-  let target: { url: URL; headers: Record<string, string> };
+  let target: Target;
   try {
     target = prepareTarget(hook.url);
   } catch (e) {
@@ -157,6 +159,13 @@ interface HttpAnswer {
 
 type Post = (url: URL, body: string, headers: Record<string, string>, signal: AbortSignal) => Promise<HttpAnswer>;
 
+/** Where a hook is posted; `secrets` are the credentials moved out of its URL, removed from any echo. */
+interface Target {
+  url: URL;
+  headers: Record<string, string>;
+  secrets: string[];
+}
+
 interface AttemptOutcome {
   ok: boolean;
   retryable: boolean;
@@ -166,7 +175,7 @@ interface AttemptOutcome {
 }
 
 /** Parses the URL and moves credentials into a Basic auth header (fetch refuses them in URLs). */
-function prepareTarget(raw: string): { url: URL; headers: Record<string, string> } {
+function prepareTarget(raw: string): Target {
   let url: URL;
   try {
     url = new URL(raw);
@@ -175,18 +184,20 @@ function prepareTarget(raw: string): { url: URL; headers: Record<string, string>
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported scheme ${url.protocol}`);
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  const secrets: string[] = [];
   if (url.username || url.password) {
     const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
     headers.Authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+    secrets.push(user, decodeURIComponent(url.password) || decodeURIComponent(url.username));
     url.username = '';
     url.password = '';
   }
-  return { url, headers };
+  return { url, headers, secrets };
 }
 
 async function attemptOnce(
   post: Post,
-  target: { url: URL; headers: Record<string, string> },
+  target: Target,
   body: string,
   timeoutSeconds: number,
 ): Promise<AttemptOutcome> {
@@ -194,7 +205,7 @@ async function attemptOnce(
   try {
     const answer = await post(target.url, body, target.headers, signal);
     const ok = isSuccessStatus(answer.status);
-    const text = excerpt(answer.body);
+    const text = excerpt(answer.body, MAX_BODY_CHARS, target.secrets);
     return {
       ok,
       retryable: !ok && isRetryableStatus(answer.status),
@@ -217,7 +228,7 @@ const postWithFetch: Post = async (url, body, headers, signal) => {
   // retryablehttp uses Go's http.Client, which follows redirects; fetch does too and, like Go, drops
   // the Authorization header when a redirect leaves the origin.
   const res = await fetch(url, { method: 'POST', headers, body, redirect: 'follow', signal });
-  return { status: res.status, statusText: res.statusText, body: await res.text() };
+  return { status: res.status, statusText: res.statusText, body: (await readBody(res)).text };
 };
 
 /** Global fetch cannot skip certificate checks without undici's Agent, so use node:https directly. */
@@ -232,22 +243,16 @@ const postSkippingTlsVerification: Post = (url, body, headers, signal) =>
         signal,
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks).toString('utf8') }),
+        readIncoming(res).then(
+          (read) => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: read.text }),
+          reject,
         );
-        res.on('error', reject);
       },
     );
     req.on('error', reject);
     req.end(body);
   });
 
-function excerpt(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  return flat.length > MAX_BODY_CHARS ? `${flat.slice(0, MAX_BODY_CHARS)}…` : flat;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
