@@ -169,7 +169,8 @@ describe('deploy/github-actions: the driver as a scheduled workflow', () => {
 });
 
 /** dist/<namespace>/<name>/ folders of the committed example output. */
-const canaryFolders = (): string[] => fs.readdirSync(path.join(ROOT, 'dist')).flatMap((ns) => fs.readdirSync(path.join(ROOT, 'dist', ns)).map((n) => `dist/${ns}/${n}`)).sort();
+// The output's marker file (.canarykit-output) is not a namespace folder.
+const canaryFolders = (): string[] => fs.readdirSync(path.join(ROOT, 'dist')).filter((ns) => !ns.startsWith('.')).flatMap((ns) => fs.readdirSync(path.join(ROOT, 'dist', ns)).map((n) => `dist/${ns}/${n}`)).sort();
 
 describe('deploy/flux and deploy/argocd: applying dist/', () => {
   it('Flux: one Kustomization per canary folder and one for all, valid against the Flux CRD', () => {

@@ -134,6 +134,18 @@ const compileCases: Case[] = [
     expect: ['webhooks[0].timeout', 'at most 3600s'],
   },
   {
+    name: 'webhook retries 1e9',
+    files: { 'apps/canary.yaml': CANARY.replace('timeout: 30s', 'timeout: 30s\n        retries: 1000000000'), 'apps/deployment.yaml': DEPLOYMENT, 'apps/hpa.yaml': HPA },
+    args: COMPILE,
+    expect: ['webhooks[0].retries', 'from 0 to 20'],
+  },
+  {
+    name: 'progressDeadlineSeconds of 30 years',
+    files: { 'apps/canary.yaml': CANARY.replace('progressDeadlineSeconds: 120', 'progressDeadlineSeconds: 1000000000'), 'apps/deployment.yaml': DEPLOYMENT, 'apps/hpa.yaml': HPA },
+    args: COMPILE,
+    expect: ['progressDeadline', '7 days'],
+  },
+  {
     name: 'analysis interval of 190 million years',
     files: { 'apps/canary.yaml': CANARY.replace(/interval: 1m\n    threshold/, 'interval: 99999999999999m\n    threshold'), 'apps/deployment.yaml': DEPLOYMENT, 'apps/hpa.yaml': HPA },
     args: COMPILE,
