@@ -46,7 +46,7 @@ describeWithPrometheus('canarykit CLI', () => {
   it('steps, reports status and plan, and applies manual transitions as commits', async () => {
     let r = await run(['step', '--repo', repo, '--all'], at(60));
     expect(r).toMatchObject({ code: 0 });
-    expect(r.out).toMatch(/cli\/podinfo: initialize \[Initializing weight 0 failed 0\] [0-9a-f]{8}\npushed/);
+    expect(r.out).toMatch(/cli\/podinfo: initialize: create the primary \[Initializing weight 0 failed 0\] [0-9a-f]{8}\npushed/);
     r = await run(['step', '--repo', repo, '--canary', 'cli/podinfo'], at(120));
     expect(r.out).toContain('[Initialized weight 0 failed 0]');
     expect(fx.remoteGit('log', '-1', '--format=%an <%ae>', 'main')).toBe('canarykit-ci <ci@example.test>');

@@ -125,8 +125,8 @@ describeWithPrometheus('step driver against real Prometheus and git', () => {
 
     const subjects = s.subjects().filter((l) => l.startsWith('canary('));
     expect(subjects).toEqual([
-      'canary(healthy/podinfo): initialize',
-      'canary(healthy/podinfo): initialize',
+      'canary(healthy/podinfo): initialize: create the primary',
+      'canary(healthy/podinfo): initialized: primary ready',
       expect.stringMatching(/^canary\(healthy\/podinfo\): start analysis of rev [0-9a-f]{8}$/),
       'canary(healthy/podinfo): advance weight 0 -> 10',
       'canary(healthy/podinfo): advance weight 10 -> 20',
@@ -169,7 +169,7 @@ describeWithPrometheus('step driver against real Prometheus and git', () => {
     expect(s.weights()).toEqual([90, 10]);
     await s.tick();
     expect(s.remoteState()).toMatchObject({ phase: 'Progressing', canaryWeight: 10, failedChecks: 1 });
-    expect(s.subjects().at(-1)).toMatch(/^canary\(erroring\/podinfo\): hold at weight 10: Metric request-success-rate check failed/);
+    expect(s.subjects().at(-1)).toMatch(/^canary\(erroring\/podinfo\): hold at weight 10: request-success-rate 95(\.\d+)? < 99$/);
     expect(s.lastMessage()).toMatch(/request-success-rate: 95(\.\d+)? \(min 99\) fail/);
     expect(s.lastMessage()).toMatch(/\(failed checks 1\/2\)/);
     await s.tick();
@@ -194,7 +194,7 @@ describeWithPrometheus('step driver against real Prometheus and git', () => {
     await s.tick();
     await s.tick();
     expect(s.remoteState()).toMatchObject({ phase: 'Progressing', canaryWeight: 10, failedChecks: 2 });
-    expect(s.subjects().at(-1)).toMatch(/hold at weight 10: No values found for metric request-success-rate/);
+    expect(s.subjects().at(-1)).toBe('canary(silent/podinfo): hold at weight 10: request-success-rate: no data');
     expect(s.lastMessage()).toMatch(/is the canary receiving traffic\?/);
   });
 

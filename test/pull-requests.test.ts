@@ -174,14 +174,14 @@ describeWithPrometheus('git.mode: pull-request against a GitHub API server, real
         canary: 'prhealthy/podinfo',
         action: 'initialize',
         phase: 'Initializing',
-        pullRequest: { status: 'opened', branch, number: 1, url: 'https://github.com/acme/deploy/pull/1', title: 'canary(prhealthy/podinfo): initialize' },
+        pullRequest: { status: 'opened', branch, number: 1, url: 'https://github.com/acme/deploy/pull/1', title: 'canary(prhealthy/podinfo): initialize: create the primary' },
       }),
     ]);
     expect(s.sha('main')).toBe(seed);
     const head1 = s.sha(branch);
     expect(report.outcomes[0].commit).toBe(head1);
     expect(s.sha(`${branch}^`)).toBe(seed);
-    expect(s.fx.remoteGit('log', '-1', '--format=%s', branch)).toBe('canary(prhealthy/podinfo): initialize');
+    expect(s.fx.remoteGit('log', '-1', '--format=%s', branch)).toBe('canary(prhealthy/podinfo): initialize: create the primary');
     expect(s.state(branch)).toMatchObject({ phase: 'Initializing', canaryWeight: 0 });
     const changed = s.changed(branch);
     expect(changed).toContain('state/prhealthy/podinfo.json');
@@ -202,7 +202,7 @@ describeWithPrometheus('git.mode: pull-request against a GitHub API server, real
       });
     }
     const commitBody = s.fx.remoteGit('log', '-1', '--format=%b', branch).trimEnd();
-    expect(open.body).toEqual({ title: 'canary(prhealthy/podinfo): initialize', head: branch, base: 'main', body: commitBody });
+    expect(open.body).toEqual({ title: 'canary(prhealthy/podinfo): initialize: create the primary', head: branch, base: 'main', body: commitBody });
     expect(commitBody).toMatch(/Canary-Phase: Initializing\nCanary-Weight: 0\nCanary-Revision: [0-9a-f]{16}\nCanary-Failed-Checks: 0$/);
 
     // Tick 2: #1 is still open: the canary waits; nothing is pushed or opened.
@@ -377,9 +377,10 @@ describeWithPrometheus('git.mode: pull-request against a GitHub API server, real
     expect(s.refs()).toBe(before);
 
     r = await run(['step', '--dry-run'], TOKEN);
-    expect(r).toMatchObject({ code: 0, err: expect.stringContaining('prcli/podinfo: initialize') });
+    // One line per canary, on stdout only.
+    expect(r).toMatchObject({ code: 0, err: '' });
     expect(r.out.split('\n')).toEqual([
-      'prcli/podinfo: initialize [Initializing weight 0 failed 0]; would open a pull request from canarykit/prcli/podinfo: canary(prcli/podinfo): initialize',
+      'prcli/podinfo: initialize: create the primary [Initializing weight 0 failed 0]; would open a pull request from canarykit/prcli/podinfo: canary(prcli/podinfo): initialize: create the primary',
       'dry run: nothing written',
     ]);
     expect(s.gh.requests.map((q) => q.method)).toEqual(['GET', 'GET']);
@@ -389,7 +390,7 @@ describeWithPrometheus('git.mode: pull-request against a GitHub API server, real
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ pushed: true, outcomes: [{ canary: 'prcli/podinfo', pullRequest: { status: 'opened', number: 1, branch: 'canarykit/prcli/podinfo' } }] });
     expect(s.sha('main')).toBe(before.match(/refs\/heads\/main (\w+)/)![1]);
-    expect(s.fx.remoteGit('log', '-1', '--format=%s%n%an <%ae>', 'canarykit/prcli/podinfo')).toBe('canary(prcli/podinfo): initialize\ncanarykit-ci <ci@example.test>');
+    expect(s.fx.remoteGit('log', '-1', '--format=%s%n%an <%ae>', 'canarykit/prcli/podinfo')).toBe('canary(prcli/podinfo): initialize: create the primary\ncanarykit-ci <ci@example.test>');
     s.expectCloneAtRemote();
 
     r = await run(['step'], TOKEN);

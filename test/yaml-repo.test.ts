@@ -93,8 +93,8 @@ describeWithPrometheus('YAML-only repository', () => {
     for (const t of [130, 190, 250, 310, 370, 430, 490]) expect((await step(t)).code).toBe(0);
     const subjects = fx.remoteGit('log', '--format=%s', 'main').split('\n').reverse().filter((s) => s.startsWith('canary('));
     expect(subjects.map((s) => s.replace(/rev [0-9a-f]{8}/, 'rev X'))).toEqual([
-      'canary(yamlrepo/podinfo): initialize',
-      'canary(yamlrepo/podinfo): initialize',
+      'canary(yamlrepo/podinfo): initialize: create the primary',
+      'canary(yamlrepo/podinfo): initialized: primary ready',
       'canary(yamlrepo/podinfo): start analysis of rev X',
       'canary(yamlrepo/podinfo): advance weight 0 -> 10',
       'canary(yamlrepo/podinfo): advance weight 10 -> 20',

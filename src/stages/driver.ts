@@ -10,6 +10,7 @@ import { decide } from './machine';
 import { ObserverDeps, observe } from './observe';
 import { AnalysisPlan } from './plan';
 import { PullRequestHost, PullRequestReport, isPullRequestMode, proposeStage, pullRequestBranch, titleAndBody } from './pull-requests';
+import { CheckResult } from './metric-check';
 import { PlanEntry, committedReplicas, readPlans } from './repo-files';
 import { checkLines, describeAction, stageCommitMessage } from './stage-commit';
 import { CanaryState } from './state';
@@ -76,6 +77,8 @@ interface PendingCommit {
   decision: Decision;
   lines: string[];
   seen: TickSeen;
+  /** This tick's metric results, for the numbers in the commit subject. */
+  checks: readonly CheckResult[];
 }
 
 /** A due tick that committed nothing but still has events or alerts to send (a closed gate, a wait). */
@@ -169,7 +172,6 @@ export async function applyManual(
       );
       if (!proposed) return { pushed: false, state: next };
       const { number, url } = proposed.pullRequest;
-      deps.log(`${opts.canary}: ${proposed.existing ? 'pull request already open' : 'opened pull request'} #${number} ${url}`);
       return { pushed: true, commit: proposed.commit, state: next, pullRequest: { status: proposed.existing ? 'open' : 'opened', branch, number, url, title } };
     }
     if (opts.dryRun) return { pushed: false, state: next };
@@ -239,17 +241,17 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
       inReview.push(entry.folder);
       continue;
     }
-    const { subject, reason } = describeAction(decision.action, decision.state.canaryWeight);
+    const { subject, reason } = describeAction(decision.action, decision.state, observed.checks);
+    // The CLI prints one line per canary from the outcome; logging it too would say it twice.
     const summary = reason ? `${subject}: ${reason}` : subject;
-    deps.log(`${id}: ${summary}`);
     const committed = isCommitted(decision);
     const lines = checkLines(observed.checks, observed.hooks);
     const pullRequest: PullRequestReport | undefined = branch && committed && opts.dryRun
-      ? { status: 'would-open', branch, title: titleAndBody(stageCommitMessage(decision, lines)).title }
+      ? { status: 'would-open', branch, title: titleAndBody(stageCommitMessage(decision, lines, observed.checks)).title }
       : undefined;
     outcomes.push({ canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest });
     const seen: TickSeen = { state, observations: observed.observations, now, lastTick };
-    if (committed) pending.push({ entry, decision, lines, seen });
+    if (committed) pending.push({ entry, decision, lines, seen, checks: observed.checks });
     else if (request.dueNow) quiet.push({ plan, decision, seen });
   }
   if (opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
@@ -265,7 +267,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   if (pending.length > 0) await deps.synth();
   const committed = new Map<string, string>();
   for (const p of pending) {
-    const sha = await deps.git.commit({ message: stageCommitMessage(p.decision, p.lines), paths: [p.entry.plan.stateFile, p.entry.folder] });
+    const sha = await deps.git.commit({ message: stageCommitMessage(p.decision, p.lines, p.checks), paths: [p.entry.plan.stateFile, p.entry.folder] });
     if (sha) committed.set(`${p.entry.plan.namespace}/${p.entry.plan.name}`, sha);
   }
   // Manifests that changed with the app but not with a stage (a new port, a new canary, a removed
@@ -297,7 +299,6 @@ async function awaitingReview(
   const open = await host.findOpen(branch);
   if (!open) return undefined;
   const summary = `waiting for review of pull request #${open.number} (${open.url})`;
-  deps.log(`${id}: ${summary}`);
   return {
     canary: id,
     action: 'await-review',
@@ -331,7 +332,7 @@ async function proposeAll(
     const { plan } = p.entry;
     const id = `${plan.namespace}/${plan.name}`;
     const branch = pullRequestBranch(config, plan.namespace, plan.name);
-    const message = stageCommitMessage(p.decision, p.lines);
+    const message = stageCommitMessage(p.decision, p.lines, p.checks);
     const proposed = await proposeStage(
       repoDir,
       { branch, stateFile: plan.stateFile, folder: p.entry.folder, state: p.decision.state, message },
@@ -342,7 +343,6 @@ async function proposeAll(
     pushed = true;
     proposedFolders.push(p.entry.folder);
     const { number, url } = proposed.pullRequest;
-    deps.log(`${id}: ${proposed.existing ? 'pull request already open, branch updated' : 'opened pull request'} #${number} ${url}`);
     const i = outcomes.findIndex((o) => o.canary === id);
     outcomes[i] = {
       ...outcomes[i],

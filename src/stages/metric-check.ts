@@ -97,6 +97,33 @@ export async function checkMetrics(
   return results;
 }
 
+/**
+ * The few words a commit subject has room for, numbers kept: `request-success-rate 95 < 99`,
+ * `request-duration 612ms > 500ms`, `request-success-rate: no data`, `request-duration: query failed`.
+ */
+export function shortCheck(result: CheckResult): string {
+  switch (result.outcome) {
+    case 'pass':
+    case 'fail': {
+      const { min, max } = result.thresholdRange;
+      const ms = result.unit === 'milliseconds';
+      const bound = (b: number) => formatValue(ms ? Math.trunc(b) : b, result.unit);
+      const value = formatValue(result.value, result.unit);
+      if (result.outcome === 'fail' && min !== undefined && result.value < (ms ? Math.trunc(min) : min)) return `${result.metric} ${value} < ${bound(min)}`;
+      if (result.outcome === 'fail' && max !== undefined) return `${result.metric} ${value} > ${bound(max)}`;
+      return `${result.metric} ${value}`;
+    }
+    case 'no-data':
+      return `${result.metric}: no data`;
+    case 'error':
+      return `${result.metric}: query failed`;
+    default: {
+      const never: never = result;
+      return never;
+    }
+  }
+}
+
 /** One line for commit bodies, e.g. `request-success-rate: 99.5 (min 99) pass`. */
 export function describeCheck(result: CheckResult): string {
   const measured =

@@ -1,18 +1,30 @@
 import { buildCommitMessage } from './commit-message';
 import { Action, Decision } from './machine-action';
-import { CheckResult, describeCheck } from './metric-check';
+import { CheckResult, describeCheck, shortCheck } from './metric-check';
+import { CanaryState } from './state';
 import { PlannedWebhook } from './plan';
 import { WebhookResult } from './webhooks';
 
 const short = (rev: string): string => rev.slice(0, 8);
 
-/** The imperative subject and optional reason of a stage commit. */
-export function describeAction(action: Action, weight: number): { subject: string; reason?: string } {
+/**
+ * The imperative subject and optional reason of a stage commit (and of the step's output line).
+ * `checks` are this tick's metric results: a hold on a metric is then summarised with its numbers
+ * (`request-success-rate 95 < 99`); the full message stays in the commit body.
+ */
+export function describeAction(
+  action: Action,
+  state: Pick<CanaryState, 'canaryWeight' | 'phase'>,
+  checks: readonly CheckResult[] = [],
+): { subject: string; reason?: string } {
+  const weight = state.canaryWeight;
   switch (action.type) {
     case 'none':
       return { subject: 'no change', reason: action.message };
     case 'initialize':
-      return { subject: 'initialize' };
+      // Two stages share the action: the primary is created, then found ready (Flagger's
+      // Initializing and Initialized), and each commit must say which.
+      return state.phase === 'Initialized' ? { subject: 'initialized: primary ready' } : { subject: 'initialize: create the primary' };
     case 'start':
       return { subject: `start analysis of rev ${short(action.revision)}` };
     case 'restart':
@@ -27,8 +39,10 @@ export function describeAction(action: Action, weight: number): { subject: strin
       return { subject: `iteration ${action.n}/${action.of}` };
     case 'cutover':
       return { subject: 'route all traffic to the canary' };
-    case 'hold':
-      return { subject: `hold at weight ${weight}`, reason: action.message };
+    case 'hold': {
+      const failed = checks.find((c) => c.metric === action.check && c.outcome !== 'pass');
+      return { subject: `hold at weight ${weight}`, reason: failed ? shortCheck(failed) : action.message };
+    }
     case 'promote':
       return { subject: `promote rev ${short(action.revision)}` };
     case 'promotion-step':
@@ -58,10 +72,10 @@ export function checkLines(checks: readonly CheckResult[], hooks: readonly { hoo
   ];
 }
 
-/** The full commit message of one decision. */
-export function stageCommitMessage(decision: Decision, lines: string[]): string {
+/** The full commit message of one decision; `checks` as for {@link describeAction}. */
+export function stageCommitMessage(decision: Decision, lines: string[], checks: readonly CheckResult[] = []): string {
   const s = decision.state;
-  const { subject, reason } = describeAction(decision.action, s.canaryWeight);
+  const { subject, reason } = describeAction(decision.action, s, checks);
   return buildCommitMessage({
     namespace: s.namespace,
     name: s.name,
