@@ -100,7 +100,8 @@ const rows: Row[] = [
 
   // skipAnalysis.
   { name: 'skipAnalysis promotes once the canary is ready', plan: makePlan({ skipAnalysis: true }), state: runState(), action: 'skip-promote', phase: 'Succeeded', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-2', canaryRevision: 'rev-2' },
-  { name: 'skipAnalysis set mid-run', plan: makePlan({ skipAnalysis: true }), state: runState({ canaryWeight: 30, failedChecks: 2 }), world: { primary: notReady(false) }, action: 'skip-promote', phase: 'Succeeded', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-2' },
+  // status.go setStatusPhase(Succeeded) keeps failedChecks.
+  { name: 'skipAnalysis set mid-run', plan: makePlan({ skipAnalysis: true }), state: runState({ canaryWeight: 30, failedChecks: 2 }), world: { primary: notReady(false) }, action: 'skip-promote', phase: 'Succeeded', weight: 0, failedChecks: 2, iterations: 0, primary: 'rev-2' },
   { name: 'skipAnalysis waits for the canary', plan: makePlan({ skipAnalysis: true }), state: runState(), world: { canary: notReady(true) }, action: 'none', phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
 
   // Rollback hooks and threshold.
@@ -153,6 +154,10 @@ const rows: Row[] = [
   { name: 'kubernetes cutover keeps routes', plan: k8s, state: runState({ iterations: 3 }), action: 'cutover', phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 4, primary: 'rev-1' },
   { name: 'kubernetes defaults to 10 iterations', plan: makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 0 } }), state: runState({ iterations: 9 }), action: 'iterate', detail: { n: 10, of: 10 }, phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 10, primary: 'rev-1' },
 
+  // spec.go hasSpecChanged: a target reverted to the promoted spec mid-run is no new revision; the run continues.
+  { name: 'target reverted to the promoted spec mid-run: the run continues', plan: withRevision(makePlan(), 'rev-1'), state: runState({ canaryWeight: 20 }), action: 'advance', detail: { from: 20, to: 30 }, phase: 'Progressing', weight: 30, failedChecks: 0, iterations: 0, primary: 'rev-1', canaryRevision: 'rev-2' },
+  { name: 'target changed to a third revision mid-run: restart', plan: withRevision(makePlan(), 'rev-3'), state: runState({ canaryWeight: 20 }), action: 'restart', phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1', canaryRevision: 'rev-3' },
+
   // Promotion.
   { name: 'Promoting -> Finalising in one tick', state: runState({ phase: 'Promoting', canaryWeight: 50 }), action: 'finalise', phase: 'Finalising', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'Promoting with stepWeightPromotion', plan: makePlan({ analysis: { stepWeightPromotion: 20 } }), state: runState({ phase: 'Promoting', canaryWeight: 50 }), action: 'promotion-step', detail: { from: 50, to: 30 }, phase: 'Promoting', weight: 30, failedChecks: 0, iterations: 0, primary: 'rev-1' },
@@ -160,7 +165,7 @@ const rows: Row[] = [
   { name: 'Promoting waits for the primary', state: runState({ phase: 'Promoting', canaryWeight: 50 }), world: { primary: notReady(true) }, action: 'none', detail: { reason: 'not-ready' }, phase: 'Promoting', weight: 50, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'Promoting, primary broken', state: runState({ phase: 'Promoting', canaryWeight: 50 }), world: { primary: notReady(false) }, action: 'fail-promotion', detail: { reason: 'PromotionFailed' }, phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
   { name: 'Promoting, primary observed unavailable past the deadline', state: runState({ phase: 'Promoting', canaryWeight: 50 }), world: { primary: notReady(true, 610) }, now: after(T0, 601), action: 'fail-promotion', phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
-  { name: 'Finalising -> Succeeded', state: runState({ phase: 'Finalising', failedChecks: 2 }), action: 'succeed', phase: 'Succeeded', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
+  { name: 'Finalising -> Succeeded keeps the run\'s failedChecks (status.go)', state: runState({ phase: 'Finalising', failedChecks: 2 }), action: 'succeed', phase: 'Succeeded', weight: 0, failedChecks: 2, iterations: 0, primary: 'rev-1' },
   { name: 'Finalising, primary broken', state: runState({ phase: 'Finalising' }), world: { primary: notReady(false) }, action: 'fail-promotion', phase: 'Failed', weight: 0, failedChecks: 0, iterations: 0, primary: 'rev-1' },
 ];
 

@@ -19,7 +19,7 @@ import { Recorder } from './support/recorder';
  */
 
 type CanarySpec = AppSpec['canaries'][number];
-const NS = ['hooks', 'skip', 'ctimax', 'cadence', 'abwait', 'bgwait', 'rollback'];
+const NS = ['hooks', 'skip', 'ctimax', 'cadence', 'abwait', 'bgwait', 'rollback', 'revert'];
 const HOOK_TYPES = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-traffic-increase', 'confirm-promotion', 'post-rollout', 'rollback', 'event'];
 
 function metrics(): OpenMetricsWriter {
@@ -285,5 +285,17 @@ describeWithPrometheus("Flagger's tick: webhooks, events and alerts (events_test
       ['Progressing', 'Normal', 'Post-rollout check post-rollout-webhook passed'],
     ]);
     expect(rec.alerts()).toEqual(['Rolling back manual webhook invoked']);
+  });
+
+  // spec.go hasSpecChanged: "do not trigger a canary deployment on manual rollback".
+  it('reverting the target to the promoted spec mid-run continues the run instead of restarting it', async () => {
+    const { s, rec } = await setup({ namespace: 'revert', stepWeight: 10, maxWeight: 30 }, ['event']);
+    await s.startRun();
+    await s.tick(); // 0 -> 10
+    s.release('podinfo:6.0.0'); // back to what the primary runs
+    await s.tick();
+    expect(s.state()).toMatchObject({ phase: 'Progressing', canaryWeight: 20 });
+    expect(rec.events().map(([, m]) => m)).not.toContain('New revision detected! Restarting analysis for podinfo.revert');
+    expect(rec.events().at(-1)).toEqual(['Progressing', 'Advance podinfo.revert canary weight 20']);
   });
 });

@@ -71,7 +71,10 @@ export function promotionFailed(): StatePatch {
   return { phase: 'Failed', canaryWeight: 0, mirror: false, iterations: 0, failedChecks: 0 };
 }
 
-/** Run finished: Succeeded, routes 100/0, counters cleared. */
+/**
+ * Run finished: Succeeded, routes 100/0, iterations cleared. failedChecks keeps the run's count, as
+ * Flagger's status does (status.go setStatusPhase leaves it; the next run starts from 0).
+ */
 export function succeeded(): StatePatch {
-  return { phase: 'Succeeded', canaryWeight: 0, mirror: false, iterations: 0, failedChecks: 0 };
+  return { phase: 'Succeeded', canaryWeight: 0, mirror: false, iterations: 0 };
 }

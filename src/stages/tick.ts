@@ -86,7 +86,9 @@ export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now
 function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date, lastTick?: string): TickPlan {
   const primary = readinessStep('primary');
   const canary = readinessStep('canary');
-  if (plan.canary.revision !== state.canaryRevision) {
+  // spec.go hasSpecChanged: a target reverted to the promoted spec is no change ("do not trigger a
+  // canary deployment on manual rollback"), so the run continues; any other revision restarts it.
+  if (plan.canary.revision !== state.canaryRevision && plan.canary.revision !== state.primary.revision) {
     return ready('restart', `revision changed to ${plan.canary.revision} mid-run`, plan.skipAnalysis ? [] : [primary]);
   }
   if (plan.skipAnalysis) return afterInterval(plan, state, now, lastTick, ready('skip', 'skipAnalysis: promote at once', [canary]));
