@@ -62,6 +62,16 @@ describe('checkStateAgainstPlan', () => {
     expect(problems(plan, runState(patch))).toEqual([]);
   });
 
+  it('accepts the states of runs whose confirm-promotion gate stays closed for a while', () => {
+    const gated = (plan: AnalysisPlan) => ({ ...plan, webhooks: [hook('approve', 'confirm-promotion')] });
+    for (const plan of [gated(ab), gated(bg), gated(k8s), gated(makePlan())]) {
+      const run = runTicks(plan, makeState(), { world: (n) => ({ webhook: (h) => (h.type === 'confirm-promotion' ? n > 12 : h.type !== 'rollback') }) });
+      expect(run.state.phase).toBe('Succeeded');
+      expect(run.trace.some((r) => r.phase === 'WaitingPromotion')).toBe(true);
+      for (const d of run.decisions) expect(problems(plan, d.state)).toEqual([]);
+    }
+  });
+
   it('accepts every state the machine produces over whole runs', () => {
     const plans = [makePlan(), ab, bg, k8s, ladder, makePlan({ analysis: { mirror: true, stepWeightPromotion: 20 } }), makePlan({ webhooks: [hook('p', 'confirm-promotion')] })];
     for (const plan of plans) {
