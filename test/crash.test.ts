@@ -52,7 +52,7 @@ const RELEASE = [
   'finalise: all traffic on the primary',
   'succeeded',
 ];
-const INITIAL = ['initialize', 'initialize'];
+const INITIAL = ['initialize: create the primary', 'initialized: primary ready'];
 
 const normalize = (c: StageCommit): string => c.subject.replace(`canary(${NAMESPACE}/podinfo): `, '').replace(/rev [0-9a-f]{8}/, 'rev X');
 

@@ -162,7 +162,7 @@ describeWithPrometheus('git.pullRequest.provider: gitlab against a GitLab REST v
       expect.objectContaining({
         canary: 'glhealthy/podinfo',
         action: 'initialize',
-        pullRequest: { status: 'opened', branch, number: 1, url: webUrl(1), title: 'canary(glhealthy/podinfo): initialize' },
+        pullRequest: { status: 'opened', branch, number: 1, url: webUrl(1), title: 'canary(glhealthy/podinfo): initialize: create the primary' },
       }),
     ]);
     expect(s.sha('main')).toBe(seed);
@@ -180,7 +180,7 @@ describeWithPrometheus('git.pullRequest.provider: gitlab against a GitLab REST v
     for (const r of [lookup, open]) expect(r.headers).toMatchObject({ 'private-token': TOKEN, 'user-agent': 'canarykit', accept: 'application/json' });
     expect(open.headers.authorization).toBeUndefined();
     const commitBody = s.fx.remoteGit('log', '-1', '--format=%b', branch).trimEnd();
-    expect(open.body).toEqual({ source_branch: branch, target_branch: 'main', title: 'canary(glhealthy/podinfo): initialize', description: commitBody });
+    expect(open.body).toEqual({ source_branch: branch, target_branch: 'main', title: 'canary(glhealthy/podinfo): initialize: create the primary', description: commitBody });
 
     // Still open: the canary waits, nothing pushed.
     const refs = s.refs();
