@@ -180,9 +180,12 @@ describeWithPrometheus('canarykit exporter scraped by a real Prometheus during a
     expect(await one(`flagger_canary_metric_analysis{name="podinfo",namespace="${BAD}",metric="request-success-rate"}`)).toBe(95);
     expect(await one(`flagger_canary_failures_total{name="podinfo",namespace="${BAD}",deployment_strategy="canary",analysis_status="completed"}`)).toBe(0);
 
-    // To the end: 40, 50, promote, finalise, succeeded.
-    for (let i = 0; i < 5; i++) await tick();
-    await scraped();
+    // To the end: 40, 50, promote, finalise, succeeded. Each stage is scraped before the next
+    // tick, so the range query below sees every weight the canary carried.
+    for (let i = 0; i < 5; i++) {
+      await tick();
+      await scraped();
+    }
     const remoteSubjects = fx.remoteGit('log', '--format=%s', 'main');
     expect(remoteSubjects).toContain(`canary(${OK}/podinfo): succeeded`);
     expect(await weights(OK)).toEqual({ podinfo: 0, 'podinfo-primary': 100 });
