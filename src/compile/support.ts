@@ -1,28 +1,21 @@
-import { ProviderName } from '../stages/plan';
+import { ProviderName } from '../model/providers';
+import { ProviderModule, Unsupported } from '../providers/module';
+import { PROVIDERS, providerModules } from '../providers/registry';
+import { FLAGGER_SCHEMAS } from './flagger-schema.generated';
 import { FlaggerCanarySpec, FlaggerMatch } from './flagger-types';
 
-/** Flagger `spec.provider` values canarykit renders, and the router each maps to. */
-export const SUPPORTED_PROVIDERS: Readonly<Record<string, ProviderName>> = {
-  istio: 'istio',
-  nginx: 'nginx',
-  'gatewayapi:v1': 'gatewayapi',
-  kubernetes: 'kubernetes',
-};
+export type { Unsupported };
+
+/** Flagger `spec.provider` values canarykit renders, and the provider module each maps to. */
+export const SUPPORTED_PROVIDERS: Readonly<Record<string, ProviderName>> = Object.fromEntries(
+  providerModules().flatMap((m) => m.flagger.names.map((n) => [n, m.name])),
+);
 
 /** Every provider value Flagger 1.44 accepts (its CRD enum). */
-const FLAGGER_PROVIDERS = [
-  'apisix', 'appmesh', 'appmesh:v1beta2', 'contour', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'gloo', 'istio', 'knative',
-  'kubernetes', 'kuma', 'linkerd', 'nginx', 'osm', 'skipper', 'smi:v1alpha1', 'smi:v1alpha2', 'smi:v1alpha3', 'traefik',
-];
+const FLAGGER_PROVIDERS: readonly string[] = FLAGGER_SCHEMAS.Canary.properties.spec.properties.provider.enum;
 
 /** Flagger's default when `spec.provider` is absent (controller flag `-mesh-provider`). */
-export const DEFAULT_PROVIDER = 'istio';
-
-/** A field canarykit does not honour, and why. Segments are relative to the Canary object. */
-export interface Unsupported {
-  readonly segments: (string | number)[];
-  readonly message: string;
-}
+export const DEFAULT_PROVIDER = PROVIDERS.istio.flagger.names[0];
 
 /** The router for a Flagger provider value, or the reason there is none. */
 export function providerFor(value: string | undefined): { provider: ProviderName } | { message: string } {
@@ -30,14 +23,15 @@ export function providerFor(value: string | undefined): { provider: ProviderName
   const provider = SUPPORTED_PROVIDERS[name];
   if (provider) return { provider };
   const valid = Object.keys(SUPPORTED_PROVIDERS).join(', ');
+  // Flagger's older Gateway API version: name the one canarykit renders instead.
   if (name === 'gatewayapi:v1beta1') return { message: `"${name}" is not supported yet: canarykit renders gateway.networking.k8s.io/v1 HTTPRoutes; use gatewayapi:v1 (supported: ${valid})` };
   if (FLAGGER_PROVIDERS.includes(name)) return { message: `"${name}" is not supported yet (supported: ${valid})` };
   return { message: `unknown provider "${name}" (Flagger would fall back to istio with a warning; canarykit does not guess). Supported: ${valid}` };
 }
 
-/** The Flagger spelling of a provider (`gatewayapi` -> `gatewayapi:v1`). */
+/** The Flagger spelling of a provider (the first `spec.provider` value its module accepts). */
 function flaggerName(provider: ProviderName): string {
-  return Object.keys(SUPPORTED_PROVIDERS).find((k) => SUPPORTED_PROVIDERS[k] === provider) ?? provider;
+  return PROVIDERS[provider].flagger.names[0];
 }
 
 /** Is the value set to something other than Flagger's empty default (false, "", [], {})? */
@@ -62,25 +56,24 @@ const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
   [['service', 'rewrite', 'type'], 'is not supported yet (Gateway API rewrite type); uri and authority are'],
 ];
 
-// Fields that only mean something to some providers. Flagger ignores them elsewhere; canarykit says so.
-const PROVIDER_FIELDS: ReadonlyArray<[string[], ProviderName[]]> = [
-  [['service', 'hosts'], ['istio', 'gatewayapi']],
-  [['service', 'gateways'], ['istio']],
-  [['service', 'gatewayRefs'], ['gatewayapi']],
-  [['service', 'delegation'], ['istio']],
-  [['service', 'trafficPolicy'], ['istio']],
-  [['service', 'match'], ['istio', 'gatewayapi']],
-  [['service', 'retries'], ['istio']],
-  [['service', 'timeout'], ['istio', 'gatewayapi']],
-  [['service', 'backendTimeout'], ['gatewayapi']],
-  [['service', 'headers'], ['istio']],
-  [['service', 'corsPolicy'], ['istio']],
-  [['service', 'rewrite'], ['istio']],
-  [['ingressRef'], ['nginx']],
+// Provider-specific fields in the order they are reported (Flagger's CanaryService field order).
+const PROVIDER_FIELD_ORDER = [
+  'service.hosts', 'service.gateways', 'service.gatewayRefs', 'service.delegation', 'service.trafficPolicy', 'service.match',
+  'service.retries', 'service.timeout', 'service.backendTimeout', 'service.headers', 'service.corsPolicy', 'service.rewrite', 'ingressRef',
 ];
 
-// Gateway API fields Flagger honours that canarykit's HTTPRoute does not render yet.
-const GATEWAY_API_NOT_YET = new Set(['headers', 'corsPolicy', 'rewrite']);
+/**
+ * Fields that only mean something to some providers, with the providers that read them (from
+ * each module's Flagger mapping). Flagger ignores them elsewhere; canarykit says so.
+ */
+const PROVIDER_FIELDS: ReadonlyArray<[string[], ProviderName[]]> = (() => {
+  const readers = new Map<string, ProviderName[]>();
+  for (const m of providerModules()) {
+    for (const keys of m.flagger.fields) readers.set(keys.join('.'), [...(readers.get(keys.join('.')) ?? []), m.name]);
+  }
+  const rank = (k: string): number => (PROVIDER_FIELD_ORDER.indexOf(k) + 1 || PROVIDER_FIELD_ORDER.length + 1);
+  return [...readers.entries()].sort(([a], [b]) => rank(a) - rank(b)).map(([k, providers]) => [k.split('.'), providers]);
+})();
 
 const MATCH_FIELDS = new Set(['uri', 'method', 'scheme', 'authority', 'headers', 'queryParams', 'sourceLabels', 'port']);
 const SESSION_AFFINITY_FIELDS = new Set(['cookieName', 'primaryCookieName', 'maxAge']);
@@ -106,6 +99,7 @@ function checkMatches(matches: FlaggerMatch[] | undefined, base: (string | numbe
  */
 export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderName): Unsupported[] {
   const out: Unsupported[] = [];
+  const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
   const at = (keys: (string | number)[], message: string): void => {
     out.push({ segments: ['spec', ...keys], message });
   };
@@ -113,12 +107,13 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
   for (const [keys, providers] of PROVIDER_FIELDS) {
     if (!isSet(get(spec, keys))) continue;
     const field = keys[keys.length - 1];
-    if (provider === 'gatewayapi' && keys[0] === 'service' && GATEWAY_API_NOT_YET.has(field)) {
-      at(keys, 'is not supported yet with provider gatewayapi:v1 (canarykit renders no HTTPRoute filters)');
+    const notYet = module.flagger.notYet;
+    if (notYet?.fields.some((f) => f.join('.') === keys.join('.'))) {
+      at(keys, notYet.message);
     } else if (!providers.includes(provider)) {
       const used = providers.map(flaggerName).join(' or ');
       at(keys, field === 'ingressRef'
-        ? `is only used with provider nginx (Flagger also takes its name for {{ ingress }} in metric queries; canarykit uses the target name there for other providers); remove it`
+        ? `is only used with provider ${used} (Flagger also takes its name for {{ ingress }} in metric queries; canarykit uses the target name there for other providers); remove it`
         : `is only used with provider ${used}, not ${flaggerName(provider)} (Flagger ignores it); remove it`);
     }
   }
@@ -126,9 +121,7 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
   if (spec.autoscalerRef && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler') {
     at(['autoscalerRef', 'kind'], `${spec.autoscalerRef.kind} is not supported yet; canarykit handles HorizontalPodAutoscaler`);
   }
-  if (provider === 'istio' && spec.service.appProtocol?.toLowerCase() === 'tcp') {
-    at(['service', 'appProtocol'], 'tcp (Istio TCP routes) is not supported yet; canarykit renders HTTP routes');
-  }
+  out.push(...(module.flagger.unsupported?.(spec) ?? []));
   checkMatches(spec.service.match, ['spec', 'service', 'match'], out);
   checkMatches(spec.analysis.match, ['spec', 'analysis', 'match'], out);
   for (const [key, value] of Object.entries(spec.analysis.sessionAffinity ?? {})) {

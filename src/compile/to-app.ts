@@ -4,6 +4,8 @@ import { Canary } from '../constructs/canary';
 import { CanaryApp } from '../constructs/canary-app';
 import { findConfigMapRefs } from '../constructs/workload/config-tracking';
 import { Json } from '../constructs/workload/deployment-json';
+import { ProviderModule } from '../providers/module';
+import { PROVIDERS } from '../providers/registry';
 import { ProviderName } from '../stages/plan';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, namespaceOf } from './inputs';
@@ -157,8 +159,9 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[])
   }
 
   let ingress: InputObject | undefined;
-  if (provider === 'nginx') {
-    if (!spec.ingressRef) at(['spec'], 'provider nginx needs spec.ingressRef: the Ingress that routes to the apex Service');
+  const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
+  if (module.flagger.ingressRef) {
+    if (!spec.ingressRef) at(['spec'], `provider ${module.flagger.names[0]} needs spec.ingressRef: the Ingress that routes to the apex Service`);
     else {
       ingress = index.find('networking.k8s.io', 'Ingress', ns, spec.ingressRef.name);
       if (!ingress) at(['spec', 'ingressRef'], notFound('Ingress', spec.ingressRef.name));

@@ -3,12 +3,13 @@ import { IConstruct } from 'constructs';
 import { Problem } from '../errors';
 import { AlertOptions, CanaryAnalysisOptions, MetricOptions, MetricTemplateSpec, WebhookOptions } from '../constructs/analysis-options';
 import { CanaryProps } from '../constructs/canary';
-import { HttpMatch, StringMatch } from '../constructs/match';
 import { Provider } from '../constructs/provider';
 import { CanaryServiceOptions, ObjectMetadataOptions } from '../constructs/service-options';
 import { AlertProviderType, AlertSeverity, ProviderName, WebhookType } from '../stages/plan';
+import { PROVIDERS } from '../providers/registry';
 import { parseGoDuration } from './durations';
-import { FlaggerAlertProvider, FlaggerCanary, FlaggerMatch, FlaggerMetadata, FlaggerMetricTemplate, FlaggerStringMatch } from './flagger-types';
+import { toMatch } from './flagger-match';
+import { FlaggerAlertProvider, FlaggerCanary, FlaggerMetadata, FlaggerMetricTemplate } from './flagger-types';
 import { InputObject } from './load-yaml';
 import { fieldProblem } from './schema';
 
@@ -63,43 +64,9 @@ export function toCanaryProps(
     canary: metadata(s.canary),
   };
 
-  let router: Provider;
-  switch (provider) {
-    case 'istio':
-      router = Provider.istio({
-        gateways: s.gateways,
-        hosts: s.hosts,
-        trafficPolicy: s.trafficPolicy,
-        match: s.match?.map(toMatch),
-        rewrite: s.rewrite && { uri: s.rewrite.uri, authority: s.rewrite.authority },
-        retries: s.retries && {
-          attempts: s.retries.attempts,
-          perTryTimeout: duration(s.retries.perTryTimeout, ['spec', 'service', 'retries', 'perTryTimeout']),
-          retryOn: s.retries.retryOn,
-        },
-        timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
-        headers: s.headers,
-        corsPolicy: s.corsPolicy,
-        delegation: s.delegation,
-      });
-      break;
-    case 'nginx':
-      if (!refs.ingress) throw new Error('internal: nginx canary without a resolved ingressRef');
-      router = Provider.nginx({ ingress: refs.ingress });
-      break;
-    case 'gatewayapi':
-      router = Provider.gatewayApi({
-        gatewayRefs: s.gatewayRefs ?? [],
-        hosts: s.hosts,
-        match: s.match?.map(toMatch),
-        timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
-        backendTimeout: duration(s.backendTimeout, ['spec', 'service', 'backendTimeout']),
-      });
-      break;
-    case 'kubernetes':
-      router = Provider.kubernetes();
-      break;
-  }
+  // The module's own options: TypeScript cannot pair name and options across the registry union.
+  const module = PROVIDERS[provider];
+  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ingress: refs.ingress }) as never);
 
   const metrics: MetricOptions[] = (a.metrics ?? []).map((m, i) => {
     const template = refs.templates.get(i);
@@ -186,33 +153,6 @@ export function toCanaryProps(
 
 function metadata(m: FlaggerMetadata | undefined): ObjectMetadataOptions | undefined {
   return m && (m.labels || m.annotations) ? { labels: m.labels, annotations: m.annotations } : undefined;
-}
-
-/** The object without its undefined fields (routers check which fields are set). */
-function compact<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
-
-function toStringMatch(sm: FlaggerStringMatch | undefined): StringMatch | undefined {
-  return sm && compact({ exact: sm.exact, prefix: sm.prefix, regex: sm.regex });
-}
-
-function toMap(map: Record<string, FlaggerStringMatch> | undefined): Record<string, StringMatch> | undefined {
-  return map && Object.fromEntries(Object.entries(map).map(([k, v]) => [k, toStringMatch(v)!]));
-}
-
-/** Flagger's Istio-shaped match, field for field (fields canarykit lacks were rejected before). */
-function toMatch(m: FlaggerMatch): HttpMatch {
-  return compact({
-    uri: toStringMatch(m.uri),
-    method: toStringMatch(m.method),
-    scheme: toStringMatch(m.scheme),
-    authority: toStringMatch(m.authority),
-    headers: toMap(m.headers),
-    queryParams: toMap(m.queryParams),
-    sourceLabels: m.sourceLabels,
-    port: m.port,
-  });
 }
 
 /** A MetricTemplate as the construct takes it; the Secret is referenced by name only. */

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { Problem } from '../errors';
-import { AnalysisSettings, ProviderName, Strategy } from '../stages/plan';
+import { CAPABILITIES, ProviderName, RoutingCapabilities } from '../model/providers';
+import { AnalysisSettings, Strategy } from '../stages/plan';
 import { CanaryAnalysisOptions } from './analysis-options';
 import { HttpMatch } from './match';
 
@@ -56,8 +57,9 @@ export function resolveAnalysis(
 
   const hasSteps = (a.stepWeight ?? 0) > 0 || (a.stepWeights?.length ?? 0) > 0;
   const hasIterations = (a.iterations ?? 0) > 0;
-  if (provider === 'kubernetes') {
-    if (hasSteps) add(a.stepWeight ? 'stepWeight' : 'stepWeights', 'provider kubernetes runs blue/green only and shifts no traffic; set iterations instead');
+  const routing: RoutingCapabilities = CAPABILITIES[provider];
+  if (!routing.shiftsWeights) {
+    if (hasSteps) add(a.stepWeight ? 'stepWeight' : 'stepWeights', `provider ${provider} runs blue/green only and shifts no traffic; set iterations instead`);
   } else if (hasSteps && hasIterations) {
     add('iterations', 'set either iterations (A/B, blue/green) or stepWeight/stepWeights (canary), not both');
   } else if (!hasSteps && !hasIterations && !skipAnalysis) {
@@ -74,11 +76,12 @@ export function resolveAnalysis(
 
   // Kept for every provider: the router reports a match it cannot express (kubernetes cannot).
   const match = [...(a.match ?? [])];
-  if ((a.match?.length ?? 0) > 0 && !hasIterations && provider !== 'kubernetes') {
+  if ((a.match?.length ?? 0) > 0 && !hasIterations && routing.shiftsWeights) {
     add('match', 'A/B testing needs iterations; set iterations or remove match');
   }
   let iterations = a.iterations ?? 0;
-  if (provider === 'kubernetes' && iterations < 1) iterations = 10; // Flagger forces blue/green here.
+  // Flagger forces blue/green on providers that cannot shift weights (scheduler.go, kubernetes).
+  if (routing.forcedBlueGreenIterations !== undefined && iterations < 1) iterations = routing.forcedBlueGreenIterations;
   const strategy: Strategy = match.length > 0 && iterations > 0 ? 'ab-testing' : iterations > 0 ? 'blue-green' : 'canary';
 
   const stepWeights = [...(a.stepWeights ?? [])];

@@ -196,7 +196,7 @@ export class Canary extends Construct {
       name: this.name,
       targetName,
       serviceName: names.apex,
-      ingressName: provider.name === 'nginx' ? provider.router.ingressName : undefined,
+      ingressName: provider.router.ingressName,
       provider: provider.name,
       strategy: resolved.strategy,
       skipAnalysis: props.skipAnalysis ?? false,

@@ -1,3 +1,4 @@
+import { routingOf } from '../model/providers';
 import { Decision } from './machine-action';
 import { MetricResult, ObservationStep, Observations, Readiness, WebhookResult } from './observations';
 import { Phase } from './phase';
@@ -91,7 +92,7 @@ export function tickEvents(plan: AnalysisPlan, prior: CanaryState | undefined, o
       push(normal(`Advance ${names.canary} canary iteration ${action.n}/${action.of}`));
       break;
     case 'cutover':
-      if (plan.provider !== 'kubernetes') push(normal(plan.analysis.mirror ? 'Stop traffic mirroring and route all traffic to canary' : 'Routing all traffic to canary'));
+      if (routingOf(plan).shiftsWeights) push(normal(plan.analysis.mirror ? 'Stop traffic mirroring and route all traffic to canary' : 'Routing all traffic to canary'));
       break;
     case 'promote':
       push(normal(`Copying ${names.target} template spec to ${names.primary}`));
@@ -100,7 +101,7 @@ export function tickEvents(plan: AnalysisPlan, prior: CanaryState | undefined, o
       push(normal(`Advance ${names.canary} primary weight ${100 - action.to}`));
       break;
     case 'finalise':
-      if (plan.provider !== 'kubernetes') {
+      if (routingOf(plan).shiftsWeights) {
         push(normal(plan.analysis.stepWeightPromotion > 0 ? `Advance ${names.canary} primary weight 100` : 'Routing all traffic to primary'));
       }
       break;
@@ -197,7 +198,7 @@ function stepEvents(plan: AnalysisPlan, state: CanaryState, step: ObservationSte
 export function metricEvent(plan: AnalysisPlan, metric: PlannedMetric, result: MetricResult, phase: Phase): FlaggerEvent {
   const names = nameOf(plan);
   const warning = (message: string): FlaggerEvent => ({ message, type: 'Warning', phase });
-  const provider = plan.provider === 'gatewayapi' ? 'gatewayapi:v1' : plan.provider;
+  const provider = routingOf(plan).flaggerName;
   const successRate = metric.builtin && metric.name === 'request-success-rate';
   const duration = metric.builtin && metric.name === 'request-duration';
   if (result.outcome === 'no-data') {

@@ -1,3 +1,4 @@
+import { routingOf } from '../model/providers';
 import { Action } from './machine-action';
 import { snapshotOf, StatePatch } from './machine-state';
 import { AnalysisPlan } from './plan';
@@ -26,7 +27,7 @@ export type Move =
 /** The next move of an analysis tick in phase Progressing or WaitingPromotion. */
 export function nextMove(plan: AnalysisPlan, state: CanaryState): Move {
   const { strategy, iterations } = effectiveStrategy(plan);
-  const routed = plan.provider !== 'kubernetes';
+  const routed = routingOf(plan).shiftsWeights;
   switch (strategy) {
     case 'canary': {
       const weight = state.canaryWeight;

@@ -1,10 +1,10 @@
+import { ProviderName } from '../model/providers';
 import { WorkloadSettings } from './state';
+
+export type { ProviderName };
 
 export const PLAN_API_VERSION = 'canarykit.dev/v1alpha1';
 export const PLAN_FILE = 'canary.plan.json';
-
-/** Traffic providers canarykit can render. */
-export type ProviderName = 'istio' | 'nginx' | 'gatewayapi' | 'kubernetes';
 
 /** Flagger's deployment strategies (src: canary.go DeploymentStrategy). */
 export type Strategy = 'canary' | 'ab-testing' | 'blue-green';

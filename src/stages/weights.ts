@@ -1,3 +1,4 @@
+import { routingOf } from '../model/providers';
 import { Phase } from './phase';
 import { AnalysisPlan, AnalysisSettings, Strategy } from './plan';
 
@@ -8,9 +9,6 @@ import { AnalysisPlan, AnalysisSettings, Strategy } from './plan';
 
 /** Weights are percentages: primary + canary = 100. */
 export const TOTAL_WEIGHT = 100;
-
-/** Iterations Flagger forces for provider kubernetes when none are set (reference §1.1). */
-export const KUBERNETES_DEFAULT_ITERATIONS = 10;
 
 /** Weight at or above which the canary strategy stops increasing and asks to promote. */
 export function maxWeight(analysis: AnalysisSettings): number {
@@ -62,11 +60,12 @@ export interface EffectiveStrategy {
   iterations: number;
 }
 
-/** Provider kubernetes always runs blue/green, with at least one iteration (default 10). */
+/** A provider that cannot shift weights always runs blue/green, with its forced iterations. */
 export function effectiveStrategy(plan: AnalysisPlan): EffectiveStrategy {
-  if (plan.provider === 'kubernetes') {
+  const forced = routingOf(plan).forcedBlueGreenIterations;
+  if (forced !== undefined) {
     const n = plan.analysis.iterations;
-    return { strategy: 'blue-green', iterations: n >= 1 ? n : KUBERNETES_DEFAULT_ITERATIONS };
+    return { strategy: 'blue-green', iterations: n >= 1 ? n : forced };
   }
   return { strategy: plan.strategy, iterations: plan.strategy === 'canary' ? 0 : plan.analysis.iterations };
 }
@@ -74,7 +73,7 @@ export function effectiveStrategy(plan: AnalysisPlan): EffectiveStrategy {
 /** Canary weight after one Promoting tick from `current`; 0 means the tick enters Finalising. */
 export function promotionStepWeight(plan: AnalysisPlan, current: number): number {
   const step = plan.analysis.stepWeightPromotion;
-  if (plan.provider === 'kubernetes' || step <= 0) return 0;
+  if (!routingOf(plan).promotionSteps || step <= 0) return 0;
   return Math.max(0, current - step);
 }
 
@@ -168,7 +167,7 @@ type Push = (checks: PlannedTick['checks'], next: Partial<Omit<PlannedTick, 'tic
 
 /** Ticks from the first analysis tick up to (excluding) the tick that promotes. */
 function analysisTicks(plan: AnalysisPlan, strategy: Strategy, iterations: number, weights: number[], push: Push): void {
-  const routed = plan.provider !== 'kubernetes';
+  const routed = routingOf(plan).shiftsWeights;
   switch (strategy) {
     case 'canary': {
       let checks: PlannedTick['checks'] = 'pre-rollout';

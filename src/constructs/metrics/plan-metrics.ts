@@ -1,15 +1,10 @@
 import { Problem } from '../../errors';
 import { MetricProviderPlan, PlannedMetric, PlannedWebhook, ProviderName } from '../../stages/plan';
 import { MetricOptions, WebhookOptions } from '../analysis-options';
+import { BUILTIN_METRICS, isBuiltinMetric } from '../../model/builtin-metrics';
 import { builtinQuery } from './builtin';
 import { TemplateVars, renderQuery } from './template';
 
-const BUILTINS = ['request-success-rate', 'request-duration'] as const;
-type BuiltinName = (typeof BUILTINS)[number];
-
-function isBuiltin(name: string): name is BuiltinName {
-  return (BUILTINS as readonly string[]).includes(name);
-}
 
 /** Values for Flagger's template functions, shared by every metric of one canary. */
 export interface MetricContext {
@@ -50,13 +45,13 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
     // scheduler_metrics.go: without thresholdRange, Flagger compares against the deprecated threshold (default 0).
     const fallback = m.thresholdRange === undefined ? { threshold: m.threshold ?? 0 } : {};
     try {
-      if (isBuiltin(m.name)) {
+      if (isBuiltinMetric(m.name)) {
         const { query, unit } = builtinQuery(m.name, ctx.provider, vars);
         direct.push({ name: m.name, query, interval: vars.interval, thresholdRange, ...fallback, provider: defaultProvider, builtin: true, unit });
       } else if (m.query) {
         direct.push({ name: m.name, query: renderQuery(m.query, vars), interval: vars.interval, thresholdRange, ...fallback, provider: defaultProvider, builtin: false });
       } else if (!m.template) {
-        problems.push({ path, message: `metric "${m.name}" is not built in (${BUILTINS.join(', ')}); give it a template or a query` });
+        problems.push({ path, message: `metric "${m.name}" is not built in (${BUILTIN_METRICS.join(', ')}); give it a template or a query` });
       }
       if (m.template) {
         const p = m.template.provider ?? {};

@@ -1,10 +1,14 @@
 import { Duration } from 'cdk8s';
-import { Problem } from '../../errors';
-import { HttpMatch, StringMatch } from '../match';
-import { Json, nonEmpty } from '../workload/deployment-json';
+import { Problem } from '../errors';
+import { HttpMatch, StringMatch } from '../constructs/match';
+import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
 import { Router, RouterInput } from './router';
+import { toMatch } from '../compile/flagger-match';
+import { CAPABILITIES } from '../model/providers';
+import { HTTP_OBSERVER } from './http-observer';
+import { ProviderModule } from './module';
 
 /** A Gateway API parentRef (the Gateway the HTTPRoute attaches to). */
 export interface GatewayRef {
@@ -144,3 +148,30 @@ function mergeRouteMatches(analysis: Json[], service: Json[]): Json[] {
   if (service.length === 0) return analysis;
   return analysis.flatMap((a) => service.map((s) => ({ ...s, headers: a.headers ?? s.headers, queryParams: a.queryParams ?? s.queryParams })));
 }
+
+/** Gateway API HTTPRoute with weighted backendRefs; no mesh telemetry, so the HTTP observer. */
+export const GATEWAY_API = {
+  name: 'gatewayapi',
+  capabilities: CAPABILITIES.gatewayapi,
+  observer: HTTP_OBSERVER,
+  flagger: {
+    // gatewayapi:v1beta1 is refused by the compiler with its own message (support.ts).
+    names: ['gatewayapi:v1'],
+    fields: [['service', 'hosts'], ['service', 'gatewayRefs'], ['service', 'match'], ['service', 'timeout'], ['service', 'backendTimeout']],
+    notYet: {
+      fields: [['service', 'headers'], ['service', 'corsPolicy'], ['service', 'rewrite']],
+      message: 'is not supported yet with provider gatewayapi:v1 (canarykit renders no HTTPRoute filters)',
+    },
+    toOptions: (spec, { duration }) => {
+      const s = spec.service;
+      return {
+        gatewayRefs: s.gatewayRefs ?? [],
+        hosts: s.hosts,
+        match: s.match?.map(toMatch),
+        timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
+        backendTimeout: duration(s.backendTimeout, ['spec', 'service', 'backendTimeout']),
+      };
+    },
+  },
+  router: (o: GatewayApiOptions) => new GatewayApiRouter(o),
+} as const satisfies ProviderModule<'gatewayapi', GatewayApiOptions>;

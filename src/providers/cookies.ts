@@ -1,4 +1,4 @@
-import { SessionAffinityState } from '../../stages/state';
+import { SessionAffinityState } from '../stages/state';
 import { RouterInput } from './router';
 
 /** `Set-Cookie` value for the sticky canary cookie (Flagger §2.6). */

@@ -1,10 +1,13 @@
 import { Duration } from 'cdk8s';
-import { Problem } from '../../errors';
-import { HttpMatch } from '../match';
-import { Json, nonEmpty } from '../workload/deployment-json';
+import { Problem } from '../errors';
+import { HttpMatch } from '../constructs/match';
+import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
 import { Router, RouterInput } from './router';
+import { toMatch } from '../compile/flagger-match';
+import { CAPABILITIES } from '../model/providers';
+import { ProviderModule } from './module';
 
 /** Istio header manipulation (`VirtualService.http[].headers`). */
 export interface HeaderOperations {
@@ -175,3 +178,80 @@ export class IstioRouter implements Router {
     return [weighted];
   }
 }
+
+/** Istio: DestinationRules and a weighted VirtualService; Flagger's istio observer (istio.go). */
+export const ISTIO = {
+  name: 'istio',
+  capabilities: CAPABILITIES.istio,
+  observer: {
+    name: 'istio',
+    // Query text kept byte for byte (plans carry it; the Prometheus client collapses whitespace).
+    queries: {
+    'request-success-rate': `
+      sum(
+        rate(
+          istio_requests_total{
+            reporter="destination",
+            destination_workload_namespace="{{ namespace }}",
+            destination_workload=~"{{ target }}",
+            response_code!~"5.*"
+          }[{{ interval }}]
+        )
+      )
+      /
+      sum(
+        rate(
+          istio_requests_total{
+            reporter="destination",
+            destination_workload_namespace="{{ namespace }}",
+            destination_workload=~"{{ target }}"
+          }[{{ interval }}]
+        )
+      )
+      * 100`,
+    'request-duration': `
+      histogram_quantile(
+        0.99,
+        sum(
+          rate(
+            istio_request_duration_milliseconds_bucket{
+              reporter="destination",
+              destination_workload_namespace="{{ namespace }}",
+              destination_workload=~"{{ target }}"
+            }[{{ interval }}]
+          )
+        ) by (le)
+      )`,
+    },
+  },
+  flagger: {
+    names: ['istio'],
+    fields: [
+      ['service', 'hosts'], ['service', 'gateways'], ['service', 'delegation'], ['service', 'trafficPolicy'], ['service', 'match'],
+      ['service', 'retries'], ['service', 'timeout'], ['service', 'headers'], ['service', 'corsPolicy'], ['service', 'rewrite'],
+    ],
+    unsupported: (spec) => spec.service.appProtocol?.toLowerCase() === 'tcp'
+      ? [{ segments: ['spec', 'service', 'appProtocol'], message: 'tcp (Istio TCP routes) is not supported yet; canarykit renders HTTP routes' }]
+      : [],
+    toOptions: (spec, { duration }) => {
+      const s = spec.service;
+      return {
+        gateways: s.gateways,
+        hosts: s.hosts,
+        trafficPolicy: s.trafficPolicy,
+        match: s.match?.map(toMatch),
+        rewrite: s.rewrite && { uri: s.rewrite.uri, authority: s.rewrite.authority },
+        retries: s.retries && {
+          attempts: s.retries.attempts,
+          perTryTimeout: duration(s.retries.perTryTimeout, ['spec', 'service', 'retries', 'perTryTimeout']),
+          retryOn: s.retries.retryOn,
+        },
+        timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
+        headers: s.headers,
+        corsPolicy: s.corsPolicy,
+        delegation: s.delegation,
+      };
+    },
+  },
+  router: (o: IstioOptions) => new IstioRouter(o),
+} as const satisfies ProviderModule<'istio', IstioOptions>;

@@ -1,6 +1,12 @@
-import { Problem } from '../../errors';
-import { Json } from '../workload/deployment-json';
+import { Problem } from '../errors';
+import { Json } from '../constructs/workload/deployment-json';
 import { Router, RouterInput } from './router';
+import { CAPABILITIES } from '../model/providers';
+import { HTTP_OBSERVER } from './http-observer';
+import { ProviderModule } from './module';
+
+/** Provider kubernetes takes no options. */
+export type KubernetesOptions = Record<string, never>;
 
 /**
  * Plain Kubernetes blue/green: no routing object at all. The apex Service keeps selecting the
@@ -22,3 +28,16 @@ export class KubernetesRouter implements Router {
     return [];
   }
 }
+
+/** Plain Kubernetes blue/green: no routing object, the HTTP observer. */
+export const KUBERNETES = {
+  name: 'kubernetes',
+  capabilities: CAPABILITIES.kubernetes,
+  observer: HTTP_OBSERVER,
+  flagger: {
+    names: ['kubernetes'],
+    fields: [],
+    toOptions: (): KubernetesOptions => ({}),
+  },
+  router: (_o: KubernetesOptions) => new KubernetesRouter(),
+} as const satisfies ProviderModule<'kubernetes', KubernetesOptions>;

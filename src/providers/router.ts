@@ -1,10 +1,10 @@
-import { Problem } from '../../errors';
-import { ProviderName, Strategy } from '../../stages/plan';
-import { SessionAffinityState } from '../../stages/state';
-import { HttpMatch } from '../match';
-import { ObjectMetadataOptions } from '../service-options';
-import { Json } from '../workload/deployment-json';
-import { ServiceNames } from '../workload/services';
+import { Problem } from '../errors';
+import { ProviderName, Strategy } from '../stages/plan';
+import { SessionAffinityState } from '../stages/state';
+import { HttpMatch } from '../constructs/match';
+import { ObjectMetadataOptions } from '../constructs/service-options';
+import { Json } from '../constructs/workload/deployment-json';
+import { ServiceNames } from '../constructs/workload/services';
 
 /** Route weights at the committed stage. */
 export interface RouteWeights {

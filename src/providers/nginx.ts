@@ -1,8 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { Problem } from '../../errors';
-import { Json, clone } from '../workload/deployment-json';
+import { Problem } from '../errors';
+import { Json, clone } from '../constructs/workload/deployment-json';
 import { Router, RouterInput } from './router';
+import { CAPABILITIES } from '../model/providers';
+import { ProviderModule } from './module';
 
 /** Options of the NGINX ingress provider. */
 export interface NginxOptions {
@@ -110,3 +112,68 @@ function backendsOf(spec: Json | undefined): Json[] {
   for (const rule of spec?.rules ?? []) for (const p of rule.http?.paths ?? []) if (p.backend) out.push(p.backend);
   return out;
 }
+
+/** NGINX ingress canary annotations; Flagger's nginx observer (nginx.go). */
+export const NGINX = {
+  name: 'nginx',
+  capabilities: CAPABILITIES.nginx,
+  observer: {
+    name: 'nginx',
+    // Query text kept byte for byte (plans carry it; the Prometheus client collapses whitespace).
+    queries: {
+    'request-success-rate': `
+      sum(
+        rate(
+          nginx_ingress_controller_requests{
+            namespace="{{ namespace }}",
+            ingress="{{ ingress }}",
+            canary!="",
+            status!~"5.*"
+          }[{{ interval }}]
+        )
+      )
+      /
+      sum(
+        rate(
+          nginx_ingress_controller_requests{
+            namespace="{{ namespace }}",
+            ingress="{{ ingress }}",
+            canary!=""
+          }[{{ interval }}]
+        )
+      )
+      * 100`,
+    'request-duration': `
+      sum(
+        rate(
+          nginx_ingress_controller_response_duration_seconds_sum{
+            namespace="{{ namespace }}",
+            ingress="{{ ingress }}",
+            canary!=""
+          }[{{ interval }}]
+        )
+      )
+      /
+      sum(
+        rate(
+          nginx_ingress_controller_response_duration_seconds_count{
+            namespace="{{ namespace }}",
+            ingress="{{ ingress }}",
+            canary!=""
+          }[{{ interval }}]
+        )
+      )
+      * 1000`,
+    },
+  },
+  flagger: {
+    names: ['nginx'],
+    fields: [['ingressRef']],
+    ingressRef: true,
+    toOptions: (_spec, { ingress }) => {
+      if (!ingress) throw new Error('internal: nginx canary without a resolved ingressRef');
+      return { ingress };
+    },
+  },
+  router: (o: NginxOptions) => new NginxRouter(o),
+} as const satisfies ProviderModule<'nginx', NginxOptions>;
