@@ -143,3 +143,57 @@ export class CloneBusyError extends TickError {
     this.name = 'CloneBusyError';
   }
 }
+
+/** The project's synth command failed: the app or its inputs are invalid. Nothing was committed. */
+export class SynthError extends UserError {}
+
+/** The requested transition is not possible from the committed stage. */
+export class TransitionError extends UserError {}
+
+/**
+ * GitHub answered with an error that a person has to fix (bad token, missing permission, unknown
+ * repository, a request GitHub refuses). Exit code 2.
+ */
+export class GitHubRequestError extends ConfigError {
+  constructor(
+    message: string,
+    /** HTTP status. */
+    readonly status: number,
+    /** GitHub's `message` field, redacted. */
+    readonly apiMessage: string,
+  ) {
+    super(message);
+  }
+}
+
+/** GitHub could not be reached, timed out, rate-limited us or failed (5xx). Retry later. Exit code 1. */
+export class GitHubUnavailableError extends TickError {
+  constructor(message: string, readonly status?: number) {
+    super(message, true);
+    this.name = 'GitHubUnavailableError';
+  }
+}
+
+/**
+ * GitLab answered with an error that a person has to fix (bad token, missing role or scope,
+ * unknown project, a request GitLab refuses). Exit code 2.
+ */
+export class GitLabRequestError extends ConfigError {
+  constructor(
+    message: string,
+    /** HTTP status. */
+    readonly status: number,
+    /** GitLab's `message`/`error` field, redacted. */
+    readonly apiMessage: string,
+  ) {
+    super(message);
+  }
+}
+
+/** GitLab could not be reached, timed out, rate-limited us or failed (5xx). Retry later. Exit code 1. */
+export class GitLabUnavailableError extends TickError {
+  constructor(message: string, readonly status?: number) {
+    super(message, true);
+    this.name = 'GitLabUnavailableError';
+  }
+}

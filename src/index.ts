@@ -1,16 +1,43 @@
-export * from './errors';
-export * from './constructs/canary';
-export * from './constructs/canary-app';
-export * from './constructs/provider';
-export * from './constructs/analysis-options';
-export * from './constructs/service-options';
-export * from './constructs/match';
+// canarykit's public API: what a cdk8s app, a script driving `compile`, or a reader of the plan
+// and state files imports. Everything else is internal and may change without notice.
+
+// The construct and its app.
+export { Canary } from './constructs/canary';
+export type { CanaryProps } from './constructs/canary';
+export { CanaryApp } from './constructs/canary-app';
+export type { CanaryAppProps } from './constructs/canary-app';
+export { StrictInclude, loadYamlStrict } from './constructs/include';
+export type { StrictIncludeProps } from './constructs/include';
+
+// Providers and their options.
+export { Provider } from './constructs/provider';
 export type { IstioOptions, HeaderOperations, RetryOptions } from './providers/istio';
 export type { NginxOptions } from './providers/nginx';
 export type { GatewayApiOptions, GatewayRef } from './providers/gateway-api';
+
+// Props types.
+export * from './constructs/analysis-options';
+export * from './constructs/service-options';
+export * from './constructs/match';
 export type { ScalerReplicas } from './constructs/workload/autoscaler';
-export * from './stages/phase';
-export * from './stages/plan';
-export * from './stages/state';
-export * from './constructs/include';
 export type { ConfigTrackingOptions } from './constructs/workload/config-tracking';
+
+// Compiling Flagger YAML.
+export { compile, compileFiles } from './compile';
+export type { CompileOptions, CompileResult, Compiled } from './compile';
+
+// The files canarykit writes: canary.plan.json and the state file.
+export { PHASES } from './stages/phase';
+export type { Phase } from './stages/phase';
+export { PLAN_API_VERSION, PLAN_FILE } from './stages/plan';
+export type * from './stages/plan';
+export { STATE_API_VERSION } from './stages/state';
+export type { CanaryState, PrimarySnapshot, SessionAffinityState, WorkloadSettings } from './stages/state';
+
+// Errors canarykit throws (each carries its exit code).
+export {
+  UserError, ValidationError, ConfigError, TickError, TemplateRenderError, PrometheusError, WorkspaceNotCleanError,
+  PushRejectedError, GitCommandError, CloneBusyError, SynthError, TransitionError,
+  GitHubRequestError, GitHubUnavailableError, GitLabRequestError, GitLabUnavailableError,
+} from './errors';
+export type { Problem, PrometheusErrorKind } from './errors';

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { ConfigError, TickError } from '../src/errors';
 import { CanarykitConfig, parseConfig } from '../src/stages/config';
 import { DriverDeps, StepReport, applyManual, step } from '../src/stages/driver';
-import { GitHubRequestError, GitHubUnavailableError } from '../src/stages/github';
+import { GitHubRequestError, GitHubUnavailableError } from '../src/errors';
 import { pullRequestHostFor } from '../src/stages/pull-requests';
 import { CanaryState } from '../src/stages/state';
 import { runCli } from './support/cli';

@@ -1,7 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, AppProps, Chart } from 'cdk8s';
-import { IConstruct } from 'constructs';
 import { Problem, ValidationError } from '../errors';
 import { Canary } from './canary';
 import { OutputFolder, renderFolder } from './output';
@@ -101,9 +100,4 @@ export function writeFolders(outdir: string, folders: readonly OutputFolder[], o
   if (hadOld) fs.renameSync(abs, old);
   fs.renameSync(staging, abs);
   if (hadOld) fs.rmSync(old, { recursive: true, force: true });
-}
-
-/** Every Canary under a construct. */
-export function findCanaries(root: IConstruct): Canary[] {
-  return root.node.findAll().filter(Canary.isCanary);
 }

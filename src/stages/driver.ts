@@ -1,8 +1,8 @@
 import * as path from 'path';
-import { ConfigError, PushRejectedError, TickError } from '../errors';
+import { ConfigError, PushRejectedError, TickError, TransitionError } from '../errors';
 import { buildCommitMessage } from './commit-message';
 import { CanarykitConfig } from './config';
-import { ManualCommand, TransitionError, manualTransition } from './manual';
+import { ManualCommand, manualTransition } from './manual';
 import { GitWorkspace } from './git';
 import { Decision, isCommitted } from './machine-action';
 import { TickSeen, notifyTick, unseen } from './notify';

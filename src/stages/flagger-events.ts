@@ -5,6 +5,7 @@ import { Phase } from './phase';
 import { AnalysisPlan, PlannedMetric } from './plan';
 import { CanaryState } from './state';
 import { isFirstAnalysisTick, planTick } from './tick';
+import { assertNever } from '../model/never';
 
 /**
  * The Kubernetes events Flagger v1.44.0 records during one tick (events.go recordEvent*), which it
@@ -253,8 +254,4 @@ function nameOf(plan: AnalysisPlan): { canary: string; target: string; primary: 
     target: `${plan.targetName}.${plan.namespace}`,
     primary: `${plan.targetName}-primary.${plan.namespace}`,
   };
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(value)}`);
 }

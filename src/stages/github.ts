@@ -1,4 +1,4 @@
-import { ConfigError, TickError } from '../errors';
+import { ConfigError, GitHubRequestError, GitHubUnavailableError } from '../errors';
 import { redactCredentials } from './git';
 import { readBody } from '../http-body';
 import { excerpt, redact } from '../redact';
@@ -22,30 +22,6 @@ export interface GitHubOptions {
   token: string;
   /** @default 30 s */
   timeoutMs?: number;
-}
-
-/**
- * GitHub answered with an error that a person has to fix (bad token, missing permission, unknown
- * repository, a request GitHub refuses). Exit code 2.
- */
-export class GitHubRequestError extends ConfigError {
-  constructor(
-    message: string,
-    /** HTTP status. */
-    readonly status: number,
-    /** GitHub's `message` field, redacted. */
-    readonly apiMessage: string,
-  ) {
-    super(message);
-  }
-}
-
-/** GitHub could not be reached, timed out, rate-limited us or failed (5xx). Retry later. Exit code 1. */
-export class GitHubUnavailableError extends TickError {
-  constructor(message: string, readonly status?: number) {
-    super(message, true);
-    this.name = 'GitHubUnavailableError';
-  }
 }
 
 /** One API answer. */

@@ -1,4 +1,4 @@
-import { ConfigError, TickError } from '../errors';
+import { ConfigError, GitLabRequestError, GitLabUnavailableError } from '../errors';
 import { redactCredentials } from './git';
 import type { OpenPullRequest, PullRequest, ReviewHost } from './review-host';
 
@@ -18,30 +18,6 @@ export interface GitLabOptions {
   token: string;
   /** @default 30 s */
   timeoutMs?: number;
-}
-
-/**
- * GitLab answered with an error that a person has to fix (bad token, missing role or scope,
- * unknown project, a request GitLab refuses). Exit code 2.
- */
-export class GitLabRequestError extends ConfigError {
-  constructor(
-    message: string,
-    /** HTTP status. */
-    readonly status: number,
-    /** GitLab's `message`/`error` field, redacted. */
-    readonly apiMessage: string,
-  ) {
-    super(message);
-  }
-}
-
-/** GitLab could not be reached, timed out, rate-limited us or failed (5xx). Retry later. Exit code 1. */
-export class GitLabUnavailableError extends TickError {
-  constructor(message: string, readonly status?: number) {
-    super(message, true);
-    this.name = 'GitLabUnavailableError';
-  }
 }
 
 interface Answer {

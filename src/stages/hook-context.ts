@@ -2,6 +2,7 @@ import { Phase } from './phase';
 import { AnalysisPlan, WebhookType } from './plan';
 import { CanaryState } from './state';
 import { WebhookContext } from './webhooks';
+import { assertNever } from '../model/never';
 
 /**
  * What a gating hook's payload says (Flagger v1.44.0 scheduler_hooks.go and webhook.go): one
@@ -26,7 +27,7 @@ export function hookPhase(type: WebhookType, state: CanaryState | undefined): Ph
     case 'event':
       return state?.phase ?? 'Initializing';
     default:
-      return assertNever(type);
+      return assertNever(type, 'webhook type');
   }
 }
 
@@ -44,8 +45,4 @@ export function payloadChecksum(plan: AnalysisPlan, state: CanaryState | undefin
 /** The context of a gating hook call made while observing a tick. */
 export function hookContext(plan: AnalysisPlan, state: CanaryState | undefined, type: WebhookType): WebhookContext {
   return { name: plan.name, namespace: plan.namespace, phase: hookPhase(type, state), checksum: payloadChecksum(plan, state) };
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected webhook type ${JSON.stringify(value)}`);
 }

@@ -1,5 +1,6 @@
 import { CanaryState } from './state';
 import { Reason, StageEvent } from './reasons';
+import { assertNever } from '../model/never';
 
 /** Why a tick changes nothing. */
 export type IdleReason =
@@ -61,9 +62,6 @@ export type Action =
   /** The promoted primary was observed stuck: phase Failed, routes 100/0, canary scaled to zero. */
   | { type: 'fail-promotion'; reason: 'PromotionFailed'; message: string };
 
-/** The type tags of Action. */
-export type ActionType = Action['type'];
-
 /** Result of `decide`: what to do, the next state, and what to tell people. */
 export interface Decision {
   action: Action;
@@ -100,10 +98,6 @@ export function endsRun(action: Action): boolean {
     case 'finalise':
       return false;
     default:
-      return assertNever(action);
+      return assertNever(action, 'action');
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected action ${JSON.stringify(value)}`);
 }

@@ -5,6 +5,7 @@ import { AnalysisPlan } from './plan';
 import { StageEvent, stageEvent, FLAGGER_MESSAGES } from './reasons';
 import { CanaryState } from './state';
 import { advancedWeight, effectiveStrategy, maxWeight, nextStep, TOTAL_WEIGHT } from './weights';
+import { assertNever } from '../model/never';
 
 /**
  * The strategy loops (reference §3.5): where an all-green analysis tick takes the routes next.
@@ -49,7 +50,7 @@ export function nextMove(plan: AnalysisPlan, state: CanaryState): Move {
       if (state.iterations === iterations) return { kind: 'cutover', canaryWeight: routed ? TOTAL_WEIGHT : 0 };
       return { kind: 'promote', weighted: false };
     default:
-      return assertNever(strategy);
+      return assertNever(strategy, 'move');
   }
 }
 
@@ -76,7 +77,7 @@ export function gatesFor(state: CanaryState, move: Move): Gate[] {
     case 'iterate':
       return [];
     default:
-      return assertNever(move);
+      return assertNever(move, 'move');
   }
 }
 
@@ -127,10 +128,6 @@ export function applyMove(plan: AnalysisPlan, state: CanaryState, move: Move): M
         events: [stageEvent('Promoted', FLAGGER_MESSAGES.promoting)],
       };
     default:
-      return assertNever(move);
+      return assertNever(move, 'move');
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected move ${JSON.stringify(value)}`);
 }

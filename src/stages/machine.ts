@@ -14,6 +14,7 @@ import {
 import { CanaryState } from './state';
 import { failureThreshold, planTick, readSteps, StepVerdict, TickPlan } from './tick';
 import { effectiveStrategy, promotionStepWeight } from './weights';
+import { assertNever } from '../model/never';
 
 export { initialState } from './machine-state';
 
@@ -251,8 +252,4 @@ function changed(plan: AnalysisPlan, state: CanaryState, action: Action, patch: 
 
 function none(state: CanaryState, reason: IdleReason, message: string, events: StageEvent[] = []): Decision {
   return { action: { type: 'none', reason, message }, state, events };
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(value)}`);
 }

@@ -1,13 +1,10 @@
-import { UserError } from '../errors';
+import { TransitionError } from '../errors';
 import { rolledBack, snapshotOf, transition } from './machine-state';
 import { AnalysisPlan } from './plan';
 import { CanaryState } from './state';
 
 /** Transitions people ask for with `canarykit promote|rollback|pause|resume`. */
 export type ManualCommand = 'promote' | 'rollback' | 'pause' | 'resume';
-
-/** The requested transition is not possible from the committed stage. */
-export class TransitionError extends UserError {}
 
 /**
  * Pure: the state after a manual command, or a TransitionError saying why not and what to do.

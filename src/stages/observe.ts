@@ -7,7 +7,7 @@ import { ReadinessOptions, observeReadiness } from './readiness';
 import { CanaryState } from './state';
 import { endsTick } from './tick';
 import { hookContext } from './hook-context';
-import { WebhookContext, WebhookResult as HookCallResult } from './webhooks';
+import { WebhookContext, WebhookCallResult as HookCallResult } from './webhooks';
 
 /** The I/O a tick's observations need, built once by the driver and passed in. */
 export interface ObserverDeps {

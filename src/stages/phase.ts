@@ -17,8 +17,3 @@ export type Phase = (typeof PHASES)[number];
 export function isRolloutPhase(phase: Phase): boolean {
   return phase === 'Progressing' || phase === 'WaitingPromotion' || phase === 'Promoting' || phase === 'Finalising';
 }
-
-/** Phases at rest: a new canary revision may start a run from here. */
-export function isRestingPhase(phase: Phase): boolean {
-  return phase === 'Initialized' || phase === 'Succeeded' || phase === 'Failed' || phase === 'Initializing';
-}

@@ -1,5 +1,6 @@
 import { PrometheusError } from '../errors';
 import { MetricsClient, Sample } from './prometheus';
+import { Readiness } from './observations';
 
 /**
  * A Deployment's state as kube-state-metrics reports it. A field is undefined when its series is
@@ -42,11 +43,8 @@ export interface ReadinessOptions {
   progressDeadlineSeconds?: number;
 }
 
-/**
- * Whether a Deployment is ready. Not ready and `retriable` means wait without penalty; not
- * retriable means the rollout is stuck and must be rolled back (Flagger §3.8).
- */
-export type Readiness = { ready: true } | { ready: false; retriable: boolean; reason: string; unavailableForSeconds?: number };
+// Readiness (observations.ts): not ready and `retriable` means wait without penalty; not
+// retriable means the rollout is stuck and must be rolled back (Flagger §3.8).
 
 // Series name -> field, in the order reasons list missing series.
 const SERIES = {

@@ -6,7 +6,7 @@ import { CanaryState } from './state';
 import { AnalysisPlan, PlannedWebhook } from './plan';
 import { WeightPoint, reviewSections } from './review-body';
 import { StageRecord, canaryHistory, runsOf } from './stage-history';
-import { WebhookResult } from './webhooks';
+import { WebhookCallResult } from './webhooks';
 
 const short = (rev: string): string => rev.slice(0, 8);
 
@@ -68,7 +68,7 @@ export function describeAction(
 }
 
 /** Lines for the commit body: every check and webhook observed this tick. */
-export function checkLines(checks: readonly CheckResult[], hooks: readonly { hook: PlannedWebhook; result: WebhookResult }[]): string[] {
+export function checkLines(checks: readonly CheckResult[], hooks: readonly { hook: PlannedWebhook; result: WebhookCallResult }[]): string[] {
   return [
     ...hooks.map(({ hook, result }) => `${hook.type} ${result.message}${result.ok ? '' : ' (failed)'}`),
     ...checks.map(describeCheck),

@@ -1,8 +1,5 @@
 import { spawn } from 'child_process';
-import { UserError } from '../errors';
-
-/** The project's synth command failed: the app or its inputs are invalid. Nothing was committed. */
-export class SynthError extends UserError {}
+import { SynthError } from '../errors';
 
 /**
  * Runs the configured synth command in the repository (shell syntax allowed), with the output

@@ -11,6 +11,7 @@ import {
 } from './observations';
 import { AnalysisPlan, PlannedMetric, PlannedWebhook, WebhookType } from './plan';
 import { CanaryState } from './state';
+import { assertNever } from '../model/never';
 
 /**
  * Which part of Flagger's tick (reference §3.2) a state is in, whether it is due, and which
@@ -219,8 +220,4 @@ function afterInterval(plan: AnalysisPlan, state: CanaryState, now: Date, lastTi
   if (Number.isNaN(dueAt) || now.getTime() >= dueAt) return tick;
   const at = new Date(dueAt).toISOString();
   return { stage: 'idle', due: false, dueAt: at, idle: 'not-due', why: `next tick due at ${at} (${tick.why})`, steps: [] };
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value ${JSON.stringify(value)}`);
 }

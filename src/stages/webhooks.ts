@@ -32,8 +32,8 @@ export interface WebhookPayload {
   metadata?: Record<string, string>;
 }
 
-/** Outcome of one hook call, after retries. */
-export interface WebhookResult {
+/** Outcome of one hook call, after retries (observations.ts's WebhookResult is what the machine sees). */
+export interface WebhookCallResult {
   /** The hook answered 200, 201 or 202. */
   ok: boolean;
   /** Last HTTP status, when the hook answered at all. */
@@ -43,8 +43,8 @@ export interface WebhookResult {
   attempts: number;
 }
 
-/** A WebhookResult labelled with the hook's name. */
-export interface HookResult extends WebhookResult {
+/** A WebhookCallResult labelled with the hook's name. */
+export interface HookResult extends WebhookCallResult {
   hook: string;
 }
 
@@ -99,7 +99,7 @@ export async function callWebhook(
   hook: PlannedWebhook,
   ctx: WebhookContext,
   opts: WebhookOptions = {},
-): Promise<WebhookResult> {
+): Promise<WebhookCallResult> {
   const shown = redactUrl(hook.url);
   const label = `webhook ${hook.name}: POST ${shown}`;
   let target: Target;

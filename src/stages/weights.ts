@@ -1,6 +1,7 @@
 import { routingOf } from '../model/providers';
 import { Phase } from './phase';
 import { AnalysisPlan, AnalysisSettings, Strategy } from './plan';
+import { assertNever } from '../model/never';
 
 /**
  * Pure traffic arithmetic (reference §3.4–§3.6, §3.11): weights come from the analysis settings
@@ -193,8 +194,4 @@ function analysisTicks(plan: AnalysisPlan, strategy: Strategy, iterations: numbe
     default:
       return assertNever(strategy);
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unexpected value ${String(value)}`);
 }

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { AnalysisPlan, CanaryState, bootstrapState } from '../../src';
+import { AnalysisPlan, CanaryState } from '../../src';
+import { bootstrapState } from '../../src/constructs/canary';
 import { Compiled, compileFiles } from '../../src/compile';
 import { writeStateFile, stateFilePath } from '../../src/stages/state-store';
 
