@@ -1,5 +1,6 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { Problem } from '../errors';
+import { ANALYSIS_BOUNDS } from '../model/analysis-bounds';
 import { describeAjvError } from '../stages/state';
 import { FLAGGER_SCHEMAS } from './flagger-schema.generated';
 import { FlaggerKind } from './flagger-types';
@@ -28,15 +29,11 @@ function refine(kind: FlaggerKind, generated: Schema): Schema {
     spec.properties.progressDeadlineSeconds = int(1);
     spec.properties.service.properties.port = int(1, 65535);
     const a = spec.properties.analysis.properties;
-    a.threshold = int(1);
-    a.iterations = int(1);
-    a.maxWeight = int(1, 100);
-    a.stepWeight = int(1, 100);
-    a.stepWeights = { type: 'array', minItems: 1, items: int(1, 100) };
-    a.stepWeightPromotion = int(0, 100);
-    a.mirrorWeight = int(0, 100);
-    a.primaryReadyThreshold = int(0, 100);
-    a.canaryReadyThreshold = int(0, 100);
+    const b = ANALYSIS_BOUNDS;
+    for (const field of ['threshold', 'iterations', 'maxWeight', 'stepWeight', 'stepWeightPromotion', 'mirrorWeight', 'primaryReadyThreshold', 'canaryReadyThreshold'] as const) {
+      a[field] = int(b[field].min, b[field].max);
+    }
+    a.stepWeights = { type: 'array', minItems: 1, items: int(b.stepWeights.min, b.stepWeights.max) };
     a.webhooks.items.properties.retries = int(0);
     a.sessionAffinity.properties.maxAge = int(1);
   }

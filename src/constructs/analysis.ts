@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Problem } from '../errors';
+import { ANALYSIS_BOUNDS } from '../model/analysis-bounds';
 import { CAPABILITIES, ProviderName, RoutingCapabilities } from '../model/providers';
 import { AnalysisSettings, Strategy } from '../stages/plan';
 import { CanaryAnalysisOptions } from './analysis-options';
@@ -42,16 +43,12 @@ export function resolveAnalysis(
   if (intervalSeconds < MIN_INTERVAL_SECONDS || intervalSeconds > MAX_INTERVAL_SECONDS || !Number.isInteger(intervalSeconds)) {
     add('interval', `must be a whole number of seconds from ${MIN_INTERVAL_SECONDS}s to ${MAX_INTERVAL_SECONDS}s (24h) (got ${intervalSeconds}s)`);
   }
-  intRange('threshold', a.threshold, 1, 1000);
-  intRange('maxWeight', a.maxWeight, 1, 100);
-  intRange('stepWeight', a.stepWeight, 1, 100);
-  intRange('stepWeightPromotion', a.stepWeightPromotion, 0, 100);
-  intRange('iterations', a.iterations, 1, 10000);
-  intRange('mirrorWeight', a.mirrorWeight, 0, 100);
-  intRange('primaryReadyThreshold', a.primaryReadyThreshold, 1, 100);
-  intRange('canaryReadyThreshold', a.canaryReadyThreshold, 1, 100);
+  for (const field of ['threshold', 'maxWeight', 'stepWeight', 'stepWeightPromotion', 'iterations', 'mirrorWeight', 'primaryReadyThreshold', 'canaryReadyThreshold'] as const) {
+    intRange(field, a[field], ANALYSIS_BOUNDS[field].min, ANALYSIS_BOUNDS[field].max);
+  }
+  const step = ANALYSIS_BOUNDS.stepWeights;
   (a.stepWeights ?? []).forEach((w, i) => {
-    if (!Number.isInteger(w) || w < 1 || w > 100) add(`stepWeights[${i}]`, `must be an integer from 1 to 100 (got ${w})`);
+    if (!Number.isInteger(w) || w < step.min || w > step.max) add(`stepWeights[${i}]`, `must be an integer from ${step.min} to ${step.max} (got ${w})`);
     else if (i > 0 && w <= a.stepWeights![i - 1]) add(`stepWeights[${i}]`, `must be greater than the previous step ${a.stepWeights![i - 1]} (got ${w})`);
   });
 
