@@ -17,3 +17,8 @@ export type Phase = (typeof PHASES)[number];
 export function isRolloutPhase(phase: Phase): boolean {
   return phase === 'Progressing' || phase === 'WaitingPromotion' || phase === 'Promoting' || phase === 'Finalising';
 }
+
+/** Phases at rest: the tick waits for a new revision, not for the interval (tick.ts planTick). */
+export function isAtRest(phase: Phase): boolean {
+  return phase === 'Initialized' || phase === 'Succeeded' || phase === 'Failed';
+}

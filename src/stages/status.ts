@@ -2,7 +2,7 @@ import * as path from 'path';
 import { PlanEntry } from './repo-files';
 import { CanaryState } from './state';
 import { readStateFile } from './state-store';
-import { hasNewRevision } from './tick';
+import { hasNewRevision, nextDueTime } from './tick';
 
 /** One row of `canarykit status`, read from the files in git alone. */
 export interface StatusRow {
@@ -29,8 +29,6 @@ export function readStatus(repoDir: string, entries: readonly PlanEntry[]): Stat
       return { canary: `${plan.namespace}/${plan.name}`, provider: plan.provider, phase: 'Uninitialized', weight: 0, failedChecks: 0, iterations: 0, paused: false, suspended: plan.suspend, pendingRevision: false };
     }
     const pending = hasNewRevision(plan, state);
-    const atRest = state.phase === 'Initialized' || state.phase === 'Succeeded' || state.phase === 'Failed';
-    const nextDue = atRest && !pending ? undefined : new Date(Date.parse(state.lastTransitionTime) + plan.analysis.intervalSeconds * 1000).toISOString();
     return {
       canary: `${plan.namespace}/${plan.name}`,
       provider: plan.provider,
@@ -39,7 +37,7 @@ export function readStatus(repoDir: string, entries: readonly PlanEntry[]): Stat
       failedChecks: state.failedChecks,
       iterations: state.iterations,
       lastTransitionTime: state.lastTransitionTime,
-      nextDue: pending && atRest ? state.lastTransitionTime : nextDue,
+      nextDue: nextDueTime(plan, state),
       paused: state.paused ?? false,
       suspended: plan.suspend,
       pendingRevision: pending,

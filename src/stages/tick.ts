@@ -9,6 +9,7 @@ import {
   TickStage,
   WebhookResult,
 } from './observations';
+import { isAtRest } from './phase';
 import { AnalysisPlan, PlannedMetric, PlannedWebhook, WebhookType } from './plan';
 import { CanaryState } from './state';
 import { assertNever } from '../model/never';
@@ -209,13 +210,28 @@ function idle(reason: IdleReason, why: string): TickPlan {
  * a tick that committed nothing last ran (the driver's local cache, tick-cache.ts); without it
  * every driver run after the first slot is due, so a lost cache costs at most one extra tick.
  */
-function afterInterval(plan: AnalysisPlan, state: CanaryState, now: Date, lastTick: string | undefined, tick: TickPlan): TickPlan {
+/** Epoch ms from which a tick waiting for the interval may act (NaN: unparsable, act now). */
+function intervalDueAt(plan: AnalysisPlan, state: CanaryState, lastTick: string | undefined): number {
   const interval = Math.max(1, plan.analysis.intervalSeconds) * 1000;
   const since = Date.parse(state.lastTransitionTime);
   const last = lastTick === undefined ? NaN : Date.parse(lastTick);
   // The slot after the one the last quiet tick ran in; only ticks since the last transition count.
   const slots = !Number.isNaN(last) && last >= since ? Math.floor((last - since) / interval) + 1 : 1;
-  const dueAt = since + slots * interval;
+  return since + slots * interval;
+}
+
+/**
+ * When the next tick may act on this state (what `canarykit status` shows): at rest, at once for a
+ * pending new revision and never otherwise (undefined); else after the interval, as planTick.
+ */
+export function nextDueTime(plan: AnalysisPlan, state: CanaryState, lastTick?: string): string | undefined {
+  if (isAtRest(state.phase)) return hasNewRevision(plan, state) ? state.lastTransitionTime : undefined;
+  const dueAt = intervalDueAt(plan, state, lastTick);
+  return Number.isNaN(dueAt) ? undefined : new Date(dueAt).toISOString();
+}
+
+function afterInterval(plan: AnalysisPlan, state: CanaryState, now: Date, lastTick: string | undefined, tick: TickPlan): TickPlan {
+  const dueAt = intervalDueAt(plan, state, lastTick);
   // An unparsable timestamp cannot block progress: treat the tick as due.
   if (Number.isNaN(dueAt) || now.getTime() >= dueAt) return tick;
   const at = new Date(dueAt).toISOString();
