@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Composer, Document, LineCounter, Parser, isMap, isScalar, visit } from 'yaml';
 import { Problem, ValidationError } from '../errors';
 import { Json } from '../constructs/workload/deployment-json';
-import { LIMITS, formatBytes, nodeDepthExceeds, readTextFile } from '../limits';
+import { LIMITS, formatBytes, isParserStackOverflow, nodeDepthExceeds, readTextFile } from '../limits';
 
 /** Where an input object came from: the file as the user named it and its document number (1-based). */
 export interface Origin {
@@ -103,7 +103,7 @@ export function parseYaml(text: string, file: string): { objects: InputObject[];
     const issues = [...doc.errors.map((e) => ({ e, kind: 'YAML syntax error' })), ...doc.warnings.map((e) => ({ e, kind: 'YAML warning' }))];
     for (const { e, kind } of issues) {
       // `yaml` reports its own stack overflow on absurd nesting as a syntax error.
-      const message = /call stack size/i.test(e.message) ? `nests mappings and sequences more than ${LIMITS.depth} levels deep; Kubernetes objects never do, check the file` : e.message;
+      const message = isParserStackOverflow(e.message) ? `nests mappings and sequences more than ${LIMITS.depth} levels deep; Kubernetes objects never do, check the file` : e.message;
       problems.push({ path: where, message: `${kind} at line ${lineAt(e.pos[0])}: ${message}` });
     }
     if (issues.length > 0) return;
