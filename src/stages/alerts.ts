@@ -27,6 +27,8 @@ export const ALERT_KIND = {
   Restarted: false,
   WaitingForApproval: 'plain',
   ReadinessWait: false,
+  // scheduler.go records GetRoutes errors as events only.
+  RouteNotReady: false,
   MirrorStarted: false,
   WeightIncreased: false,
   IterationAdvanced: false,

@@ -152,6 +152,12 @@ function stepEvents(plan: AnalysisPlan, state: CanaryState, step: ObservationSte
       const prefix = step.workload === 'primary' ? `${names.primary} not ready` : `canary deployment ${names.target} not ready`;
       return { events: [warning(`${prefix}: ${r.reason}`)], stop: true };
     }
+    case 'route': {
+      // scheduler.go: recordEventWarningf(cd, "%v", err) with GetRoutes' error.
+      const r = observations.route;
+      if (!r) return { events: [], stop: true };
+      return r.accepted ? { events: [], stop: false } : { events: [warning(r.message)], stop: true };
+    }
     case 'webhook': {
       const result: WebhookResult | undefined = observations.webhooks[index];
       const hook = step.webhook;

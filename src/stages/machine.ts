@@ -1,7 +1,7 @@
 import { Action, CheckFailureReason, Decision, IdleReason, RollbackReason } from './machine-action';
 import { applyMove } from './machine-moves';
 import { initialState, promotionFailed, rolledBack, runStart, snapshotOf, StatePatch, succeeded, transition } from './machine-state';
-import { Observations, Readiness } from './observations';
+import { Observations, Readiness, RouteAcceptance } from './observations';
 import { AnalysisPlan, PlannedWebhook } from './plan';
 import {
   deadlineMessage,
@@ -50,6 +50,8 @@ export function decide(plan: AnalysisPlan, state: CanaryState | undefined, obser
       ]);
     case 'not-ready':
       return notReady(plan, state, tick, verdict, now);
+    case 'route':
+      return routeNotReady(state, verdict.acceptance);
     case 'webhook':
       return webhookAnswered(plan, state, verdict.webhook, verdict.result.message, now);
     case 'metric':
@@ -149,6 +151,16 @@ function unobservable(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, wo
   if (tick.stage === 'analysis') return hold(plan, state, { reason: 'MetricError', message }, `${workload}-readiness`, now);
   if (tick.stage === 'threshold') return rollback(plan, state, 'ThresholdReached', thresholdMessage(state.failedChecks), now);
   return none(state, 'not-ready', `${workload} readiness unknown, holding the stage: ${reason}`, [stageEvent('ReadinessWait', `${message}; holding the stage.`)]);
+}
+
+/**
+ * scheduler.go advanceCanary: a GetRoutes error (gateway_api.go: a parent has not Accepted the
+ * HTTPRoute at its generation) ends the tick before anything else: no move, no failed check, no
+ * traffic change. A status that cannot be seen holds the same way: unobservable never advances.
+ */
+function routeNotReady(state: CanaryState, acceptance: Extract<RouteAcceptance, { accepted: false }>): Decision {
+  const reason = acceptance.observationError ? 'route-unobservable' : 'route-not-accepted';
+  return none(state, reason, acceptance.message, [stageEvent('RouteNotReady', acceptance.message)]);
 }
 
 /** Observed unavailable for at least progressDeadlineSeconds (0 disables the deadline). */

@@ -4,6 +4,7 @@ import { MetricResult, ObservationStep, Observations, Readiness, WebhookResult, 
 import { AnalysisPlan, MetricProviderPlan, PlannedWebhook } from './plan';
 import { MetricsClient } from './prometheus';
 import { ReadinessOptions, observeReadiness } from './readiness';
+import { observeRouteAcceptance } from './route-acceptance';
 import { CanaryState } from './state';
 import { endsTick } from './tick';
 import { hookContext } from './hook-context';
@@ -61,6 +62,9 @@ export async function observe(
         }, now);
         break;
       }
+      case 'route':
+        observations.route = await observeRouteAcceptance(readinessClient, step.route, now);
+        break;
       case 'webhook': {
         const result = await deps.callWebhook(step.webhook, hookContext(plan, state, step.webhook.type));
         hooks.push({ hook: step.webhook, result });

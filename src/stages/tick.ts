@@ -6,6 +6,7 @@ import {
   ObservationStep,
   Observations,
   Readiness,
+  RouteAcceptance,
   TickStage,
   WebhookResult,
 } from './observations';
@@ -60,24 +61,27 @@ export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now
   const primary = readinessStep('primary');
   const canary = readinessStep('canary');
   const skip = plan.skipAnalysis;
+  // scheduler.go advanceCanary: the primary check (unless skipAnalysis), then GetRoutes, then the rest.
+  const routed = [...(skip ? [] : [primary]), ...routeSteps(plan)];
   switch (state.phase) {
     case 'Initializing':
+      // setPhaseInitialized runs before shouldAdvance and GetRoutes: initialization is not gated by the route.
       return afterInterval(plan, state, now, lastTick, ready('initializing', 'waiting for the primary to become ready', skip ? [] : [primary]));
     case 'Initialized':
     case 'Succeeded':
     case 'Failed': {
       if (!hasNewRevision(plan, state)) return idle('no-new-revision', `at rest in ${state.phase}: no new revision`);
-      return ready('start', `new revision ${plan.canary.revision} detected`, [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]);
+      return ready('start', `new revision ${plan.canary.revision} detected`, [...routed, ...hooks(plan, 'confirm-rollout')]);
     }
     case 'Waiting':
-      return afterInterval(plan, state, now, lastTick, ready('start', 'waiting for confirm-rollout approval', [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]));
+      return afterInterval(plan, state, now, lastTick, ready('start', 'waiting for confirm-rollout approval', [...routed, ...hooks(plan, 'confirm-rollout')]));
     case 'Progressing':
     case 'WaitingPromotion':
       return analysisTick(plan, state, now, lastTick);
     case 'Promoting':
-      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('promoting', 'shifting traffic back to the primary', [primary, canary]));
+      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [...routed, canary]) : ready('promoting', 'shifting traffic back to the primary', [...routed, canary]));
     case 'Finalising':
-      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('finalising', 'finishing the promotion', [primary, canary]));
+      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [...routed, canary]) : ready('finalising', 'finishing the promotion', [...routed, canary]));
     default:
       return assertNever(state.phase);
   }
@@ -86,13 +90,14 @@ export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now
 function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date, lastTick?: string): TickPlan {
   const primary = readinessStep('primary');
   const canary = readinessStep('canary');
+  const routed = [...(plan.skipAnalysis ? [] : [primary]), ...routeSteps(plan)];
   // spec.go hasSpecChanged: a target reverted to the promoted spec is no change ("do not trigger a
   // canary deployment on manual rollback"), so the run continues; any other revision restarts it.
   if (plan.canary.revision !== state.canaryRevision && plan.canary.revision !== state.primary.revision) {
-    return ready('restart', `revision changed to ${plan.canary.revision} mid-run`, plan.skipAnalysis ? [] : [primary]);
+    return ready('restart', `revision changed to ${plan.canary.revision} mid-run`, routed);
   }
-  if (plan.skipAnalysis) return afterInterval(plan, state, now, lastTick, ready('skip', 'skipAnalysis: promote at once', [canary]));
-  const base = [primary, canary, ...hooks(plan, 'rollback')];
+  if (plan.skipAnalysis) return afterInterval(plan, state, now, lastTick, ready('skip', 'skipAnalysis: promote at once', [...routed, canary]));
+  const base = [...routed, canary, ...hooks(plan, 'rollback')];
   if (state.failedChecks >= failureThreshold(plan)) {
     return afterInterval(plan, state, now, lastTick, ready('threshold', `failed checks threshold ${failureThreshold(plan)} reached`, base));
   }
@@ -136,6 +141,8 @@ export type StepVerdict =
   | { kind: 'pass' }
   | { kind: 'missing'; what: string }
   | { kind: 'not-ready'; workload: 'primary' | 'canary'; readiness: Extract<Readiness, { ready: false }> }
+  /** The routing object is not accepted at its generation, or its status could not be seen. */
+  | { kind: 'route'; acceptance: Extract<RouteAcceptance, { accepted: false }> }
   /** A failed webhook, or a successful rollback webhook. */
   | { kind: 'webhook'; webhook: PlannedWebhook; result: WebhookResult }
   | { kind: 'metric'; metric: PlannedMetric; result: MetricResult };
@@ -168,6 +175,11 @@ function readStep(step: ObservationStep, observations: Observations, index: numb
       if (!readiness) return { kind: 'missing', what: `${step.workload} readiness` };
       return readiness.ready ? { kind: 'pass' } : { kind: 'not-ready', workload: step.workload, readiness };
     }
+    case 'route': {
+      const acceptance = observations.route;
+      if (!acceptance) return { kind: 'missing', what: `HTTPRoute ${step.route.name}.${step.route.namespace} status` };
+      return acceptance.accepted ? { kind: 'pass' } : { kind: 'route', acceptance };
+    }
     case 'webhook': {
       const result = observations.webhooks[index];
       const hook = step.webhook;
@@ -188,6 +200,11 @@ function readStep(step: ObservationStep, observations: Observations, index: numb
 
 function readinessStep(workload: 'primary' | 'canary'): ObservationStep {
   return { kind: 'readiness', workload };
+}
+
+/** The provider's routing object, when it has one whose status gates the tick (plan.route). */
+function routeSteps(plan: AnalysisPlan): ObservationStep[] {
+  return plan.route ? [{ kind: 'route', route: plan.route }] : [];
 }
 
 function hooks(plan: AnalysisPlan, type: WebhookType): ObservationStep[] {
