@@ -71,7 +71,10 @@ export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now
     case 'Succeeded':
     case 'Failed': {
       if (!hasNewRevision(plan, state)) return idle('no-new-revision', `at rest in ${state.phase}: no new revision`);
-      return ready('start', `new revision ${plan.canary.revision} detected`, [...routed, ...hooks(plan, 'confirm-rollout')]);
+      const start = ready('start', `new revision ${plan.canary.revision} detected`, [...routed, ...hooks(plan, 'confirm-rollout')]);
+      // Detected at once; a detection that held (primary not ready, route not accepted) is retried
+      // once per interval, as Flagger's ticker would.
+      return heldSinceTransition(state, lastTick) ? afterInterval(plan, state, now, lastTick, start) : start;
     }
     case 'Waiting':
       return afterInterval(plan, state, now, lastTick, ready('start', 'waiting for confirm-rollout approval', [...routed, ...hooks(plan, 'confirm-rollout')]));
@@ -217,6 +220,13 @@ function ready(stage: TickStage, why: string, steps: ObservationStep[]): TickPla
 
 function idle(reason: IdleReason, why: string): TickPlan {
   return { stage: 'idle', due: false, idle: reason, why, steps: [] };
+}
+
+/** A quiet due tick ran since the state's last transition (the tick cache says when). */
+function heldSinceTransition(state: CanaryState, lastTick: string | undefined): boolean {
+  if (lastTick === undefined) return false;
+  const last = Date.parse(lastTick);
+  return !Number.isNaN(last) && last >= Date.parse(state.lastTransitionTime);
 }
 
 /**
