@@ -31,14 +31,14 @@ const NOT_ACCEPTED: RouteAcceptance = {
 const UNSEEN: RouteAcceptance = { accepted: false, observationError: true, message: 'HTTPRoute podinfo.test status cannot be observed: Prometheus unreachable' };
 
 const label = (s: ObservationStep): string =>
-  s.kind === 'readiness' ? `${s.workload}-ready` : s.kind === 'route' ? `route:${s.route.name}` : s.kind === 'webhook' ? `${s.webhook.type}` : `metric:${s.metric.name}`;
+  s.kind === 'readiness' ? `${s.workload}-ready` : s.kind === 'route' ? `route:${s.route.name}` : s.kind === 'webhook' ? `${s.webhook.type}` : s.kind === 'providers' ? 'providers' : `metric:${s.metric.name}`;
 const steps = (plan: AnalysisPlan, state: CanaryState | undefined): string[] => observationsNeeded(plan, state, NOW).steps.map(label);
 
 describe('where GetRoutes sits in the tick (scheduler.go advanceCanary)', () => {
   const skip = { ...gateway, skipAnalysis: true };
   const rows: { name: string; plan: AnalysisPlan; state: CanaryState | undefined; want: string[] }[] = [
     { name: 'bootstrap: no state yet, nothing observed', plan: gateway, state: undefined, want: [] },
-    { name: 'Initializing: setPhaseInitialized runs before GetRoutes', plan: gateway, state: makeState({ phase: 'Initializing' }), want: ['primary-ready'] },
+    { name: 'Initializing: setPhaseInitialized runs before GetRoutes', plan: gateway, state: makeState({ phase: 'Initializing' }), want: ['providers', 'primary-ready'] },
     { name: 'at rest without a new revision: shouldAdvance returns first', plan: gateway, state: makeState({ canaryRevision: 'rev-2', primary: { ...makeState().primary, revision: 'rev-2' } }), want: [] },
     { name: 'at rest with a new revision: before confirm-rollout', plan: gateway, state: makeState(), want: ['primary-ready', 'route:podinfo', 'confirm-rollout'] },
     { name: 'Waiting', plan: gateway, state: makeState({ phase: 'Waiting' }), want: ['primary-ready', 'route:podinfo', 'confirm-rollout'] },

@@ -289,7 +289,7 @@ describe('decide: details', () => {
 
 describe('observationsNeeded', () => {
   const kinds = (plan: AnalysisPlan, state: CanaryState | undefined, now = NOW): string[] =>
-    observationsNeeded(plan, state, now).steps.map((s) => (s.kind === 'readiness' ? `${s.workload}-ready` : s.kind === 'webhook' ? `${s.webhook.type}:${s.webhook.name}` : s.kind === 'route' ? `route:${s.route.name}` : `metric:${s.metric.name}`));
+    observationsNeeded(plan, state, now).steps.map((s) => (s.kind === 'readiness' ? `${s.workload}-ready` : s.kind === 'webhook' ? `${s.webhook.type}:${s.webhook.name}` : s.kind === 'route' ? `route:${s.route.name}` : s.kind === 'providers' ? 'providers' : `metric:${s.metric.name}`));
 
   it('asks in Flagger order: readiness, rollback, rollout hooks, metrics, gate', () => {
     expect(kinds(withHooks, runState({ canaryWeight: 20 }))).toEqual([

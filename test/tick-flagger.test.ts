@@ -112,6 +112,8 @@ describeWithPrometheus("Flagger's tick: webhooks, events and alerts (events_test
     expect(rec.to('post-rollout')[0].body.checksum).not.toBe(initialized.canaryRevision);
 
     expect(rec.events()).toEqual([
+      // scheduler_metrics.go checkMetricProviderAvailability, on the Initializing tick.
+      ['Initializing', 'all the metrics providers are available!'],
       ['Initialized', 'Initialization done! podinfo.hooks'],
       ['Initialized', 'Confirm-rollout check confirm-rollout-webhook passed'],
       ['Progressing', 'New revision detected! Scaling up podinfo.hooks'],

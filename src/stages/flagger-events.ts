@@ -152,6 +152,12 @@ function stepEvents(plan: AnalysisPlan, state: CanaryState, step: ObservationSte
       const prefix = step.workload === 'primary' ? `${names.primary} not ready` : `canary deployment ${names.target} not ready`;
       return { events: [warning(`${prefix}: ${r.reason}`)], stop: true };
     }
+    case 'providers': {
+      // scheduler_metrics.go checkMetricProviderAvailability / scheduler.go "Error checking metric providers".
+      const p = observations.providers;
+      if (!p) return { events: [], stop: false };
+      return { events: [p.available ? normal('all the metrics providers are available!') : warning(`Error checking metric providers: ${p.message}`)], stop: false };
+    }
     case 'route': {
       // scheduler.go: recordEventWarningf(cd, "%v", err) with GetRoutes' error.
       const r = observations.route;

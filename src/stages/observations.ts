@@ -43,6 +43,12 @@ export type RouteAcceptance =
       observationError?: boolean;
     };
 
+/**
+ * Flagger's checkMetricProviderAvailability while initializing: whether every metric provider
+ * answered `vector(1)`. Informational: it only decides which event is recorded.
+ */
+export type ProviderAvailability = { available: true } | { available: false; message: string };
+
 /** Outcome of one blocking webhook call; `ok` = HTTP status <= 202. */
 export interface WebhookResult {
   name: string;
@@ -69,6 +75,7 @@ export interface Observations {
   primary?: Readiness;
   canary?: Readiness;
   route?: RouteAcceptance;
+  providers?: ProviderAvailability;
   /** Results of the webhook steps, in the order the steps were run (one per step). */
   webhooks: WebhookResult[];
   /** Results of the metric steps, in the order the steps were run (one per step). */
@@ -79,6 +86,8 @@ export interface Observations {
 export type ObservationStep =
   | { kind: 'readiness'; workload: 'primary' | 'canary' }
   | { kind: 'route'; route: PlannedRoute }
+  /** The providers Flagger checks, in spec order: built-in metrics' metricsServer and MetricTemplates' providers. */
+  | { kind: 'providers'; metrics: PlannedMetric[] }
   | { kind: 'webhook'; webhook: PlannedWebhook }
   | { kind: 'metric'; metric: PlannedMetric };
 

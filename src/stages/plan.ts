@@ -29,6 +29,8 @@ export interface PlannedMetric {
   builtin: boolean;
   /** Built-in duration metrics are compared in milliseconds truncated to integers (Flagger). */
   unit?: 'percent' | 'milliseconds';
+  /** From a MetricTemplate: Flagger checks its provider is online while initializing (scheduler_metrics.go). */
+  template?: true;
 }
 
 export interface MetricProviderPlan {

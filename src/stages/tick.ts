@@ -66,7 +66,8 @@ export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now
   switch (state.phase) {
     case 'Initializing':
       // setPhaseInitialized runs before shouldAdvance and GetRoutes: initialization is not gated by the route.
-      return afterInterval(plan, state, now, lastTick, ready('initializing', 'waiting for the primary to become ready', skip ? [] : [primary]));
+      // scheduler.go checks the metric providers first on every tick while Initializing (not with skipAnalysis).
+      return afterInterval(plan, state, now, lastTick, ready('initializing', 'waiting for the primary to become ready', skip ? [] : [providersStep(plan), primary]));
     case 'Initialized':
     case 'Succeeded':
     case 'Failed': {
@@ -178,6 +179,9 @@ function readStep(step: ObservationStep, observations: Observations, index: numb
       if (!readiness) return { kind: 'missing', what: `${step.workload} readiness` };
       return readiness.ready ? { kind: 'pass' } : { kind: 'not-ready', workload: step.workload, readiness };
     }
+    case 'providers':
+      // Flagger records the outcome as an event and goes on either way.
+      return { kind: 'pass' };
     case 'route': {
       const acceptance = observations.route;
       if (!acceptance) return { kind: 'missing', what: `HTTPRoute ${step.route.name}.${step.route.namespace} status` };
@@ -203,6 +207,11 @@ function readStep(step: ObservationStep, observations: Observations, index: numb
 
 function readinessStep(workload: 'primary' | 'canary'): ObservationStep {
   return { kind: 'readiness', workload };
+}
+
+/** scheduler_metrics.go checkMetricProviderAvailability: built-in metrics and MetricTemplates, not inline queries. */
+function providersStep(plan: AnalysisPlan): ObservationStep {
+  return { kind: 'providers', metrics: plan.metrics.filter((m) => m.builtin || m.template) };
 }
 
 /** The provider's routing object, when it has one whose status gates the tick (plan.route). */

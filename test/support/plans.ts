@@ -142,6 +142,9 @@ function record(step: ObservationStep, obs: Observations, world: World): void {
     case 'readiness':
       obs[step.workload] = world[step.workload] ?? { ready: true };
       return;
+    case 'providers':
+      obs.providers = { available: true };
+      return;
     case 'route':
       obs.route = world.route ?? { accepted: true };
       return;
