@@ -51,6 +51,7 @@ export function tickEvents(plan: AnalysisPlan, prior: CanaryState | undefined, o
   const warning = (message: string, at: Phase = phase): FlaggerEvent => ({ message, type: 'Warning', phase: at });
   const tick = planTick(plan, state, now, lastTick);
   const push = (e: FlaggerEvent): void => void out.before.push(e);
+  if (tick.due && prior && tick.stage === 'suspended') push(normal('skipping canary run as object is suspended'));
   const analysis = tick.stage === 'analysis';
   let started = false;
   const startAnalysis = (): void => {

@@ -104,6 +104,8 @@ function complete(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, now: D
       if (outcome.action.type === 'none') return none(state, outcome.action.reason, outcome.action.message, outcome.events);
       return changed(plan, state, outcome.action, outcome.patch, now, outcome.events);
     }
+    case 'suspended':
+      return none(state, 'suspended', tick.why);
     case 'bootstrap':
     case 'idle':
       throw new Error(`stage ${tick.stage} has no completion`);

@@ -95,6 +95,8 @@ export type ObservationStep =
 export type TickStage =
   | 'bootstrap'
   | 'idle'
+  /** spec.suspend: nothing is observed or changed; Flagger records one event per interval. */
+  | 'suspended'
   | 'initializing'
   | 'start'
   | 'restart'

@@ -56,7 +56,9 @@ export function isFirstAnalysisTick(plan: AnalysisPlan, state: CanaryState): boo
 /** Classifies a tick; see TickPlan for the due rules. */
 export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now: Date, lastTick?: string): TickPlan {
   if (!state) return ready('bootstrap', 'no state yet: write the initial state', []);
-  if (plan.suspend) return idle('suspended', 'the canary is suspended');
+  // scheduler.go advanceCanary returns at once for a suspended canary, recording an event on every
+  // ticker tick: due once per interval, observing nothing.
+  if (plan.suspend) return afterInterval(plan, state, now, lastTick, ready('suspended', 'the canary is suspended', []));
   if (state.paused) return idle('paused', 'the canary is paused (canarykit resume to continue)');
   const primary = readinessStep('primary');
   const canary = readinessStep('canary');

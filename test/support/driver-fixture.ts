@@ -23,6 +23,7 @@ export interface AppSpec {
     intervalMinutes?: number;
     stepWeightPromotion?: number;
     skipAnalysis?: boolean;
+    suspend?: boolean;
     /** A/B (with `abHeader`) or blue/green iterations. */
     iterations?: number;
     abHeader?: string;
@@ -60,6 +61,7 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
         : Provider.istio({ hosts: ['app.example.com'] }),
       metricsServer,
       skipAnalysis: c.skipAnalysis,
+      suspend: c.suspend,
       analysis: {
         interval: Duration.minutes(c.intervalMinutes ?? 1),
         threshold: c.threshold ?? 2,
