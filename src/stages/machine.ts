@@ -23,8 +23,8 @@ export { initialState } from './machine-state';
  *
  * - No state yet: `initialize` with `initialState` (even when suspended: a decision needs a state).
  * - The observations are read in the order `observationsNeeded` listed them; the first one that
- *   is not a pass decides the tick (not ready, a failed hook or metric, a rollback hook that
- *   answered OK, a closed gate). When all pass, the stage completes (start, restart, move,
+ *   is not a pass decides the tick (not ready, a route not accepted, a failed hook or metric, a
+ *   rollback hook that answered OK, a closed gate). When all pass, the stage completes (start, restart, move,
  *   promote, promotion step, finalise, succeed, skip-promote, threshold rollback).
  * - `lastTick`: when the driver last ran a due tick that committed nothing (see tick.ts
  *   afterInterval); keeps Flagger's one tick per interval while a gate is closed or a workload waits.

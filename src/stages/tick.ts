@@ -21,6 +21,8 @@ import { CanaryState } from './state';
  * When a tick is due (git-ops translation of Flagger's fixed-period job):
  * - a state at rest (Initialized / Succeeded / Failed) with a new revision, and a run whose
  *   revision changed (restart), are due at once: detection needs no interval to elapse;
+ * - a detection that held (a quiet tick since the last transition) and a suspended canary are due
+ *   once per interval, as Flagger's ticker;
  * - every other state is due once `intervalSeconds` have passed since `lastTransitionTime`.
  *   Ticks that change nothing do not move `lastTransitionTime`, so a state waiting for readiness
  *   or a gate is re-examined on every driver run after that; a counted failed check or a move
