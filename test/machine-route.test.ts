@@ -115,6 +115,10 @@ describe('a route that is not accepted, or cannot be seen, holds every gated sta
     expect(observationsNeeded(gateway, state, after(T0, 3600), after(T0, 3600).toISOString()).dueNow).toBe(false);
     expect(observationsNeeded(gateway, state, after(T0, 3630), after(T0, 3600).toISOString()).dueNow).toBe(false);
     expect(observationsNeeded(gateway, state, after(T0, 3660), after(T0, 3600).toISOString()).dueNow).toBe(true);
+    // The same for a restart held by the route mid-run.
+    const moved = { ...gateway, canary: { ...gateway.canary, revision: 'rev-3' } };
+    expect(observationsNeeded(moved, runState(), after(T0, 90), after(T0, 60).toISOString()).dueNow).toBe(false);
+    expect(observationsNeeded(moved, runState(), after(T0, 120), after(T0, 60).toISOString())).toMatchObject({ dueNow: true, stage: 'restart' });
     // Without a quiet tick since the last transition, detection is immediate.
     expect(observationsNeeded(gateway, state, after(T0, 5), after(T0, -10).toISOString()).dueNow).toBe(true);
   });

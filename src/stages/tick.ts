@@ -102,7 +102,8 @@ function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date, lastTic
   // spec.go hasSpecChanged: a target reverted to the promoted spec is no change ("do not trigger a
   // canary deployment on manual rollback"), so the run continues; any other revision restarts it.
   if (plan.canary.revision !== state.canaryRevision && plan.canary.revision !== state.primary.revision) {
-    return ready('restart', `revision changed to ${plan.canary.revision} mid-run`, routed);
+    const restart = ready('restart', `revision changed to ${plan.canary.revision} mid-run`, routed);
+    return heldSinceTransition(state, lastTick) ? afterInterval(plan, state, now, lastTick, restart) : restart;
   }
   if (plan.skipAnalysis) return afterInterval(plan, state, now, lastTick, ready('skip', 'skipAnalysis: promote at once', [...routed, canary]));
   const base = [...routed, canary, ...hooks(plan, 'rollback')];
