@@ -13,8 +13,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDeps } from '../src/cli';
-import { CanarykitConfig, DEFAULT_CONFIG } from '../src/stages/config';
-import { DriverDeps, step } from '../src/stages/driver';
+import { CanarykitConfig, DEFAULT_CONFIG } from '../src/adapters/config';
+import { DriverDeps, step } from '../src/driver/driver';
 import { appJson, istioTraffic, readyDeployment } from '../test/support/driver-fixture';
 import { OpenMetricsWriter, at, prometheusAvailable, startPrometheus } from '../test/support/prometheus-server';
 

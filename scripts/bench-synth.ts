@@ -18,7 +18,7 @@ import { Canary } from '../src/constructs/canary';
 import { CanaryApp, writeFolders } from '../src/constructs/canary-app';
 import { OutputFolder, toYaml } from '../src/constructs/output';
 import { Provider } from '../src/constructs/provider';
-import { CanaryState } from '../src/stages/state';
+import { CanaryState } from '../src/model/state';
 import { addIngress, oldPrimary, podinfoProps, stage } from '../test/support/construct-fixtures';
 
 const CANARIES = Number(process.env.BENCH_CANARIES ?? 1000);

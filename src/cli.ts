@@ -4,22 +4,22 @@ import { Command, CommanderError } from 'commander';
 import { parse } from 'yaml';
 import { ConfigError, TickError, UserError } from './errors';
 import { canaryIdProblems, splitCanaryId } from './names';
-import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './stages/config';
-import { Configure, DriverDeps, applyManual, selectPlans, step } from './stages/driver';
-import { GitWorkspace, openGitWorkspace } from './stages/git';
+import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './adapters/config';
+import { Configure, DriverDeps, applyManual, selectPlans, step } from './driver/driver';
+import { GitWorkspace, openGitWorkspace } from './adapters/git/git';
 import { parseGoDuration } from './compile/durations';
-import { startExporter } from './stages/exporter';
-import { gatherReport } from './stages/report-data';
-import { renderReport } from './stages/report-html';
-import { PullRequestReport, pullRequestHostFor } from './stages/pull-requests';
-import { ManualCommand } from './stages/manual';
-import { clientForProvider } from './stages/prometheus';
-import { readPlans } from './stages/repo-files';
-import { formatTable, readStatus } from './stages/status';
-import { runSynth } from './stages/synth-runner';
-import { callWebhook } from './stages/webhooks';
+import { startExporter } from './adapters/exporter';
+import { gatherReport } from './driver/report-data';
+import { renderReport } from './driver/report-html';
+import { PullRequestReport, pullRequestHostFor } from './adapters/review/pull-requests';
+import { ManualCommand } from './machine/manual';
+import { clientForProvider } from './adapters/prometheus/client';
+import { readPlans } from './adapters/repo-files';
+import { formatTable, readStatus } from './driver/status';
+import { runSynth } from './adapters/synth';
+import { callWebhook } from './adapters/webhooks/call';
 import { packageVersion } from './version';
-import { plannedSchedule } from './stages/weights';
+import { plannedSchedule } from './machine/weights';
 
 /** Writes `file` through a temporary file in the same folder, so a reader never sees half a page. */
 function writeFileAtomic(file: string, text: string): void {

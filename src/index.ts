@@ -27,12 +27,12 @@ export { compile, compileFiles } from './compile';
 export type { CompileOptions, CompileResult, Compiled } from './compile';
 
 // The files canarykit writes: canary.plan.json and the state file.
-export { PHASES } from './stages/phase';
-export type { Phase } from './stages/phase';
-export { PLAN_API_VERSION, PLAN_FILE } from './stages/plan';
-export type * from './stages/plan';
-export { STATE_API_VERSION } from './stages/state';
-export type { CanaryState, PrimarySnapshot, SessionAffinityState, WorkloadSettings } from './stages/state';
+export { PHASES } from './model/phase';
+export type { Phase } from './model/phase';
+export { PLAN_API_VERSION, PLAN_FILE } from './model/plan';
+export type * from './model/plan';
+export { STATE_API_VERSION } from './model/state';
+export type { CanaryState, PrimarySnapshot, SessionAffinityState, WorkloadSettings } from './model/state';
 
 // Errors canarykit throws (each carries its exit code).
 export {

@@ -11,12 +11,12 @@ import {
   receives,
   sendAlerts,
   trafficRouting,
-} from '../src/stages/alerts';
-import { notifyAfterPush } from '../src/stages/driver';
-import { initialState } from '../src/stages/machine';
-import { Decision } from '../src/stages/machine-action';
-import { AlertProviderType, AlertSeverity, AnalysisPlan, PlannedAlert } from '../src/stages/plan';
-import { FLAGGER_MESSAGES, Severity, StageEvent, stageEvent, thresholdMessage } from '../src/stages/reasons';
+} from '../src/adapters/alerts/sending';
+import { notifyAfterPush } from '../src/driver/driver';
+import { initialState } from '../src/machine/decide';
+import { Decision } from '../src/machine/action';
+import { AlertProviderType, AlertSeverity, AnalysisPlan, PlannedAlert } from '../src/model/plan';
+import { FLAGGER_MESSAGES, Severity, StageEvent, stageEvent, thresholdMessage } from '../src/model/reasons';
 import { hook, makePlan, PlanOverrides, T0 } from './support/plans';
 
 // ---------------------------------------------------------------------------------------------

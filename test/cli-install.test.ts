@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli';
-import { loadConfig } from '../src/stages/config';
+import { loadConfig } from '../src/adapters/config';
 import { packageVersion } from '../src/version';
 
 /*

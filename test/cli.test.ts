@@ -133,7 +133,7 @@ describeWithPrometheus('canarykit CLI', () => {
 
 describe('synth command environment', () => {
   it('does not pass the driver credentials to the synth command', async () => {
-    const { runSynth } = await import('../src/stages/synth-runner');
+    const { runSynth } = await import('../src/adapters/synth');
     const { mkdtempSync, readFileSync: read } = await import('node:fs');
     const dir = mkdtempSync(join(tmpdir(), 'canarykit-env-'));
     const saved = { ...process.env };

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { buildCommitMessage, parseTrailers, readCanaryTrailers, StageCommitInput } from '../src/stages/commit-message';
+import { buildCommitMessage, parseTrailers, readCanaryTrailers, StageCommitInput } from '../src/model/commit-message';
 
 const base: StageCommitInput = {
   namespace: 'test',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors';
-import { PROMETHEUS_ADDRESS_ENV, parseConfig, prometheusAddressOverride } from '../src/stages/config';
+import { PROMETHEUS_ADDRESS_ENV, parseConfig, prometheusAddressOverride } from '../src/adapters/config';
 
 describe('CANARYKIT_PROMETHEUS_ADDRESS (set by deploy/kubernetes)', () => {
   const withAddress = parseConfig('prometheus:\n  address: http://from-file:9090\n', 'canarykit.yaml');

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TICK_LOCK_FILE } from '../src/stages/tick-lock';
+import { TICK_LOCK_FILE } from '../src/adapters/git/tick-lock';
 import { healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, git } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, describeWithPrometheus, startPrometheus } from './support/prometheus';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { goDuration, metricEvent, postRolloutEvent, tickEvents } from '../src/stages/flagger-events';
-import { decide } from '../src/stages/machine';
-import { Observations, emptyObservations } from '../src/stages/observations';
-import { PlannedMetric } from '../src/stages/plan';
+import { goDuration, metricEvent, postRolloutEvent, tickEvents } from '../src/machine/flagger-events';
+import { decide } from '../src/machine/decide';
+import { Observations, emptyObservations } from '../src/model/observations';
+import { PlannedMetric } from '../src/model/plan';
 import { T0, after, hook, makePlan, metric, runState, tick } from './support/plans';
 
 const NOW = after(T0, 60);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CanaryTrailers } from '../src/stages/commit-message';
-import { analysisDurations, flaggerFamilies, renderExposition } from '../src/stages/flagger-metrics';
-import { Phase } from '../src/stages/phase';
-import { AnalysisPlan } from '../src/stages/plan';
-import { StageRecord, runsOf } from '../src/stages/stage-history';
+import { CanaryTrailers } from '../src/model/commit-message';
+import { analysisDurations, flaggerFamilies, renderExposition } from '../src/adapters/flagger-metrics';
+import { Phase } from '../src/model/phase';
+import { AnalysisPlan } from '../src/model/plan';
+import { StageRecord, runsOf } from '../src/adapters/git/stage-history';
 
 /*
  * The exporter's arithmetic on synthetic stage histories (the end-to-end series are asserted in

@@ -4,10 +4,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloneBusyError, ConfigError, GitCommandError, PushRejectedError, TickError, WorkspaceNotCleanError } from '../src/errors';
-import { classifyRemoteFailure } from '../src/stages/git-failures';
-import { openGitWorkspace } from '../src/stages/git';
-import { identityOf } from '../src/stages/process-table';
-import { TICK_LOCK_FILE } from '../src/stages/tick-lock';
+import { classifyRemoteFailure } from '../src/adapters/git/git-failures';
+import { openGitWorkspace } from '../src/adapters/git/git';
+import { identityOf } from '../src/adapters/git/process-table';
+import { TICK_LOCK_FILE } from '../src/adapters/git/tick-lock';
 import { createGitFixture, git, GitFixture, isolatedGitEnv, writeFiles } from './support/git';
 
 /*
@@ -19,7 +19,7 @@ import { createGitFixture, git, GitFixture, isolatedGitEnv, writeFiles } from '.
 
 const MANAGED = ['state', 'dist'];
 
-describe('push rejections are classified in one place (src/stages/git-failures.ts)', () => {
+describe('push rejections are classified in one place (src/adapters/git/git-failures.ts)', () => {
   const target = 'origin/main';
   it.each([
     // git 2.39 --porcelain output of real races (see the racing test below), and the non-porcelain forms.

@@ -3,8 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, GitCommandError, PushRejectedError, TickError, UserError, WorkspaceNotCleanError } from '../src/errors';
-import { buildCommitMessage } from '../src/stages/commit-message';
-import { openGitWorkspace, redactCredentials } from '../src/stages/git';
+import { buildCommitMessage } from '../src/model/commit-message';
+import { openGitWorkspace, redactCredentials } from '../src/adapters/git/git';
 import { createGitFixture, git, GitFixture, isolatedGitEnv, writeFiles } from './support/git';
 
 describe('GitWorkspace on real repositories', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hookContext, hookPhase, payloadChecksum } from '../src/stages/hook-context';
-import { Phase } from '../src/stages/phase';
-import { WebhookType } from '../src/stages/plan';
+import { hookContext, hookPhase, payloadChecksum } from '../src/adapters/webhooks/hook-context';
+import { Phase } from '../src/model/phase';
+import { WebhookType } from '../src/model/plan';
 import { makePlan, makeState, runState } from './support/plans';
 
 // Flagger v1.44.0 scheduler_hooks.go: CallWebhook(canary, flaggerv1.CanaryPhaseProgressing, ...) for

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../src/stages/machine';
-import { emptyObservations, ObservationStep, RouteAcceptance } from '../src/stages/observations';
-import { AnalysisPlan, PlannedRoute } from '../src/stages/plan';
-import { CanaryState } from '../src/stages/state';
-import { observationsNeeded } from '../src/stages/tick';
+import { decide } from '../src/machine/decide';
+import { emptyObservations, ObservationStep, RouteAcceptance } from '../src/model/observations';
+import { AnalysisPlan, PlannedRoute } from '../src/model/plan';
+import { CanaryState } from '../src/model/state';
+import { observationsNeeded } from '../src/machine/tick';
 import { after, hook, makePlan, makeState, observe, runState, T0, tick } from './support/plans';
 
 /*

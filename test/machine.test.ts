@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decide, initialState } from '../src/stages/machine';
-import { sessionCookie } from '../src/stages/machine-affinity';
-import { Action, isCommitted } from '../src/stages/machine-action';
-import { emptyObservations, Observations } from '../src/stages/observations';
-import { AnalysisPlan } from '../src/stages/plan';
-import { CanaryState, parseState } from '../src/stages/state';
-import { endsTick, observationsNeeded } from '../src/stages/tick';
-import { plannedSchedule } from '../src/stages/weights';
+import { decide, initialState } from '../src/machine/decide';
+import { sessionCookie } from '../src/machine/affinity';
+import { Action, isCommitted } from '../src/machine/action';
+import { emptyObservations, Observations } from '../src/model/observations';
+import { AnalysisPlan } from '../src/model/plan';
+import { CanaryState, parseState } from '../src/model/state';
+import { endsTick, observationsNeeded } from '../src/machine/tick';
+import { plannedSchedule } from '../src/machine/weights';
 import {
   after,
   GREEN,

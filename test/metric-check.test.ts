@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { builtinQuery, BuiltinMetricName } from '../src/constructs/metrics/builtin';
-import { CheckResult, checkMetric, checkMetrics, describeCheck, judgeValue } from '../src/stages/metric-check';
-import { MetricProviderPlan, PlannedMetric } from '../src/stages/plan';
-import { clientForProvider, PrometheusClient } from '../src/stages/prometheus';
+import { CheckResult, checkMetric, checkMetrics, describeCheck, judgeValue } from '../src/adapters/prometheus/metric-check';
+import { MetricProviderPlan, PlannedMetric } from '../src/model/plan';
+import { clientForProvider, PrometheusClient } from '../src/adapters/prometheus/client';
 import { describeWithPrometheus, freePort, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
 const provider: MetricProviderPlan = { type: 'prometheus', address: 'http://prometheus.invalid:9090' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtinQuery, isBuiltinMetric } from '../src/constructs/metrics/builtin';
 import { TemplateVars } from '../src/constructs/metrics/template';
-import { PrometheusClient, QueryValue } from '../src/stages/prometheus';
+import { PrometheusClient, QueryValue } from '../src/adapters/prometheus/client';
 import { describeWithPrometheus, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
 const vars: TemplateVars = {

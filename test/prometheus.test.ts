@@ -14,7 +14,7 @@ import {
   parseVector,
   PrometheusClient,
   singleValue,
-} from '../src/stages/prometheus';
+} from '../src/adapters/prometheus/client';
 import { at, describeWithPrometheus, freePort, onPath, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
 async function failure(promise: Promise<unknown>): Promise<PrometheusError> {

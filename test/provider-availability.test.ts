@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tickEvents } from '../src/stages/flagger-events';
-import { decide } from '../src/stages/machine';
-import { emptyObservations } from '../src/stages/observations';
-import { observe } from '../src/stages/observe';
-import { PlannedMetric } from '../src/stages/plan';
-import { clientForProvider } from '../src/stages/prometheus';
-import { observationsNeeded } from '../src/stages/tick';
+import { tickEvents } from '../src/machine/flagger-events';
+import { decide } from '../src/machine/decide';
+import { emptyObservations } from '../src/model/observations';
+import { observe } from '../src/driver/observe';
+import { PlannedMetric } from '../src/model/plan';
+import { clientForProvider } from '../src/adapters/prometheus/client';
+import { observationsNeeded } from '../src/machine/tick';
 import { readyDeployment } from './support/driver-fixture';
 import { T0, after, makePlan, makeState, metric } from './support/plans';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, freePort, startPrometheus } from './support/prometheus';

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
-import { PrometheusClient, Sample } from '../src/stages/prometheus';
-import { observeReadiness, unavailableQuery, unavailableStepSeconds } from '../src/stages/readiness';
+import { PrometheusClient, Sample } from '../src/adapters/prometheus/client';
+import { observeReadiness, unavailableQuery, unavailableStepSeconds } from '../src/adapters/prometheus/readiness';
 import { deploymentOverTime } from './support/ksm';
 import { OpenMetricsWriter, at, describeWithPrometheus, usePrometheus } from './support/prometheus';
 
@@ -77,7 +77,7 @@ it('builds the measurement as a subquery over the Available=False condition, esc
 });
 
 it('turns the step counts into seconds: the whole window only when every step was unavailable', async () => {
-  const { unavailableSeconds } = await import('../src/stages/readiness');
+  const { unavailableSeconds } = await import('../src/adapters/prometheus/readiness');
   const answer = (seen: number | undefined, all: number | undefined): Sample[] => [
     ...(seen === undefined ? [] : [{ labels: { namespace: 'ns', deployment: 'd' }, value: seen }]),
     ...(all === undefined ? [] : [{ labels: { canarykit_window_steps: 'all' }, value: all }]),

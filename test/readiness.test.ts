@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PrometheusError } from '../src/errors';
-import { PrometheusClient } from '../src/stages/prometheus';
+import { PrometheusClient } from '../src/adapters/prometheus/client';
 import {
   DeploymentSeries,
   evaluateReadiness,
@@ -8,7 +8,7 @@ import {
   readinessQuery,
   readyThresholdReplicas,
   seriesFromSamples,
-} from '../src/stages/readiness';
+} from '../src/adapters/prometheus/readiness';
 import { describeWithPrometheus, freePort, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
 const healthy: Required<DeploymentSeries> = {

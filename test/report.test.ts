@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { step } from '../src/stages/driver';
+import { step } from '../src/driver/driver';
 import { runCli } from './support/cli';
 import { TEST_CONFIG, appJson, healthyPodinfo, realDeps } from './support/driver-fixture';
 import { GitFixture, createGitFixture } from './support/git';

@@ -2,17 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { step } from '../src/stages/driver';
-import { PlannedRoute } from '../src/stages/plan';
-import { PrometheusClient, Sample } from '../src/stages/prometheus';
+import { step } from '../src/driver/driver';
+import { PlannedRoute } from '../src/model/plan';
+import { PrometheusClient, Sample } from '../src/adapters/prometheus/client';
 import {
   ROUTE_CRS_CONFIG,
   ROUTE_GENERATION_SERIES,
   ROUTE_PARENT_SERIES,
   judgeRouteAcceptance,
   observeRouteAcceptance,
-} from '../src/stages/route-acceptance';
-import { CanaryState } from '../src/stages/state';
+} from '../src/adapters/prometheus/route-acceptance';
+import { CanaryState } from '../src/model/state';
 import { AppSpec, TEST_CONFIG, appJson, httpRouteStatus, httpTraffic, readyDeployment, realDeps } from './support/driver-fixture';
 import { GitFixture, createGitFixture } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, freePort, startPrometheus } from './support/prometheus';

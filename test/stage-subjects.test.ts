@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CheckResult, shortCheck } from '../src/stages/metric-check';
-import { Action } from '../src/stages/machine-action';
-import { describeAction } from '../src/stages/stage-commit';
+import { CheckResult, shortCheck } from '../src/adapters/prometheus/metric-check';
+import { Action } from '../src/machine/action';
+import { describeAction } from '../src/driver/stage-commit';
 
 /*
  * Commit subjects (and the step's output line) that people read in `git log --oneline`: numbers
@@ -51,7 +51,7 @@ describe('describeAction', () => {
 
 describe('formatTable (canarykit status, plan)', () => {
   it('aligns every column at the same offset in every row, whatever the cell widths', async () => {
-    const { formatTable } = await import('../src/stages/status');
+    const { formatTable } = await import('../src/driver/status');
     const text = formatTable(['CANARY', 'PHASE', 'WEIGHT', 'NOTE'], [
       ['a-very-long-namespace/podinfo', 'Progressing', '10', 'paused'],
       ['web/x', 'Succeeded', '0', ''],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shownIterations } from '../src/stages/status';
+import { shownIterations } from '../src/driver/status';
 import { makePlan, runState } from './support/plans';
 
 // pkg/canary/status.go setStatusPhase: WaitingPromotion shows analysis.iterations - 1.

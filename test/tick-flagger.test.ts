@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { step } from '../src/stages/driver';
-import { CanaryState } from '../src/stages/state';
+import { step } from '../src/driver/driver';
+import { CanaryState } from '../src/model/state';
 import { AppSpec, TEST_CONFIG, appJson, healthyPodinfo, realDeps } from './support/driver-fixture';
 import { GitFixture, createGitFixture } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';

@@ -6,7 +6,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PlannedWebhook } from '../src/stages/plan';
+import { PlannedWebhook } from '../src/model/plan';
 import {
   backoffDelayMs,
   buildWebhookPayload,
@@ -14,7 +14,7 @@ import {
   redactUrl,
   runHooks,
   WebhookContext,
-} from '../src/stages/webhooks';
+} from '../src/adapters/webhooks/call';
 
 interface Recorded {
   method: string;

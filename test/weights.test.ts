@@ -7,8 +7,8 @@ import {
   plannedSchedule,
   promotionLadder,
   weightLadder,
-} from '../src/stages/weights';
-import { AnalysisSettings } from '../src/stages/plan';
+} from '../src/machine/weights';
+import { AnalysisSettings } from '../src/model/plan';
 import { makePlan } from './support/plans';
 
 const analysis = (settings: Partial<AnalysisSettings>): AnalysisSettings => makePlan({ analysis: settings }).analysis;

@@ -1,7 +1,7 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { Problem } from '../errors';
 import { ANALYSIS_BOUNDS } from '../model/analysis-bounds';
-import { describeAjvError } from '../stages/state';
+import { describeAjvError } from '../model/state';
 import { FLAGGER_SCHEMAS } from './flagger-schema.generated';
 import { FlaggerKind } from './flagger-types';
 import { dottedPath } from './field-path';

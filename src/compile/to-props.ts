@@ -5,7 +5,7 @@ import { AlertOptions, CanaryAnalysisOptions, MetricOptions, MetricTemplateSpec,
 import { CanaryProps } from '../constructs/canary';
 import { Provider } from '../constructs/provider';
 import { CanaryServiceOptions, ObjectMetadataOptions } from '../constructs/service-options';
-import { AlertProviderType, AlertSeverity, ProviderName, WebhookType } from '../stages/plan';
+import { AlertProviderType, AlertSeverity, ProviderName, WebhookType } from '../model/plan';
 import { PROVIDERS } from '../providers/registry';
 import { parseGoDuration } from './durations';
 import { toMatch } from './flagger-match';

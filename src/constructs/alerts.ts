@@ -1,5 +1,5 @@
 import { Problem } from '../errors';
-import { PlannedAlert } from '../stages/plan';
+import { PlannedAlert } from '../model/plan';
 import { AlertOptions } from './analysis-options';
 
 const SEVERITIES = ['info', 'warn', 'error'];

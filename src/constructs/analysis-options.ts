@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { AlertProviderType, AlertSeverity, WebhookType } from '../stages/plan';
+import { AlertProviderType, AlertSeverity, WebhookType } from '../model/plan';
 import { HttpMatch } from './match';
 
 /** Inclusive bounds a metric value must stay within. */

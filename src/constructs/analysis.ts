@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import { Problem } from '../errors';
 import { ANALYSIS_BOUNDS } from '../model/analysis-bounds';
 import { CAPABILITIES, ProviderName, RoutingCapabilities } from '../model/providers';
-import { AnalysisSettings, Strategy } from '../stages/plan';
+import { AnalysisSettings, Strategy } from '../model/plan';
 import { CanaryAnalysisOptions } from './analysis-options';
 import { HttpMatch } from './match';
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Problem, ValidationError } from '../errors';
-import { PLAN_API_VERSION, PLAN_FILE } from '../stages/plan';
+import { PLAN_API_VERSION, PLAN_FILE } from '../model/plan';
 
 /**
  * The owner of where synth and `compile` may write. Both replace the output folder as a whole, so

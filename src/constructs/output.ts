@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { stringify } from 'yaml';
-import { AnalysisPlan, PLAN_FILE } from '../stages/plan';
+import { AnalysisPlan, PLAN_FILE } from '../model/plan';
 import { Json } from './workload/deployment-json';
 
 /** One output folder: relative file path -> content. */

@@ -3,7 +3,7 @@ import * as path from 'path';
 /**
  * writeFolders' scratch siblings of the output folder: `.dist.staging-<pid>` (being written) and
  * `.dist.old-<pid>` (the previous output, until the swap is done). A synth killed between the two
- * renames leaves them behind; the step driver removes them (src/stages/clone-leftovers.ts).
+ * renames leaves them behind; the step driver removes them (src/adapters/git/clone-leftovers.ts).
  * The name keeps at most 32 characters of the output folder's name, so an outdir near the
  * file-name limit cannot overflow with the suffix.
  */

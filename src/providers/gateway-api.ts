@@ -4,7 +4,7 @@ import { HttpMatch, StringMatch } from '../constructs/match';
 import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
-import { PlannedRoute } from '../stages/plan';
+import { PlannedRoute } from '../model/plan';
 import { Router, RouterInput } from './router';
 import { toMatch } from '../compile/flagger-match';
 import { CAPABILITIES } from '../model/providers';

@@ -1,6 +1,6 @@
 import { Problem } from '../errors';
-import { PlannedRoute, ProviderName, Strategy } from '../stages/plan';
-import { SessionAffinityState } from '../stages/state';
+import { PlannedRoute, ProviderName, Strategy } from '../model/plan';
+import { SessionAffinityState } from '../model/state';
 import { HttpMatch } from '../constructs/match';
 import { ObjectMetadataOptions } from '../constructs/service-options';
 import { Json } from '../constructs/workload/deployment-json';

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { AnalysisPlan, CanaryState } from '../../src';
 import { bootstrapState } from '../../src/constructs/canary';
 import { Compiled, compileFiles } from '../../src/compile';
-import { writeStateFile, stateFilePath } from '../../src/stages/state-store';
+import { writeStateFile, stateFilePath } from '../../src/model/state-store';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'flagger');
 

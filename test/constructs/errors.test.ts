@@ -9,7 +9,7 @@ import { CanaryApp } from '../../src/constructs/canary-app';
 import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT } from '../../src/constructs/output-dir';
 import { StrictInclude, loadYamlStrict } from '../../src/constructs/include';
 import { Provider } from '../../src/constructs/provider';
-import { serializeState } from '../../src/stages/state';
+import { serializeState } from '../../src/model/state';
 import {
   FixtureOptions,
   NO_STATE_DIR,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Duration } from 'cdk8s';
-import { PLAN_API_VERSION, PLAN_FILE } from '../../src/stages/plan';
+import { PLAN_API_VERSION, PLAN_FILE } from '../../src/model/plan';
 import { IMAGE_OLD, NO_STATE_DIR, podinfoJson, render, stage } from '../support/construct-fixtures';
 
 const squash = (q: string) => q.replace(/\s+/g, '');

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Duration } from 'cdk8s';
 import { buildExampleApp } from '../../src/main';
 import { CanaryApp } from '../../src/constructs/canary-app';
-import { CanaryState } from '../../src/stages/state';
+import { CanaryState } from '../../src/model/state';
 import {
   FixtureOptions,
   NO_STATE_DIR,

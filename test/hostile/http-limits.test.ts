@@ -5,13 +5,13 @@ import { PrometheusError } from '../../src/errors';
 import { readBody, readIncoming } from '../../src/http-body';
 import { LIMITS } from '../../src/limits';
 import { excerpt, redact } from '../../src/redact';
-import { sendAlerts } from '../../src/stages/alerts';
+import { sendAlerts } from '../../src/adapters/alerts/sending';
 import { GitHubUnavailableError } from '../../src/errors';
-import { githubPullRequests } from '../../src/stages/github';
-import { PrometheusClient } from '../../src/stages/prometheus';
-import { FLAGGER_MESSAGES, stageEvent } from '../../src/stages/reasons';
-import { callWebhook } from '../../src/stages/webhooks';
-import { PlannedWebhook } from '../../src/stages/plan';
+import { githubPullRequests } from '../../src/adapters/review/github';
+import { PrometheusClient } from '../../src/adapters/prometheus/client';
+import { FLAGGER_MESSAGES, stageEvent } from '../../src/model/reasons';
+import { callWebhook } from '../../src/adapters/webhooks/call';
+import { PlannedWebhook } from '../../src/model/plan';
 import { makePlan } from '../support/plans';
 
 // Response bodies are read with one capped helper (src/http-body.ts) by every HTTP adapter, and

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUTPUT_MARKER, outputDirProblems } from '../../src/constructs/output-dir';
-import { PLAN_API_VERSION, PLAN_FILE } from '../../src/stages/plan';
+import { PLAN_API_VERSION, PLAN_FILE } from '../../src/model/plan';
 import { FLAGGER_FIXTURES, cliIn, snapshotTree, tempDir } from './support';
 
 // Where synth and compile may write (src/constructs/output-dir.ts): the folders they may replace.

@@ -3,9 +3,9 @@ import { planMetrics } from '../../src/constructs/metrics/plan-metrics';
 import { escapeForString } from '../../src/constructs/metrics/promql-escape';
 import { TemplateVars, renderQuery } from '../../src/constructs/metrics/template';
 import { TemplateRenderError } from '../../src/errors';
-import { checkMetric } from '../../src/stages/metric-check';
-import { PlannedMetric } from '../../src/stages/plan';
-import { PrometheusClient } from '../../src/stages/prometheus';
+import { checkMetric } from '../../src/adapters/prometheus/metric-check';
+import { PlannedMetric } from '../../src/model/plan';
+import { PrometheusClient } from '../../src/adapters/prometheus/client';
 import { OpenMetricsWriter, QUERY_TIME, describeWithPrometheus, usePrometheus } from '../support/prometheus';
 
 // Values interpolated into PromQL must not change the query's structure (issue 7). Flagger

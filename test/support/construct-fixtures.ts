@@ -22,9 +22,9 @@ import { GatewayApiOptions } from '../../src/providers/gateway-api';
 import { IstioOptions } from '../../src/providers/istio';
 import { CanaryServiceOptions } from '../../src/constructs/service-options';
 import { Json } from '../../src/constructs/workload/deployment-json';
-import { Phase } from '../../src/stages/phase';
-import { AnalysisPlan, PLAN_FILE } from '../../src/stages/plan';
-import { CanaryState, PrimarySnapshot, SessionAffinityState, STATE_API_VERSION } from '../../src/stages/state';
+import { Phase } from '../../src/model/phase';
+import { AnalysisPlan, PLAN_FILE } from '../../src/model/plan';
+import { CanaryState, PrimarySnapshot, SessionAffinityState, STATE_API_VERSION } from '../../src/model/state';
 
 export const NS = 'test';
 export const TARGET = 'podinfo';

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { TRAILER_KEYS, parseTrailers } from '../../src/stages/commit-message';
+import { TRAILER_KEYS, parseTrailers } from '../../src/model/commit-message';
 import { GitFixture, createGitFixture, git } from './git';
 import { at } from './prometheus-server';
 

@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Canary, CanaryApp, Provider } from '../../src';
-import { CanarykitConfig, DEFAULT_CONFIG } from '../../src/stages/config';
-import { DriverDeps } from '../../src/stages/driver';
-import { openGitWorkspace } from '../../src/stages/git';
-import { clientForProvider } from '../../src/stages/prometheus';
-import { callWebhook } from '../../src/stages/webhooks';
+import { CanarykitConfig, DEFAULT_CONFIG } from '../../src/adapters/config';
+import { DriverDeps } from '../../src/driver/driver';
+import { openGitWorkspace } from '../../src/adapters/git/git';
+import { clientForProvider } from '../../src/adapters/prometheus/client';
+import { callWebhook } from '../../src/adapters/webhooks/call';
 import { OpenMetricsWriter } from './prometheus-server';
 
 /** What the test repository's `app.json` declares: one podinfo canary per namespace. */

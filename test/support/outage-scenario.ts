@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
-import { step, StepReport } from '../../src/stages/driver';
-import { CanaryState } from '../../src/stages/state';
+import { step, StepReport } from '../../src/driver/driver';
+import { CanaryState } from '../../src/model/state';
 import { TEST_CONFIG, appJson, realDeps } from './driver-fixture';
 import { GitFixture, createGitFixture } from './git';
 import { at } from './prometheus-server';

@@ -1,9 +1,9 @@
-import { decide } from '../../src/stages/machine';
-import { Decision } from '../../src/stages/machine-action';
-import { MetricOutcome, ObservationRequest, Observations, ObservationStep, Readiness, RouteAcceptance, emptyObservations } from '../../src/stages/observations';
-import { AnalysisPlan, AnalysisSettings, PLAN_API_VERSION, PlannedMetric, PlannedWebhook, WebhookType } from '../../src/stages/plan';
-import { CanaryState, STATE_API_VERSION } from '../../src/stages/state';
-import { endsTick, observationsNeeded } from '../../src/stages/tick';
+import { decide } from '../../src/machine/decide';
+import { Decision } from '../../src/machine/action';
+import { MetricOutcome, ObservationRequest, Observations, ObservationStep, Readiness, RouteAcceptance, emptyObservations } from '../../src/model/observations';
+import { AnalysisPlan, AnalysisSettings, PLAN_API_VERSION, PlannedMetric, PlannedWebhook, WebhookType } from '../../src/model/plan';
+import { CanaryState, STATE_API_VERSION } from '../../src/model/state';
+import { endsTick, observationsNeeded } from '../../src/machine/tick';
 
 /** Builders for plans, states and observations, plus a fake driver that runs ticks. */
 

@@ -1,5 +1,5 @@
 import { Problem } from '../../errors';
-import { MetricProviderPlan, PlannedMetric, PlannedWebhook, ProviderName } from '../../stages/plan';
+import { MetricProviderPlan, PlannedMetric, PlannedWebhook, ProviderName } from '../../model/plan';
 import { MetricOptions, WebhookOptions } from '../analysis-options';
 import { BUILTIN_METRICS, isBuiltinMetric } from '../../model/builtin-metrics';
 import { builtinQuery } from './builtin';

@@ -1,4 +1,4 @@
-import { PrimarySnapshot } from '../../stages/state';
+import { PrimarySnapshot } from '../../model/state';
 import { deterministicId } from '../revision';
 import { DeploymentJson, Json, clone, nonEmpty, withoutFluxKeys } from './deployment-json';
 import { renameTrackedConfigMaps } from './config-tracking';

@@ -1,0 +1,96 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { ValidationError } from '../errors';
+import { AnalysisPlan, PLAN_API_VERSION, PLAN_FILE } from '../model/plan';
+import { isSafeRelativePath } from '../constructs/output-dir';
+import { readTextFile } from '../limits';
+import { canaryIdProblems } from '../names';
+
+/** A plan and where its folder is, relative to the repository root. */
+export interface PlanEntry {
+  readonly plan: AnalysisPlan;
+  /** `<outdir>/<namespace>/<name>` */
+  readonly folder: string;
+}
+
+/** Every `canary.plan.json` under the output folder, sorted by namespace/name. */
+export function readPlans(repoDir: string, outdir: string): PlanEntry[] {
+  const root = path.join(repoDir, outdir);
+  if (!fs.existsSync(root)) return [];
+  const entries: PlanEntry[] = [];
+  for (const rel of (fs.readdirSync(root, { recursive: true }) as string[]).sort()) {
+    if (path.basename(rel) !== PLAN_FILE) continue;
+    const file = path.join(root, rel);
+    let plan: AnalysisPlan;
+    try {
+      plan = JSON.parse(readTextFile(file, path.join(outdir, rel), undefined, 're-run synth') ?? 'null');
+    } catch (e) {
+      if (e instanceof ValidationError) throw e;
+      throw new ValidationError([{ path: path.join(outdir, rel), message: `not valid JSON (${(e as Error).message}); re-run synth` }], 'invalid analysis plan');
+    }
+    if (plan.apiVersion !== PLAN_API_VERSION || plan.kind !== 'AnalysisPlan') {
+      throw new ValidationError([{ path: path.join(outdir, rel), message: `expected ${PLAN_API_VERSION} AnalysisPlan; re-run synth with this canarykit version` }], 'invalid analysis plan');
+    }
+    const folder = path.join(outdir, path.dirname(rel)).split(path.sep).join('/');
+    const problems = planPathProblems(repoDir, outdir, folder, plan);
+    if (problems.length > 0) throw new ValidationError(problems.map((message) => ({ path: path.join(outdir, rel), message })), 'invalid analysis plan');
+    entries.push({ plan, folder });
+  }
+  return entries.sort((a, b) => `${a.plan.namespace}/${a.plan.name}`.localeCompare(`${b.plan.namespace}/${b.plan.name}`));
+}
+
+/**
+ * The driver writes `plan.stateFile` and commits `folder`: a plan that names another canary's
+ * place, or a path leaving the repository (`..`, an absolute path, a symlink out), is refused.
+ */
+function planPathProblems(repoDir: string, outdir: string, folder: string, plan: AnalysisPlan): string[] {
+  const ids = canaryIdProblems(plan.namespace, plan.name, { namespace: 'namespace', name: 'name' });
+  if (ids.length > 0) return ids.map((p) => `${p.path}: ${p.message}; re-run synth`);
+  const out: string[] = [];
+  const expected = path.join(outdir, plan.namespace, plan.name).split(path.sep).join('/');
+  if (folder !== expected) out.push(`is for ${plan.namespace}/${plan.name} but lies in ${folder}/, not ${expected}/; re-run synth`);
+  const stateFile = typeof plan.stateFile === 'string' ? plan.stateFile : '';
+  if (!isSafeRelativePath(stateFile) || !stateFile.endsWith(`/${plan.namespace}/${plan.name}.json`) || stateFile.split('/')[0] === '.git') {
+    out.push(`stateFile must be <stateDir>/${plan.namespace}/${plan.name}.json inside the repository (got ${JSON.stringify(plan.stateFile)}); re-run synth`);
+  } else if (!staysInside(repoDir, stateFile)) {
+    out.push(`stateFile ${stateFile} leads out of the repository through a symbolic link; remove the link`);
+  }
+  return out;
+}
+
+/** Whether `rel` under `root` resolves inside `root`, following the symlinks of its existing part. */
+export function staysInside(root: string, rel: string): boolean {
+  const realRoot = fs.realpathSync(root);
+  let probe = path.join(realRoot, rel);
+  const rest: string[] = [];
+  const present = (p: string): boolean => {
+    try {
+      fs.lstatSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  while (!present(probe) && path.dirname(probe) !== probe) {
+    rest.unshift(path.basename(probe));
+    probe = path.dirname(probe);
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync(probe);
+  } catch {
+    return false; // a dangling symlink: writing through it would create its target wherever it points
+  }
+  const resolved = path.join(real, ...rest);
+  const back = path.relative(realRoot, resolved);
+  return back !== '' && !back.startsWith('..') && !path.isAbsolute(back);
+}
+
+/** `spec.replicas` of a committed Deployment manifest; undefined when absent (an HPA owns it). */
+export function committedReplicas(repoDir: string, folder: string, deployment: string): number | undefined {
+  const file = path.join(repoDir, folder, `deployment-${deployment}.yaml`);
+  if (!fs.existsSync(file)) return undefined;
+  const replicas = parse(fs.readFileSync(file, 'utf8'))?.spec?.replicas;
+  return typeof replicas === 'number' ? replicas : undefined;
+}

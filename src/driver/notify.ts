@@ -1,0 +1,67 @@
+import { alertContext, sendAlerts } from '../adapters/alerts/sending';
+import { FlaggerEvent, postRolloutEvent, tickEvents } from '../machine/flagger-events';
+import { payloadChecksum } from '../adapters/webhooks/hook-context';
+import { Decision } from '../machine/action';
+import { Observations, emptyObservations } from '../model/observations';
+import { AnalysisPlan } from '../model/plan';
+import { CanaryState } from '../model/state';
+import { WebhookContext, callWebhook, runHooks } from '../adapters/webhooks/call';
+
+/** What the tick saw before deciding: the state it started from and its observations. */
+export interface TickSeen {
+  state: CanaryState | undefined;
+  observations: Observations;
+  /** When the tick ran (the decision's `now`) and the cached last quiet tick it was decided with. */
+  now?: Date;
+  lastTick?: string;
+}
+
+/**
+ * The non-blocking side of a decided tick, as Flagger does it during its tick: every recorded
+ * event to the `event` webhooks (events.go sendEventToWebhook, Flagger's wording and phases,
+ * flagger-events.ts), post-rollout hooks when the run ended (each followed by its event), then the
+ * alerts (alerts.ts). Called after the stage is pushed, or at the end of a tick that committed
+ * nothing (a closed confirm-traffic-increase gate alerts on every such tick). Failures are logged
+ * only, as in Flagger.
+ */
+export async function notifyTick(
+  plan: AnalysisPlan,
+  decision: Decision,
+  seen: TickSeen,
+  deps: { now(): Date; log(line: string): void },
+): Promise<void> {
+  const log = (r: { ok: boolean; message: string }): void => {
+    if (!r.ok) deps.log(`${plan.namespace}/${plan.name}: ${r.message} (ignored)`);
+  };
+  const events = tickEvents(plan, seen.state, seen.observations, decision, seen.now ?? deps.now(), seen.lastTick);
+  const hasEventHooks = plan.webhooks.some((h) => h.type === 'event');
+  const emit = async (e: FlaggerEvent, state: CanaryState | undefined): Promise<void> => {
+    if (!hasEventHooks) return;
+    const ctx: WebhookContext = {
+      name: plan.name,
+      namespace: plan.namespace,
+      phase: e.phase,
+      checksum: payloadChecksum(plan, state),
+      event: { message: e.message, type: e.type, timestamp: deps.now().getTime() },
+    };
+    (await runHooks(plan.webhooks, 'event', ctx)).forEach(log);
+  };
+  for (const e of events.before) await emit(e, seen.state);
+  if (events.postRollout) {
+    const ctx: WebhookContext = { name: plan.name, namespace: plan.namespace, phase: events.postRollout.payloadPhase, checksum: payloadChecksum(plan, decision.state) };
+    // scheduler_hooks.go runPostRolloutHooks: in spec order, each call followed by its event, stop at the first failure.
+    for (const hook of plan.webhooks.filter((h) => h.type === 'post-rollout')) {
+      const result = await callWebhook(hook, ctx);
+      log(result);
+      await emit(postRolloutEvent(hook.name, result, events.postRollout.eventPhase), decision.state);
+      if (!result.ok) break;
+    }
+  }
+  for (const e of events.after) await emit(e, decision.state);
+  (await sendAlerts(plan, decision.events, { context: alertContext(decision) })).forEach(log);
+}
+
+/** A tick seen without observations (manual transitions, callers that kept none). */
+export function unseen(state: CanaryState | undefined): TickSeen {
+  return { state, observations: emptyObservations() };
+}

@@ -1,0 +1,187 @@
+import { ProviderName } from './providers';
+import { WorkloadSettings } from './state';
+
+export type { ProviderName };
+
+export const PLAN_API_VERSION = 'canarykit.dev/v1alpha1';
+export const PLAN_FILE = 'canary.plan.json';
+
+/** Flagger's deployment strategies (src: canary.go DeploymentStrategy). */
+export type Strategy = 'canary' | 'ab-testing' | 'blue-green';
+
+/** A metric check with its query fully rendered, ready to send to Prometheus. */
+export interface PlannedMetric {
+  name: string;
+  /** PromQL with every template variable expanded (whitespace kept; the client collapses it). */
+  query: string;
+  /** The metric's range interval, e.g. `1m`. */
+  interval: string;
+  /** Inclusive bounds; a value outside fails the check. Neither set: always passes when data exists. */
+  thresholdRange: { min?: number; max?: number };
+  /**
+   * Set when the spec has no thresholdRange: Flagger's deprecated `threshold` (default 0).
+   * request-success-rate fails below it; request-duration and custom queries fail above it.
+   */
+  threshold?: number;
+  /** Where to send the query. */
+  provider: MetricProviderPlan;
+  /** `request-success-rate` / `request-duration` answered by the provider's observer. */
+  builtin: boolean;
+  /** Built-in duration metrics are compared in milliseconds truncated to integers (Flagger). */
+  unit?: 'percent' | 'milliseconds';
+  /** From a MetricTemplate: Flagger checks its provider is online while initializing (scheduler_metrics.go). */
+  template?: true;
+}
+
+export interface MetricProviderPlan {
+  type: 'prometheus';
+  address: string;
+  /** Extra request headers (e.g. X-Scope-OrgID), Flagger's map of string lists. */
+  headers?: Record<string, string[]>;
+  /**
+   * Name of the Secret holding credentials in the cluster. canarykit never reads Secret data into
+   * git: the driver takes credentials from the environment (see README).
+   */
+  secretRef?: string;
+  insecureSkipVerify?: boolean;
+}
+
+export type WebhookType =
+  | 'confirm-rollout'
+  | 'pre-rollout'
+  | 'rollout'
+  | 'confirm-traffic-increase'
+  | 'confirm-promotion'
+  | 'post-rollout'
+  | 'rollback'
+  | 'event';
+
+export interface PlannedWebhook {
+  name: string;
+  type: WebhookType;
+  url: string;
+  /** Per-attempt timeout in seconds (Flagger default 10s). */
+  timeoutSeconds: number;
+  /** Extra attempts on connection errors, 5xx and 429. */
+  retries: number;
+  metadata?: Record<string, string>;
+  muteAlert?: boolean;
+  disableTLS?: boolean;
+}
+
+/** Which events an alert receives: info gets all, warn gets warn and error, error only errors (Flagger). */
+export type AlertSeverity = 'info' | 'warn' | 'error';
+
+/** Chat services Flagger's AlertProvider can post to. */
+export type AlertProviderType = 'slack' | 'msteams' | 'discord' | 'rocket' | 'gchat';
+
+/** An alert of the analysis (Flagger's `analysis.alerts[]` with its AlertProvider resolved). */
+export interface PlannedAlert {
+  name: string;
+  severity: AlertSeverity;
+  provider: {
+    name: string;
+    namespace: string;
+    type: AlertProviderType;
+    channel: string;
+    username: string;
+    /** Webhook URL from the provider spec; absent when it comes from `secretRef`. */
+    address?: string;
+    proxy?: string;
+    /**
+     * Secret holding `address` (and `token`) in the cluster. Its data never enters git: the driver
+     * reads the address from its environment at run time.
+     */
+    secretRef?: string;
+  };
+}
+
+export interface SessionAffinityPlan {
+  cookieName: string;
+  primaryCookieName?: string;
+  maxAge: number;
+}
+
+export interface AnalysisSettings {
+  intervalSeconds: number;
+  threshold: number;
+  maxWeight: number;
+  /** The spec sets no maxWeight (Flagger's alert metadata then prints `max: 0`). */
+  maxWeightUnset?: true;
+  stepWeight: number;
+  stepWeights: number[];
+  stepWeightPromotion: number;
+  iterations: number;
+  /** analysis.match is set (A/B routing rules). */
+  hasMatch: boolean;
+  mirror: boolean;
+  mirrorWeight: number;
+  primaryReadyThreshold: number;
+  canaryReadyThreshold: number;
+  sessionAffinity?: SessionAffinityPlan;
+}
+
+/**
+ * The routing object whose status gates every tick that routes traffic, when the provider has
+ * one: Flagger's gateway_api.go GetRoutes refuses to go on while an HTTPRoute parent has not
+ * Accepted the route at its current generation. Written by the provider's router (the fact that
+ * this canary routes through an HTTPRoute), read by the driver (route-acceptance.ts).
+ */
+export interface PlannedRoute {
+  apiVersion: 'gateway.networking.k8s.io/v1';
+  kind: 'HTTPRoute';
+  namespace: string;
+  /** The apex Service name (Flagger names the HTTPRoute after it). */
+  name: string;
+  /** spec.parentRefs in spec order; `namespace` defaulted to the route's, as the API does. */
+  parents: PlannedRouteParent[];
+}
+
+export interface PlannedRouteParent {
+  name: string;
+  namespace: string;
+  sectionName?: string;
+}
+
+/** The canary side of the rollout: what the target Deployment runs now. */
+export interface CanaryWorkloadPlan {
+  /** Content hash of the target pod template plus tracked ConfigMap data. */
+  revision: string;
+  template: Record<string, unknown>;
+  workload: WorkloadSettings;
+  annotations: Record<string, string>;
+  configMaps: Record<string, Record<string, string>>;
+}
+
+/**
+ * `dist/<namespace>/<name>/canary.plan.json`: everything the step driver needs without running
+ * TypeScript. Written by synth next to the manifests, not listed in kustomization.yaml.
+ */
+export interface AnalysisPlan {
+  apiVersion: typeof PLAN_API_VERSION;
+  kind: 'AnalysisPlan';
+  namespace: string;
+  name: string;
+  /** targetRef.name: the canary Deployment; the primary is `<targetName>-primary`. */
+  targetName: string;
+  /** Apex Service name. */
+  serviceName: string;
+  ingressName?: string;
+  provider: ProviderName;
+  strategy: Strategy;
+  skipAnalysis: boolean;
+  suspend: boolean;
+  progressDeadlineSeconds: number;
+  /** Prometheus used for readiness (kube-state-metrics) and built-in metrics. */
+  metricsServer: string;
+  analysis: AnalysisSettings;
+  metrics: PlannedMetric[];
+  webhooks: PlannedWebhook[];
+  /** The routing object whose acceptance gates the tick; absent for providers without one. */
+  route?: PlannedRoute;
+  /** Where rollout events are sent; absent when the analysis has no alerts. */
+  alerts?: PlannedAlert[];
+  canary: CanaryWorkloadPlan;
+  /** Relative path of the state file from the repository root. */
+  stateFile: string;
+}
