@@ -1,17 +1,9 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo, connect, Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  alertContext,
-  alertEnvVar,
-  alertMessage,
-  alertPayload,
-  alertsFor,
-  canaryFields,
-  receives,
-  sendAlerts,
-  trafficRouting,
-} from '../src/adapters/alerts/sending';
+import { alertMessage, alertPayload, canaryFields, trafficRouting } from '../src/adapters/alerts/payloads';
+import { alertContext, alertsFor, receives } from '../src/adapters/alerts/routing';
+import { alertEnvVar, sendAlerts } from '../src/adapters/alerts/sending';
 import { notifyAfterPush } from '../src/driver/driver';
 import { initialState } from '../src/machine/decide';
 import { Decision } from '../src/machine/action';

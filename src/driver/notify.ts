@@ -1,4 +1,5 @@
-import { alertContext, sendAlerts } from '../adapters/alerts/sending';
+import { alertContext } from '../adapters/alerts/routing';
+import { sendAlerts } from '../adapters/alerts/sending';
 import { FlaggerEvent, postRolloutEvent, tickEvents } from '../machine/flagger-events';
 import { payloadChecksum } from '../adapters/webhooks/hook-context';
 import { Decision } from '../machine/action';
