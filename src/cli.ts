@@ -19,7 +19,7 @@ import { formatTable, readStatus } from './driver/status';
 import { runSynth } from './adapters/synth';
 import { callWebhook } from './adapters/webhooks/call';
 import { packageVersion } from './version';
-import { plannedSchedule } from './machine/weights';
+import { plannedSchedule } from './machine/schedule';
 
 /** Writes `file` through a temporary file in the same folder, so a reader never sees half a page. */
 function writeFileAtomic(file: string, text: string): void {

@@ -6,7 +6,7 @@ import { emptyObservations, Observations } from '../src/model/observations';
 import { AnalysisPlan } from '../src/model/plan';
 import { CanaryState, parseState } from '../src/model/state';
 import { endsTick, observationsNeeded } from '../src/machine/tick';
-import { plannedSchedule } from '../src/machine/weights';
+import { plannedSchedule } from '../src/machine/schedule';
 import {
   after,
   GREEN,

@@ -4,10 +4,10 @@ import {
   effectiveStrategy,
   maxWeight,
   nextStep,
-  plannedSchedule,
   promotionLadder,
   weightLadder,
 } from '../src/machine/weights';
+import { plannedSchedule } from '../src/machine/schedule';
 import { AnalysisSettings } from '../src/model/plan';
 import { makePlan } from './support/plans';
 
