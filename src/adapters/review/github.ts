@@ -2,6 +2,7 @@ import { ConfigError, GitHubRequestError, GitHubUnavailableError } from '../../e
 import { redactCredentials } from '../git/git';
 import { readBody } from '../../http-body';
 import { excerpt, redact } from '../../redact';
+import { ApiAnswer, pathOnly, rateLimitUntil, requestJson } from './json-api';
 import type { OpenPullRequest, PullRequest, ReviewHost } from './review-host';
 
 /**
@@ -25,11 +26,7 @@ export interface GitHubOptions {
 }
 
 /** One API answer. */
-interface Answer {
-  status: number;
-  headers: Headers;
-  json: unknown;
-}
+type Answer = ApiAnswer;
 
 /** A pull request as GitHub returns it (the fields canarykit reads). */
 interface GitHubPull {
@@ -95,39 +92,24 @@ class GitHubPullRequests implements ReviewHost {
 
   /** Sends one request; any status >= 400 not in `accept` becomes a typed error. */
   private async call(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown, accept: number[] = []): Promise<Answer> {
-    const headers: Record<string, string> = {
-      Accept: 'application/vnd.github+json',
-      'X-GitHub-Api-Version': GITHUB_API_VERSION,
-      Authorization: `Bearer ${this.options.token}`,
-      'User-Agent': 'canarykit',
-    };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const timeoutMs = this.options.timeoutMs ?? 30_000;
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(`${this.api}${pathAndQuery}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+    const answer = await requestJson({
+      label: 'GitHub API',
+      api: this.api,
+      method,
+      pathAndQuery,
+      headers: {
+        Accept: 'application/vnd.github+json',
+        'X-GitHub-Api-Version': GITHUB_API_VERSION,
+        Authorization: `Bearer ${this.options.token}`,
+        'User-Agent': 'canarykit',
+      },
+      body,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
       // Capped at 1 MiB; a cut body does not parse and is reported as an unexpected answer.
-      text = (await readBody(response)).text;
-    } catch (err) {
-      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' || e.name === 'AbortError'
-        ? `no answer within ${timeoutMs} ms`
-        : (e.cause?.message ?? e.cause?.code ?? e.message ?? String(err));
-      throw new GitHubUnavailableError(this.redact(`GitHub API ${method} ${this.api}${pathOnly(pathAndQuery)} failed: ${why}; nothing was changed there, try again`));
-    }
-    let json: unknown;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const answer = { status: response.status, headers: response.headers, json };
+      read: async (response) => (await readBody(response)).text,
+      unavailable: (message) => new GitHubUnavailableError(message),
+      redact: (text) => this.redact(text),
+    });
     if (answer.status >= 400 && !accept.includes(answer.status)) throw this.failure(method, pathAndQuery, answer);
     return answer;
   }
@@ -140,8 +122,7 @@ class GitHubPullRequests implements ReviewHost {
     const s = answer.status;
     const rateLimited = s === 429 || (s === 403 && (answer.headers.get('x-ratelimit-remaining') === '0' || /rate limit/i.test(apiMessage)));
     if (rateLimited) {
-      const reset = Number(answer.headers.get('x-ratelimit-reset'));
-      const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : '';
+      const when = rateLimitUntil(answer.headers.get('x-ratelimit-reset'));
       return new GitHubUnavailableError(`${what}: rate limited${when}; the next tick retries`, s);
     }
     if (s >= 500) return new GitHubUnavailableError(`${what}; GitHub failed, the next tick retries`, s);
@@ -188,8 +169,4 @@ function describeErrorBody(json: unknown, secrets: readonly string[]): string {
   if (message === undefined) return '';
   const text = details.length > 0 ? `${message} (${details.join('; ')})` : message;
   return `"${excerpt(text, 300, secrets)}"`;
-}
-
-function pathOnly(pathAndQuery: string): string {
-  return pathAndQuery.split('?', 1)[0];
 }

@@ -1,5 +1,6 @@
 import { ConfigError, GitLabRequestError, GitLabUnavailableError } from '../../errors';
 import { redactCredentials } from '../git/git';
+import { ApiAnswer, pathOnly, rateLimitUntil, requestJson } from './json-api';
 import type { OpenPullRequest, PullRequest, ReviewHost } from './review-host';
 
 /**
@@ -20,11 +21,7 @@ export interface GitLabOptions {
   timeoutMs?: number;
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  json: unknown;
-}
+type Answer = ApiAnswer;
 
 /** A merge request as GitLab returns it (the fields canarykit reads). */
 interface GitLabMergeRequest {
@@ -89,37 +86,18 @@ class GitLabMergeRequests implements ReviewHost {
 
   /** Sends one request; any status >= 400 not in `accept` becomes a typed error. */
   private async call(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown, accept: number[] = []): Promise<Answer> {
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      'PRIVATE-TOKEN': this.options.token,
-      'User-Agent': 'canarykit',
-    };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const timeoutMs = this.options.timeoutMs ?? 30_000;
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(`${this.api}${pathAndQuery}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
-    } catch (err) {
-      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' || e.name === 'AbortError'
-        ? `no answer within ${timeoutMs} ms`
-        : (e.cause?.message ?? e.cause?.code ?? e.message ?? String(err));
-      throw new GitLabUnavailableError(this.redact(`GitLab API ${method} ${this.api}${pathOnly(pathAndQuery)} failed: ${why}; nothing was changed there, try again`));
-    }
-    let json: unknown;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const answer = { status: response.status, headers: response.headers, json };
+    const answer = await requestJson({
+      label: 'GitLab API',
+      api: this.api,
+      method,
+      pathAndQuery,
+      headers: { Accept: 'application/json', 'PRIVATE-TOKEN': this.options.token, 'User-Agent': 'canarykit' },
+      body,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      read: (response) => response.text(),
+      unavailable: (message) => new GitLabUnavailableError(message),
+      redact: (text) => this.redact(text),
+    });
     if (answer.status >= 400 && !accept.includes(answer.status)) throw this.failure(method, pathAndQuery, answer);
     return answer;
   }
@@ -131,8 +109,7 @@ class GitLabMergeRequests implements ReviewHost {
     const project = this.options.repository;
     const s = answer.status;
     if (s === 429) {
-      const reset = Number(answer.headers.get('ratelimit-reset'));
-      const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : '';
+      const when = rateLimitUntil(answer.headers.get('ratelimit-reset'));
       return new GitLabUnavailableError(`${what}: rate limited${when}; the next tick retries`, s);
     }
     if (s >= 500) return new GitLabUnavailableError(`${what}; GitLab failed, the next tick retries`, s);
@@ -181,8 +158,4 @@ function describeErrorBody(json: unknown): string {
   const texts = errorTexts(json);
   if (texts.length === 0) return '';
   return `"${texts.join('; ').replace(/\s+/g, ' ').slice(0, 300)}"`;
-}
-
-function pathOnly(pathAndQuery: string): string {
-  return pathAndQuery.split('?', 1)[0];
 }
