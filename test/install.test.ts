@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, createGitFixture, git, isolatedGitEnv } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
+import { podinfoDeploymentYaml } from './support/flagger-yaml';
 
 /*
  * README "Install" and "Quick start without TypeScript", as a new user runs them: `npm pack`, the
@@ -19,28 +20,7 @@ const ROOT = resolve(__dirname, '..');
 const NS = 'quickstart';
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
-const deployment = (image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: podinfo
-  namespace: ${NS}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: podinfo
-  template:
-    metadata:
-      labels:
-        app: podinfo
-    spec:
-      containers:
-        - name: podinfod
-          image: ${image}
-          ports:
-            - name: http
-              containerPort: 9898
-`;
+const deployment = (image: string): string => podinfoDeploymentYaml(NS, image);
 
 const CANARY = `apiVersion: flagger.app/v1beta1
 kind: Canary

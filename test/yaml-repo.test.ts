@@ -5,6 +5,7 @@ import { runCli } from './support/cli';
 import { healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, createGitFixture } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
+import { podinfoDeploymentYaml } from './support/flagger-yaml';
 
 /*
  * A YAML-only repository: Flagger resources under apps/, `canarykit compile` as the synth command
@@ -15,28 +16,7 @@ const ROOT = resolve(__dirname, '..');
 const SYNTH = `${join(ROOT, 'node_modules/.bin/tsx')} ${join(ROOT, 'test/support/canarykit-cli.ts')} compile -f apps -o dist --state state`;
 
 function deployment(image: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: podinfo
-  namespace: yamlrepo
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: podinfo
-  template:
-    metadata:
-      labels:
-        app: podinfo
-    spec:
-      containers:
-        - name: podinfod
-          image: ${image}
-          ports:
-            - name: http
-              containerPort: 9898
-`;
+  return podinfoDeploymentYaml('yamlrepo', image);
 }
 
 const CANARY = `apiVersion: flagger.app/v1beta1

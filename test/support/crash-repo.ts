@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { TRAILER_KEYS, parseTrailers } from '../../src/model/commit-message';
 import { GitFixture, createGitFixture, git } from './git';
 import { at } from './prometheus-server';
+import { podinfoDeploymentYaml } from './flagger-yaml';
 
 /*
  * A YAML-only repository driven by real `canarykit step` processes of the built CLI
@@ -21,28 +22,7 @@ export const NAMESPACE = 'crash';
 export const INTERVAL_SECONDS = 15;
 
 export function deploymentYaml(image: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: podinfo
-  namespace: ${NAMESPACE}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: podinfo
-  template:
-    metadata:
-      labels:
-        app: podinfo
-    spec:
-      containers:
-        - name: podinfod
-          image: ${image}
-          ports:
-            - name: http
-              containerPort: 9898
-`;
+  return podinfoDeploymentYaml(NAMESPACE, image);
 }
 
 const CANARY = `apiVersion: flagger.app/v1beta1
