@@ -17,6 +17,7 @@ import { clientForProvider } from './stages/prometheus';
 import { readPlans } from './stages/repo-files';
 import { formatTable, readStatus } from './stages/status';
 import { runSynth } from './stages/synth-runner';
+import { parseShard } from './stages/shard';
 import { callWebhook } from './stages/webhooks';
 import { packageVersion } from './version';
 import { plannedSchedule } from './stages/weights';
@@ -159,14 +160,18 @@ export function buildProgram(io: Io): Command {
     .option('--repo <dir>', 'repository clone', '.')
     .option('--canary <ns/name>', 'only this canary')
     .option('--all', 'every canary (default)')
+    .option('--shard <I/N>', 'with --all: only the canaries of shard I (0-based) of N, by a hash of namespace/name (README "Sharding the driver")')
     .option('--dry-run', 'decide and print, commit nothing')
     .option('--json', 'machine-readable output')
     .action(async (o) => {
       if (o.canary && o.all) throw new ConfigError('give either --canary or --all, not both');
+      if (o.canary && o.shard !== undefined) throw new ConfigError(`--shard ${o.shard} selects among all canaries; drop --canary ${o.canary} or --shard`);
+      // Validated before the clone is touched: a wrong value never syncs or writes anything.
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard);
       const repoDir = repoOf(o);
       const session = syncedSession(repoDir, io);
       const report = await step(
-        { repoDir, config: session.boot, configure: session.configure, select: o.canary ? { canary: canaryArg(o.canary) } : { all: true }, dryRun: o.dryRun },
+        { repoDir, config: session.boot, configure: session.configure, select: o.canary ? { canary: canaryArg(o.canary) } : { all: true, shard }, dryRun: o.dryRun },
         session.bootDeps,
       );
       const config = session.current();
