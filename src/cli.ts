@@ -7,7 +7,6 @@ import { canaryIdProblems, splitCanaryId } from './names';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './stages/config';
 import { Configure, DriverDeps, applyManual, selectPlans, step } from './stages/driver';
 import { GitWorkspace, openGitWorkspace } from './stages/git';
-import { parseGoDuration } from './compile/durations';
 import { startExporter } from './stages/exporter';
 import { gatherReport } from './stages/report-data';
 import { renderReport } from './stages/report-html';
@@ -269,6 +268,8 @@ export function buildProgram(io: Io): Command {
     .option('--listen <host:port>', 'address to serve on', '127.0.0.1:8080')
     .option('--fetch-interval <duration>', 'how often to fetch, e.g. 30s or 1m', '30s')
     .action(async (o) => {
+      // Loaded on use: durations pull in cdk8s, which a tick does not need.
+      const { parseGoDuration } = await import('./compile/durations');
       const interval = parseGoDuration(o.fetchInterval);
       if (!interval || interval.toMilliseconds() < 1000) throw new ConfigError(`--fetch-interval must be a duration of at least 1s, e.g. 30s (got "${o.fetchInterval}")`);
       const exporter = await startExporter({ repoDir: repoOf(o), listen: o.listen, fetchIntervalMs: interval.toMilliseconds(), version: packageVersion(), log: (l) => io.err(l) });

@@ -2,7 +2,6 @@ import { redactUrlCredentials } from '../redact';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GitError } from 'simple-git';
 import { ConfigError, GitCommandError, WorkspaceNotCleanError } from '../errors';
 import { interruptedOperation, isUnder, removeScratchFolders } from './clone-leftovers';
 import { FileChange, StreamCommit, assignPaths, cleanMessage, fastImportStream, parseMarks, parseStatusZ, rawDate } from './batch-commit';
@@ -136,11 +135,10 @@ export function redactCredentials(text: string): string {
 
 /**
  * A git process that exited non-zero, with its output (may contain credentials: redact first).
- * Extends simple-git's GitError, which other modules (stage-history, pull requests) also see.
  */
-class GitFailure extends GitError {
+class GitFailure extends Error {
   constructor(readonly exitCode: number, readonly stdout: string, readonly stderr: string) {
-    super(undefined, stderr.trim() || stdout.trim() || `git exited with ${exitCode}`);
+    super(stderr.trim() || stdout.trim() || `git exited with ${exitCode}`);
   }
 }
 
