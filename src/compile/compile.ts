@@ -14,6 +14,8 @@ export interface CompileOptions {
   readonly outdir?: string;
   /** Folder of state files, relative to the working directory (plans record this path). @default 'state' */
   readonly stateDir?: string;
+  /** What relative paths are relative to (the step driver's in-process synth: the clone). @default process.cwd() */
+  readonly cwd?: string;
 }
 
 /** What a compilation produced, in memory. */
@@ -51,12 +53,12 @@ function dedupe(problems: readonly Problem[]): Problem[] {
  * objects they refer to) into output folders, through the Canary construct. Reads nothing but the
  * state files; writes nothing. Throws one ValidationError listing every problem.
  */
-export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string } = {}): Compiled {
+export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string; cwd?: string } = {}): Compiled {
   // An empty compilation would replace the whole output folder with nothing.
   if (objects.length === 0) throw new ValidationError([{ path: '-f', message: 'the inputs hold no Kubernetes objects (only empty documents)' }], HEADLINE);
   const { inputs, problems } = classifyInputs(objects);
   if (problems.length > 0) throw new ValidationError(dedupe(problems), HEADLINE);
-  const built = buildApp(inputs, opts.stateDir ?? 'state');
+  const built = buildApp(inputs, opts.stateDir ?? 'state', opts.cwd ?? '.');
   if (built.problems.length > 0) throw new ValidationError(dedupe(built.problems), HEADLINE);
   let folders: OutputFolder[];
   try {
@@ -75,7 +77,7 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
   };
 }
 
-/** Reads and compiles YAML files and folders without writing anything (`cwd` only shortens file names in messages). */
+/** Reads and compiles YAML files and folders without writing anything; relative paths (inputs, state files) from `cwd`. */
 export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string } = {}): Compiled {
   return compileObjects(loadYamlInputs(files, opts.cwd), opts);
 }
@@ -87,8 +89,9 @@ export function compileFiles(files: readonly string[], opts: { stateDir?: string
 export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const outdir = opts.outdir ?? 'dist';
   // Refuse a dangerous -o before spending time on the inputs; writeFolders checks again.
-  assertWritableOutputDir(outdir, { inputs: opts.files, shownAs: `-o ${outdir}` });
-  const compiled = compileFiles(opts.files, { stateDir: opts.stateDir ?? 'state' });
-  writeFolders(outdir, compiled.folders, { inputs: opts.files, shownAs: `-o ${outdir}` });
+  const where = { inputs: opts.files, shownAs: `-o ${outdir}`, cwd: opts.cwd };
+  assertWritableOutputDir(outdir, where);
+  const compiled = compileFiles(opts.files, { stateDir: opts.stateDir ?? 'state', cwd: opts.cwd });
+  writeFolders(outdir, compiled.folders, where);
   return { ...compiled, folders: compiled.folders.length, outdir };
 }

@@ -62,8 +62,8 @@ interface Resolved {
  * construct; one `_unreferenced` chart with everything else, unchanged. Problems are collected
  * for every Canary before anything is rendered.
  */
-export function buildApp(inputs: Inputs, stateDir: string): BuiltApp {
-  const app = new CanaryApp();
+export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.'): BuiltApp {
+  const app = new CanaryApp({ stateRoot });
   const problems: Problem[] = [];
   const warnings: string[] = [];
   const charts = new Map<string, InputObject>();
