@@ -26,7 +26,11 @@ const CLI = process.env.BENCH_CLI ?? path.join(ROOT, 'bin', 'canarykit.js');
 const SIZES = (process.env.BENCH_FLEET_SIZES ?? '1,201,1001').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RSS_CANARIES = Number(process.env.BENCH_RSS_CANARIES ?? 5000);
-const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
+// `canarykit` on PATH is the CLI measured, so the synth is what `canarykit init` writes for a
+// YAML-only repository (`canarykit compile -f apps/`), whichever build runs it.
+const SHIM = fs.mkdtempSync(path.join(os.tmpdir(), 'canarykit-fleet-bin-'));
+fs.writeFileSync(path.join(SHIM, 'canarykit'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"\n`, { mode: 0o755 });
+const env = { ...process.env, PATH: `${SHIM}${path.delimiter}${process.env.PATH}`, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
 const sh = (cwd: string, cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): string =>
   execFileSync(cmd, args, { cwd, env: { ...env, ...extra }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).trim();
 const person = ['-c', 'user.name=person', '-c', 'user.email=person@example.test'];
@@ -136,8 +140,10 @@ function step(fleet: Fleet, args: string[], seconds: number): { ms: number; out:
   return { ms, out: r.stdout };
 }
 
+/** Remote and the driver's clone at `sha`, as a persistent clone would be before the tick. */
 function resetRemote(fleet: Fleet, sha: string): void {
   sh(fleet.remote, 'git', ['update-ref', 'refs/heads/main', sha]);
+  sh(fleet.clone, 'git', ['checkout', '-q', '--force', '-B', 'main', sha]);
 }
 
 function setUp(size: number, promUrl: string): Fleet {
@@ -149,7 +155,7 @@ function setUp(size: number, promUrl: string): Fleet {
   writeApps(seed, size);
   fs.writeFileSync(
     path.join(seed, 'canarykit.yaml'),
-    `synth: ${process.execPath} ${CLI} compile -f apps/\nprometheus:\n  address: ${promUrl}\ngit:\n  maxAttempts: 3\n`,
+    `synth: canarykit compile -f apps/\nprometheus:\n  address: ${promUrl}\ngit:\n  maxAttempts: 3\n`,
   );
   fs.writeFileSync(path.join(seed, 'README.md'), 'fleet\n');
   sh(seed, 'git', ['add', '-A']);
