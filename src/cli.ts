@@ -56,7 +56,7 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io, git:
   return {
     pullRequests,
     git,
-    synth: () => runSynth(config.synth, repoDir, config.outdir, config.stateDir),
+    synth: (scope) => runSynth(config.synth, repoDir, config.outdir, config.stateDir, scope),
     now: clock(),
     log: (line) => io.err(line),
     // The override is the driver's Prometheus for every query; without it, the canary's metricsServer.

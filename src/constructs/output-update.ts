@@ -50,6 +50,15 @@ function existingFolders(abs: string): Map<string, string[]> {
   return found;
 }
 
+/** Files directly in `dir` (none when it does not exist). */
+function listFiles(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
 function sameContent(file: string, content: string): boolean {
   try {
     const stat = fs.lstatSync(file);
@@ -61,10 +70,11 @@ function sameContent(file: string, content: string): boolean {
 }
 
 /** `abs` must exist, and `folders` be disjoint (foldersAreDisjoint). */
-export function updateOutput(abs: string, folders: readonly OutputFolder[]): OutputUpdate {
+export function updateOutput(abs: string, folders: readonly OutputFolder[], opts: { partial?: boolean } = {}): OutputUpdate {
   const staging = scratchFolder(abs, 'staging');
   const old = scratchFolder(abs, 'old');
-  const existing = existingFolders(abs);
+  // A partial update looks at its own folders only: nothing else is compared, replaced or removed.
+  const existing = opts.partial ? new Map(folders.map((f) => [f.dir, listFiles(path.join(abs, f.dir))])) : existingFolders(abs);
   const wanted = new Set(folders.map((f) => f.dir));
   const changed: OutputFolder[] = [];
   for (const folder of folders) {
@@ -93,7 +103,7 @@ export function updateOutput(abs: string, folders: readonly OutputFolder[]): Out
         written++;
       }
     }
-    if (!sameContent(path.join(abs, OUTPUT_MARKER), OUTPUT_MARKER_TEXT)) {
+    if (!opts.partial && !sameContent(path.join(abs, OUTPUT_MARKER), OUTPUT_MARKER_TEXT)) {
       fs.writeFileSync(path.join(staging, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);
       written++;
     }
@@ -115,6 +125,11 @@ export function updateOutput(abs: string, folders: readonly OutputFolder[]): Out
   }
   if (fs.existsSync(path.join(staging, OUTPUT_MARKER))) fs.renameSync(path.join(staging, OUTPUT_MARKER), path.join(abs, OUTPUT_MARKER));
   const removed: string[] = [];
+  if (opts.partial) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.rmSync(old, { recursive: true, force: true });
+    return { replaced: changed.map((f) => f.dir).sort(), removed, written };
+  }
   const under = (rel: string, dirs: Iterable<string>): boolean => [...dirs].some((d) => rel.startsWith(`${d}/`));
   // Parents first, so a folder inside one already moved aside is skipped with it.
   for (const [rel, files] of [...existing].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

@@ -18,6 +18,7 @@ import { CanaryState } from './state';
 import { checkStateAgainstPlan } from './state-plan';
 import { readStateFile, writeStateFile } from './state-store';
 import { pauseForTest } from './test-pause';
+import { SynthScope } from './synth-runner';
 import { OUTPUT_MARKER } from '../constructs/output-dir';
 import { observationsNeeded } from './tick';
 import { TickCache, fileTickCache } from './tick-cache';
@@ -52,8 +53,13 @@ export interface StepOptions {
 /** Everything with side effects, built in one place (src/cli.ts) and passed in. */
 export interface DriverDeps extends ObserverDeps {
   readonly git: GitWorkspace;
-  /** Regenerates the output folder from the app and the state files. */
-  synth(): Promise<void>;
+  /**
+   * Regenerates the output folder from the app and the state files. With `scope`, only the state
+   * files of those canaries changed since the output was last synthesized from the same app (the
+   * tick's second synth): a synth that can (an in-process `canarykit compile`) renders only their
+   * folders; any other synth ignores it and regenerates everything.
+   */
+  synth(scope?: SynthScope): Promise<void>;
   /** The clock; injected so tests and backfilled Prometheus data agree on "now". */
   now(): Date;
   log(line: string): void;
@@ -322,7 +328,9 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
 
   for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
   await pauseForTest('state-written');
-  if (pending.length > 0) await deps.synth();
+  // The app is what the output was synthesized from (by this tick's first synth, or by canarykit's
+  // own head commit): only the written state files changed.
+  if (pending.length > 0) await deps.synth({ canaries: pending.map((p) => `${p.entry.plan.namespace}/${p.entry.plan.name}`) });
   await pauseForTest('synthesized');
   // Manifests that changed with the app but not with a stage (a new port, a new canary, a removed
   // one) are committed too, so the output folder never lags behind the app and the state files.

@@ -18,6 +18,11 @@ export function inProcessCompile(command: string): string[] | undefined {
   return files;
 }
 
+/** Canaries (`namespace/name`) whose state files alone changed since the last synth of the same app. */
+export interface SynthScope {
+  readonly canaries: readonly string[];
+}
+
 /** The project's synth command failed: the app or its inputs are invalid. Nothing was committed. */
 export class SynthError extends UserError {}
 
@@ -27,13 +32,13 @@ export class SynthError extends UserError {}
  * `canarykit compile -f PATH…` is run in this process instead, with canarykit.yaml's folders, as
  * the CLI would run it (see inProcessCompile).
  */
-export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string): Promise<void> {
+export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string, scope?: SynthScope): Promise<void> {
   const files = stateDir === undefined ? undefined : inProcessCompile(command);
   if (files) {
     // Loaded on use: the compiler pulls in cdk8s, which ticks without a synth never need.
     const { compile } = await import('../compile');
     try {
-      await compile({ files, outdir, stateDir, cwd });
+      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries });
     } catch (e) {
       if (e instanceof UserError) throw new SynthError(`synth command "${command}" failed; nothing was committed:\n${e.message}`);
       throw e;
