@@ -143,6 +143,7 @@ function step(fleet: Fleet, args: string[], seconds: number): { ms: number; out:
 /** Remote and the driver's clone at `sha`, as a persistent clone would be before the tick. */
 function resetRemote(fleet: Fleet, sha: string): void {
   sh(fleet.remote, 'git', ['update-ref', 'refs/heads/main', sha]);
+  sh(fleet.clone, 'git', ['fetch', '-q', 'origin', '+refs/heads/main:refs/remotes/origin/main']);
   sh(fleet.clone, 'git', ['checkout', '-q', '--force', '-B', 'main', sha]);
 }
 
