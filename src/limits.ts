@@ -81,3 +81,12 @@ export function nodeDepthExceeds(root: unknown, limit: number): boolean {
   }
   return false;
 }
+
+/**
+ * Whether a `yaml` parse error is the parser's own stack overflow. `yaml` recurses per nesting level
+ * and reports the overflow as a syntax error; at which depth it happens depends on the stack size, so
+ * the depth check after parsing cannot be relied on to see it first.
+ */
+export function isParserStackOverflow(message: string): boolean {
+  return /call stack size/i.test(message);
+}

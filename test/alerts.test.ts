@@ -48,7 +48,18 @@ function respond(req: IncomingMessage, res: ServerResponse, raw: string): void {
     res.writeHead(307, { Location: `${base}/elsewhere` }).end();
     return;
   }
-  requests.push({ method: req.method ?? '', path, headers: req.headers, body: JSON.parse(raw) });
+  // /hop/<n>: n more redirects before the answer; /see-other: a 303 to /elsewhere.
+  const hop = /^\/hop\/(\d+)$/.exec(path);
+  if (hop) {
+    const n = Number(hop[1]);
+    res.writeHead(n > 0 ? 308 : 200, n > 0 ? { Location: `${base}/hop/${n - 1}` } : {}).end();
+    return;
+  }
+  if (path.startsWith('/see-other')) {
+    res.writeHead(303, { Location: `${base}/elsewhere` }).end();
+    return;
+  }
+  requests.push({ method: req.method ?? '', path, headers: req.headers, body: raw ? JSON.parse(raw) : undefined });
   res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
 }
 
@@ -367,6 +378,19 @@ describe('sendAlerts', () => {
     expect(results[3].message).toBe('alert typo (slack provider test/typo-provider): not sent, the address is not a valid URL');
     // Go's http.Client follows the 307 with the same POST and body, as fetch does.
     expect(requests.map((r) => [r.method, r.path])).toEqual([['POST', '/elsewhere'], ['POST', '/services/ok']]);
+  });
+
+  it('redirects as Go\'s http.Client: 303 becomes a GET, 10 redirects are followed, the 11th is an error', async () => {
+    requests.length = 0;
+    const plan = planWith([
+      alert('see-other', 'info', 'slack', { address: `${base}/see-other` }),
+      alert('ten', 'info', 'slack', { address: `${base}/hop/10` }),
+      alert('eleven', 'info', 'slack', { address: `${base}/hop/11` }),
+    ]);
+    const results = await sendAlerts(plan, [threshold]);
+    expect(results.map((r) => [r.alert, r.ok])).toEqual([['see-other', true], ['ten', true], ['eleven', false]]);
+    expect(requests.map((r) => [r.method, r.path, r.body])).toEqual([['GET', '/elsewhere', undefined]]);
+    expect(results[2].message).toMatch(/failed: stopped after 10 redirects$/);
   });
 
   it('gives up after the timeout', async () => {

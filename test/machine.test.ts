@@ -289,7 +289,7 @@ describe('decide: details', () => {
 
 describe('observationsNeeded', () => {
   const kinds = (plan: AnalysisPlan, state: CanaryState | undefined, now = NOW): string[] =>
-    observationsNeeded(plan, state, now).steps.map((s) => (s.kind === 'readiness' ? `${s.workload}-ready` : s.kind === 'webhook' ? `${s.webhook.type}:${s.webhook.name}` : `metric:${s.metric.name}`));
+    observationsNeeded(plan, state, now).steps.map((s) => (s.kind === 'readiness' ? `${s.workload}-ready` : s.kind === 'webhook' ? `${s.webhook.type}:${s.webhook.name}` : s.kind === 'route' ? `route:${s.route.name}` : s.kind === 'providers' ? 'providers' : `metric:${s.metric.name}`));
 
   it('asks in Flagger order: readiness, rollback, rollout hooks, metrics, gate', () => {
     expect(kinds(withHooks, runState({ canaryWeight: 20 }))).toEqual([
@@ -358,10 +358,18 @@ describe('observationsNeeded', () => {
     expect(observationsNeeded(makePlan(), runState(), NOW).dueNow).toBe(true);
   });
 
-  it('nothing is due at rest, suspended or paused', () => {
+  it('nothing is due at rest or paused', () => {
     expect(observationsNeeded(withRevision(makePlan(), 'rev-1'), makeState(), NOW).dueNow).toBe(false);
-    expect(observationsNeeded(makePlan({ suspend: true }), makeState(), NOW).dueNow).toBe(false);
     expect(observationsNeeded(makePlan(), runState({ paused: true }), NOW).dueNow).toBe(false);
+  });
+
+  it('a suspended canary is due once per interval and observes nothing (scheduler.go advanceCanary: spec.suspend)', () => {
+    const plan = makePlan({ suspend: true });
+    expect(observationsNeeded(plan, makeState(), NOW)).toMatchObject({ dueNow: true, stage: 'suspended', steps: [] });
+    expect(observationsNeeded(plan, runState(), after(T0, 30))).toMatchObject({ dueNow: false, dueAt: NOW.toISOString() });
+    // After a suspended tick at NOW, the next is one interval later.
+    expect(observationsNeeded(plan, runState(), after(T0, 90), NOW.toISOString()).dueNow).toBe(false);
+    expect(observationsNeeded(plan, runState(), after(T0, 120), NOW.toISOString()).dueNow).toBe(true);
   });
 
   it('bootstrap needs no observations', () => {

@@ -19,7 +19,7 @@ import { Recorder } from './support/recorder';
  */
 
 type CanarySpec = AppSpec['canaries'][number];
-const NS = ['hooks', 'skip', 'ctimax', 'cadence', 'abwait', 'bgwait', 'rollback', 'revert'];
+const NS = ['hooks', 'skip', 'ctimax', 'cadence', 'abwait', 'bgwait', 'rollback', 'revert', 'suspended'];
 const HOOK_TYPES = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-traffic-increase', 'confirm-promotion', 'post-rollout', 'rollback', 'event'];
 
 function metrics(): OpenMetricsWriter {
@@ -48,8 +48,11 @@ class Scenario {
     return step({ repoDir: this.clone, config: TEST_CONFIG, select: { all: true } }, realDeps(this.clone, this.promUrl(), this.clock, this.logs));
   }
   release(image = 'podinfo:6.1.0'): void {
-    this.spec = { ...this.spec, image };
-    this.fx.pushConcurrently({ 'app.json': appJson({ canaries: [this.spec] }) }, `release ${image}`);
+    this.update({ image }, `release ${image}`);
+  }
+  update(patch: Partial<CanarySpec>, message = 'update the canary'): void {
+    this.spec = { ...this.spec, ...patch };
+    this.fx.pushConcurrently({ 'app.json': appJson({ canaries: [this.spec] }) }, message);
   }
   state(rev = 'main'): CanaryState {
     return JSON.parse(this.fx.remoteGit('show', `${rev}:state/${this.spec.namespace}/podinfo.json`));
@@ -112,6 +115,8 @@ describeWithPrometheus("Flagger's tick: webhooks, events and alerts (events_test
     expect(rec.to('post-rollout')[0].body.checksum).not.toBe(initialized.canaryRevision);
 
     expect(rec.events()).toEqual([
+      // scheduler_metrics.go checkMetricProviderAvailability, on the Initializing tick.
+      ['Initializing', 'all the metrics providers are available!'],
       ['Initialized', 'Initialization done! podinfo.hooks'],
       ['Initialized', 'Confirm-rollout check confirm-rollout-webhook passed'],
       ['Progressing', 'New revision detected! Scaling up podinfo.hooks'],
@@ -297,5 +302,25 @@ describeWithPrometheus("Flagger's tick: webhooks, events and alerts (events_test
     expect(s.state()).toMatchObject({ phase: 'Progressing', canaryWeight: 20 });
     expect(rec.events().map(([, m]) => m)).not.toContain('New revision detected! Restarting analysis for podinfo.revert');
     expect(rec.events().at(-1)).toEqual(['Progressing', 'Advance podinfo.revert canary weight 20']);
+  });
+
+  it('suspended: "skipping canary run as object is suspended" once per interval, nothing committed, then the run resumes', async () => {
+    const { s, rec } = await setup({ namespace: 'suspended', intervalMinutes: 2, stepWeight: 10, maxWeight: 50 }, ['event']);
+    await s.startRun(120);
+    await s.tick(120); // first analysis: 0 -> 10
+    expect(s.state()).toMatchObject({ phase: 'Progressing', canaryWeight: 10 });
+    s.update({ suspend: true }, 'suspend');
+    await s.tick(0); // the suspend commit is synced (manifests unchanged), nothing is decided before the interval
+    rec.clear();
+    const head = s.head();
+    for (let minute = 1; minute <= 6; minute++) await s.tick(60);
+    expect(s.head()).toBe(head);
+    expect(s.state()).toMatchObject({ phase: 'Progressing', canaryWeight: 10 });
+    // scheduler.go advanceCanary: one recordEventInfof per ticker tick (every 2 minutes), on the stored phase.
+    expect(rec.events()).toEqual(Array(3).fill(['Progressing', 'skipping canary run as object is suspended']));
+    expect(rec.alerts()).toEqual([]);
+    s.update({ suspend: false }, 'resume');
+    await s.tick(120);
+    expect(s.state()).toMatchObject({ phase: 'Progressing', canaryWeight: 20 });
   });
 });

@@ -24,7 +24,7 @@ interface Recorded {
 }
 
 /** What the server does with the n-th request (0-based): answer, or `hang` to never answer. */
-type Responder = (req: Recorded, n: number) => { status: number; body?: string } | 'hang';
+type Responder = (req: Recorded, n: number) => { status: number; body?: string; location?: string } | 'hang';
 
 interface TestServer {
   url: string;
@@ -49,7 +49,7 @@ function handler(requests: Recorded[], respond: Responder) {
       requests.push(rec);
       const answer = respond(rec, requests.length - 1);
       if (answer === 'hang') return;
-      res.writeHead(answer.status, { 'Content-Type': 'text/plain' }).end(answer.body ?? '');
+      res.writeHead(answer.status, { 'Content-Type': 'text/plain', ...(answer.location ? { Location: answer.location } : {}) }).end(answer.body ?? '');
     });
   };
 }
@@ -261,7 +261,7 @@ describe('TLS', () => {
     }
   })();
 
-  async function startSelfSignedServer(): Promise<TestServer> {
+  async function startSelfSignedServer(respond: Responder = () => ({ status: 202 })): Promise<TestServer> {
     const dir = mkdtempSync(join(tmpdir(), 'canarykit-tls-'));
     try {
       execFileSync('openssl', [
@@ -271,7 +271,7 @@ describe('TLS', () => {
       const key = readFileSync(join(dir, 'key.pem'));
       const cert = readFileSync(join(dir, 'cert.pem'));
       const requests: Recorded[] = [];
-      const url = await listen(createHttpsServer({ key, cert }, handler(requests, () => ({ status: 202 }))), 'https');
+      const url = await listen(createHttpsServer({ key, cert }, handler(requests, respond)), 'https');
       return { url, requests };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -286,6 +286,70 @@ describe('TLS', () => {
     const relaxed = await callWebhook(hook(srv.url, { disableTLS: true }), ctx, fast);
     expect(relaxed).toMatchObject({ ok: true, status: 202 });
     expect(JSON.parse(srv.requests[0].body).name).toBe('podinfo');
+  });
+
+  it.skipIf(!hasOpenssl)('a disableTLS hook follows redirects too (webhook.go callWebhook: Go http.Client)', async () => {
+    const target = await startServer(() => ({ status: 202 }));
+    const srv = await startSelfSignedServer((r) => (r.path === '/hook' ? { status: 308, location: `${target.url}/moved` } : { status: 404 }));
+    const result = await callWebhook(hook(`${srv.url}/hook`, { disableTLS: true }), ctx, fast);
+    expect(result).toMatchObject({ ok: true, status: 202, attempts: 1 });
+    expect(target.requests.map((r) => [r.method, r.path, JSON.parse(r.body).name])).toEqual([['POST', '/moved', 'podinfo']]);
+  });
+});
+
+// webhook.go callWebhook posts through retryablehttp on Go's http.Client: redirects are followed
+// with Go's rules (net/http client.go redirectBehavior, defaultCheckRedirect).
+describe('callWebhook redirects', () => {
+  it('307 and 308 repeat the POST with its body', async () => {
+    for (const status of [307, 308]) {
+      const srv = await startServer((r) => (r.path === '/hook' ? { status, location: '/moved' } : { status: 200, body: 'done' }));
+      const result = await callWebhook(hook(`${srv.url}/hook`), ctx, fast);
+      expect(result).toMatchObject({ ok: true, status: 200 });
+      expect(srv.requests.map((r) => [r.method, r.path])).toEqual([['POST', '/hook'], ['POST', '/moved']]);
+      expect(JSON.parse(srv.requests[1].body)).toEqual(JSON.parse(srv.requests[0].body));
+    }
+  });
+
+  it('301, 302 and 303 turn the POST into a GET without body', async () => {
+    for (const status of [301, 302, 303]) {
+      const srv = await startServer((r) => (r.path === '/hook' ? { status, location: '/moved' } : { status: 200 }));
+      expect(await callWebhook(hook(`${srv.url}/hook`), ctx, fast)).toMatchObject({ ok: true, status: 200 });
+      expect(srv.requests.map((r) => [r.method, r.path, r.body])).toEqual([['POST', '/hook', expect.stringContaining('podinfo')], ['GET', '/moved', '']]);
+      expect(srv.requests[1].headers.referer).toBe(`${srv.url}/hook`);
+    }
+  });
+
+  it('follows 10 redirects and stops at the 11th, as Go', async () => {
+    const chain = (hops: number) => startServer((r) => {
+      const n = Number(r.path.slice(1));
+      return n < hops ? { status: 307, location: `/${n + 1}` } : { status: 200 };
+    });
+    const ten = await chain(10);
+    expect(await callWebhook(hook(`${ten.url}/0`), ctx, fast)).toMatchObject({ ok: true, status: 200 });
+    expect(ten.requests).toHaveLength(11);
+    const eleven = await chain(11);
+    const result = await callWebhook(hook(`${eleven.url}/0`), ctx, fast);
+    expect(result.ok).toBe(false);
+    expect(result.message).toContain('stopped after 10 redirects');
+    expect(eleven.requests).toHaveLength(11);
+  });
+
+  it('a 3xx without Location is the answer (not a success)', async () => {
+    const srv = await startServer(() => ({ status: 302, body: 'no location' }));
+    expect(await callWebhook(hook(srv.url), ctx, fast)).toMatchObject({ ok: false, status: 302 });
+    expect(srv.requests).toHaveLength(1);
+  });
+
+  it('keeps Basic auth on the same host and drops it when a redirect leaves it', async () => {
+    const other = await startServer(() => ({ status: 200 }));
+    const elsewhere = other.url.replace('127.0.0.1', 'localhost');
+    const srv = await startServer((r) => (r.path === '/hook' ? { status: 307, location: '/same' } : r.path === '/same' ? { status: 307, location: `${elsewhere}/other` } : { status: 404 }));
+    const url = srv.url.replace('http://', 'http://user:s3cr3t@');
+    const result = await callWebhook(hook(`${url}/hook`), ctx, fast);
+    expect(result).toMatchObject({ ok: true, status: 200 });
+    expect(srv.requests.map((r) => [r.path, r.headers.authorization !== undefined])).toEqual([['/hook', true], ['/same', true]]);
+    expect(other.requests.map((r) => [r.path, r.headers.authorization])).toEqual([['/other', undefined]]);
+    expect(result.message).not.toContain('s3cr3t');
   });
 });
 

@@ -2,6 +2,7 @@ import { Problem } from '../errors';
 import { canaryNameProblem, namespaceProblem } from '../names';
 import { FLAGGER_API_VERSION, FLAGGER_GROUP, FLAGGER_KINDS, FlaggerKind } from './flagger-types';
 import { InputObject, documentName } from './load-yaml';
+import { removedApiProblem } from './removed-apis';
 import { fieldProblem, resourceName, validateFlaggerResource } from './schema';
 
 /** The inputs sorted by role: Flagger resources and the Kubernetes objects around them. */
@@ -70,6 +71,11 @@ export function classifyInputs(all: readonly InputObject[]): { inputs: Inputs; p
     if (group === '' && kind === 'Secret') {
       // The output is committed by the driver: Secret data in it would be in git history forever.
       problems.push({ path: `${documentName(obj.origin)} Secret ${typeof metadata?.namespace === 'string' ? metadata.namespace : 'default'}/${typeof metadata?.name === 'string' ? metadata.name : '<unnamed>'}`, message: `Secrets are never copied into the output folder, which is committed to git. Keep Secrets out of the files given to -f: apply them with the tool that manages them (Sealed Secrets, SOPS with Flux, External Secrets) or from a folder canarykit does not read; a MetricTemplate or AlertProvider refers to its Secret by name only (line ${obj.lineOf([])})` });
+      continue;
+    }
+    const removed = removedApiProblem(apiVersion, kind);
+    if (removed) {
+      problems.push(fieldProblem(obj, ['apiVersion'], removed));
       continue;
     }
     const isFlaggerKind = (FLAGGER_KINDS as readonly string[]).includes(kind);

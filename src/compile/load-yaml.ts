@@ -3,7 +3,9 @@ import * as path from 'path';
 import { Composer, Document, LineCounter, Parser, isMap, isScalar, visit } from 'yaml';
 import { Problem, ValidationError } from '../errors';
 import { Json } from '../constructs/workload/deployment-json';
-import { LIMITS, formatBytes, nodeDepthExceeds, readTextFile } from '../limits';
+import { dottedPath } from './field-path';
+import { nonStringFields } from './string-fields';
+import { LIMITS, formatBytes, isParserStackOverflow, nodeDepthExceeds, readTextFile } from '../limits';
 
 /** Where an input object came from: the file as the user named it and its document number (1-based). */
 export interface Origin {
@@ -103,7 +105,7 @@ export function parseYaml(text: string, file: string): { objects: InputObject[];
     const issues = [...doc.errors.map((e) => ({ e, kind: 'YAML syntax error' })), ...doc.warnings.map((e) => ({ e, kind: 'YAML warning' }))];
     for (const { e, kind } of issues) {
       // `yaml` reports its own stack overflow on absurd nesting as a syntax error.
-      const message = /call stack size/i.test(e.message) ? `nests mappings and sequences more than ${LIMITS.depth} levels deep; Kubernetes objects never do, check the file` : e.message;
+      const message = isParserStackOverflow(e.message) ? `nests mappings and sequences more than ${LIMITS.depth} levels deep; Kubernetes objects never do, check the file` : e.message;
       problems.push({ path: where, message: `${kind} at line ${lineAt(e.pos[0])}: ${message}` });
     }
     if (issues.length > 0) return;
@@ -143,6 +145,14 @@ export function parseYaml(text: string, file: string): { objects: InputObject[];
       problems.push({ path: where, message: `line ${lineAt(doc.contents?.range?.[0])}: a document must be a Kubernetes object (a mapping with apiVersion, kind and metadata)` });
       return;
     }
+    const textual = nonStringFields(json);
+    for (const f of textual) {
+      const node = doc.getIn(f.path as unknown[], true);
+      const source = isScalar(node) && typeof node.source === 'string' ? node.source : String(f.value);
+      const read = typeof f.value === 'boolean' ? `the boolean ${f.value}` : `the number ${f.value}`;
+      problems.push({ path: where, message: `line ${lineAt(isScalar(node) ? node.range?.[0] : undefined)}: ${dottedPath(f.path)} is ${read} in YAML 1.1 (written ${source}), but Kubernetes wants text there and would reject the object; quote it ("${source}")` });
+    }
+    if (textual.length > 0) return;
     objects.push({
       origin: { file, index: i + 1 },
       json,

@@ -3,7 +3,10 @@ import { Problem } from '../errors';
 import { describeAjvError } from '../stages/state';
 import { FLAGGER_SCHEMAS } from './flagger-schema.generated';
 import { FlaggerKind } from './flagger-types';
+import { dottedPath } from './field-path';
 import { InputObject, documentName } from './load-yaml';
+
+export { dottedPath };
 
 type Schema = Record<string, any>;
 
@@ -64,17 +67,6 @@ export function resourceName(obj: InputObject): string {
 /** `apps/podinfo.yaml#2 Canary test/podinfo: spec.analysis.maxWeight`: where a problem is. */
 export function fieldLocation(obj: InputObject, fieldPath: string): string {
   return `${documentName(obj.origin)} ${resourceName(obj)}${fieldPath ? `: ${fieldPath}` : ''}`;
-}
-
-/** JSON-pointer segments -> `spec.analysis.metrics[0].interval` (odd keys quoted: `annotations["a/b"]`). */
-export function dottedPath(segments: readonly (string | number)[]): string {
-  let out = '';
-  for (const s of segments) {
-    if (typeof s === 'number') out += `[${s}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s)) out += out ? `.${s}` : s;
-    else out += `[${JSON.stringify(s)}]`;
-  }
-  return out;
 }
 
 function pointerSegments(pointer: string): (string | number)[] {

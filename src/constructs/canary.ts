@@ -206,6 +206,7 @@ export class Canary extends Construct {
       analysis: resolved.settings,
       metrics: metrics.metrics,
       webhooks: webhooks.webhooks,
+      route: provider.router.routeStatus?.(routeProbe),
       alerts: alerts.alerts.length ? alerts.alerts : undefined,
       canary: canaryPlan,
       stateFile: stateFile.split('\\').join('/'),

@@ -5,6 +5,7 @@ import { excerpt, redact } from '../redact';
 import { Decision } from './machine-action';
 import { AlertSeverity, AnalysisPlan, PlannedAlert, WebhookType } from './plan';
 import { FLAGGER_MESSAGES, Reason, Severity, StageEvent } from './reasons';
+import { SendOnce, sendFollowingRedirects } from './redirects';
 import { failureThreshold } from './tick';
 
 /**
@@ -27,6 +28,8 @@ export const ALERT_KIND = {
   Restarted: false,
   WaitingForApproval: 'plain',
   ReadinessWait: false,
+  // scheduler.go records GetRoutes errors as events only.
+  RouteNotReady: false,
   MirrorStarted: false,
   WeightIncreased: false,
   IterationAdvanced: false,
@@ -404,19 +407,16 @@ async function post(
   if (target.token && alert.provider.type === 'slack') headers.Authorization = `Bearer ${target.token}`;
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const init: RequestInit & { dispatcher?: ProxyAgent } = {
-      method: 'POST',
-      headers,
-      body,
-      // Go's http.Client (postMessage) follows redirects; fetch, like Go, drops the Authorization
-      // header when a redirect leaves the origin.
-      redirect: 'follow',
-      signal,
-      dispatcher,
+    // Go's http.Client (postMessage) follows redirects with Go's rules (redirects.ts): each hop
+    // goes out through the proxy and is sent without following.
+    const send: SendOnce = async (hop, req, hopSignal) => {
+      const init: RequestInit & { dispatcher?: ProxyAgent } = { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: hopSignal, dispatcher };
+      const r = await fetch(hop, init as RequestInit);
+      return { status: r.status, statusText: r.statusText, body: (await readBody(r)).text, location: r.headers.get('location') ?? undefined };
     };
-    const res = await fetch(url, init as RequestInit);
+    const res = await sendFollowingRedirects(send, url, { method: 'POST', headers, body }, signal);
     // Capped read; scrubbed whole, then shortened, so a secret cut by the limit cannot leak a prefix.
-    const answer = excerpt(scrub((await readBody(res)).text, secrets), 200);
+    const answer = excerpt(scrub(res.body, secrets), 200);
     const ok = res.status >= 200 && res.status < 300;
     return { ok, text: ok || !answer ? `${where} returned ${res.status}` : `${where} returned ${res.status}: ${answer}` };
   } catch (e) {

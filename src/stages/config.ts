@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError, ValidationError } from '../errors';
 import { describeAjvError } from './state';
 import { isSafeRelativePath } from '../constructs/output-dir';
-import { LIMITS, nodeDepthExceeds, readTextFile } from '../limits';
+import { LIMITS, isParserStackOverflow, nodeDepthExceeds, readTextFile } from '../limits';
 import { staysInside } from './repo-files';
 
 export const CONFIG_FILE = 'canarykit.yaml';
@@ -147,11 +147,11 @@ const validate = new Ajv({ allErrors: true, strict: false }).compile(SCHEMA);
 /** Parses and validates canarykit.yaml text, applying defaults. */
 export function parseConfig(text: string, where: string): CanarykitConfig {
   const doc = parseDocument(text);
+  if (doc.errors.some((e) => isParserStackOverflow(e.message)) || (doc.errors.length === 0 && nodeDepthExceeds(doc.contents, LIMITS.depth))) {
+    throw new ValidationError([{ path: where, message: `nests more than ${LIMITS.depth} levels deep; canarykit.yaml is a short settings file` }], `invalid ${where}`);
+  }
   if (doc.errors.length > 0) {
     throw new ValidationError(doc.errors.map((e) => ({ path: `${where}:${e.linePos?.[0]?.line ?? '?'}`, message: e.message })), `invalid ${where}`);
-  }
-  if (nodeDepthExceeds(doc.contents, LIMITS.depth)) {
-    throw new ValidationError([{ path: where, message: `nests more than ${LIMITS.depth} levels deep; canarykit.yaml is a short settings file` }], `invalid ${where}`);
   }
   let raw: Partial<CanarykitConfig> & { git?: { pullRequest?: Partial<PullRequestConfig> } };
   try {

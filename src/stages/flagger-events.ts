@@ -51,6 +51,7 @@ export function tickEvents(plan: AnalysisPlan, prior: CanaryState | undefined, o
   const warning = (message: string, at: Phase = phase): FlaggerEvent => ({ message, type: 'Warning', phase: at });
   const tick = planTick(plan, state, now, lastTick);
   const push = (e: FlaggerEvent): void => void out.before.push(e);
+  if (tick.due && prior && tick.stage === 'suspended') push(normal('skipping canary run as object is suspended'));
   const analysis = tick.stage === 'analysis';
   let started = false;
   const startAnalysis = (): void => {
@@ -151,6 +152,18 @@ function stepEvents(plan: AnalysisPlan, state: CanaryState, step: ObservationSte
       // deployment_ready.go IsPrimaryReady / IsCanaryReady error texts.
       const prefix = step.workload === 'primary' ? `${names.primary} not ready` : `canary deployment ${names.target} not ready`;
       return { events: [warning(`${prefix}: ${r.reason}`)], stop: true };
+    }
+    case 'providers': {
+      // scheduler_metrics.go checkMetricProviderAvailability / scheduler.go "Error checking metric providers".
+      const p = observations.providers;
+      if (!p) return { events: [], stop: false };
+      return { events: [p.available ? normal('all the metrics providers are available!') : warning(`Error checking metric providers: ${p.message}`)], stop: false };
+    }
+    case 'route': {
+      // scheduler.go: recordEventWarningf(cd, "%v", err) with GetRoutes' error.
+      const r = observations.route;
+      if (!r) return { events: [], stop: true };
+      return r.accepted ? { events: [], stop: false } : { events: [warning(r.message)], stop: true };
     }
     case 'webhook': {
       const result: WebhookResult | undefined = observations.webhooks[index];

@@ -8,6 +8,8 @@ export type IdleReason =
   | 'paused'
   | 'no-new-revision'
   | 'not-ready'
+  | 'route-not-accepted'
+  | 'route-unobservable'
   | 'gate-closed'
   | 'no-weight-step'
   | 'incomplete-observations';

@@ -1,7 +1,7 @@
 import { Action, CheckFailureReason, Decision, IdleReason, RollbackReason } from './machine-action';
 import { applyMove } from './machine-moves';
 import { initialState, promotionFailed, rolledBack, runStart, snapshotOf, StatePatch, succeeded, transition } from './machine-state';
-import { Observations, Readiness } from './observations';
+import { Observations, Readiness, RouteAcceptance } from './observations';
 import { AnalysisPlan, PlannedWebhook } from './plan';
 import {
   deadlineMessage,
@@ -23,8 +23,8 @@ export { initialState } from './machine-state';
  *
  * - No state yet: `initialize` with `initialState` (even when suspended: a decision needs a state).
  * - The observations are read in the order `observationsNeeded` listed them; the first one that
- *   is not a pass decides the tick (not ready, a failed hook or metric, a rollback hook that
- *   answered OK, a closed gate). When all pass, the stage completes (start, restart, move,
+ *   is not a pass decides the tick (not ready, a route not accepted, a failed hook or metric, a
+ *   rollback hook that answered OK, a closed gate). When all pass, the stage completes (start, restart, move,
  *   promote, promotion step, finalise, succeed, skip-promote, threshold rollback).
  * - `lastTick`: when the driver last ran a due tick that committed nothing (see tick.ts
  *   afterInterval); keeps Flagger's one tick per interval while a gate is closed or a workload waits.
@@ -50,6 +50,8 @@ export function decide(plan: AnalysisPlan, state: CanaryState | undefined, obser
       ]);
     case 'not-ready':
       return notReady(plan, state, tick, verdict, now);
+    case 'route':
+      return routeNotReady(state, verdict.acceptance);
     case 'webhook':
       return webhookAnswered(plan, state, verdict.webhook, verdict.result.message, now);
     case 'metric':
@@ -102,6 +104,8 @@ function complete(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, now: D
       if (outcome.action.type === 'none') return none(state, outcome.action.reason, outcome.action.message, outcome.events);
       return changed(plan, state, outcome.action, outcome.patch, now, outcome.events);
     }
+    case 'suspended':
+      return none(state, 'suspended', tick.why);
     case 'bootstrap':
     case 'idle':
       throw new Error(`stage ${tick.stage} has no completion`);
@@ -149,6 +153,16 @@ function unobservable(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, wo
   if (tick.stage === 'analysis') return hold(plan, state, { reason: 'MetricError', message }, `${workload}-readiness`, now);
   if (tick.stage === 'threshold') return rollback(plan, state, 'ThresholdReached', thresholdMessage(state.failedChecks), now);
   return none(state, 'not-ready', `${workload} readiness unknown, holding the stage: ${reason}`, [stageEvent('ReadinessWait', `${message}; holding the stage.`)]);
+}
+
+/**
+ * scheduler.go advanceCanary: a GetRoutes error (gateway_api.go: a parent has not Accepted the
+ * HTTPRoute at its generation) ends the tick before anything else: no move, no failed check, no
+ * traffic change. A status that cannot be seen holds the same way: unobservable never advances.
+ */
+function routeNotReady(state: CanaryState, acceptance: Extract<RouteAcceptance, { accepted: false }>): Decision {
+  const reason = acceptance.observationError ? 'route-unobservable' : 'route-not-accepted';
+  return none(state, reason, acceptance.message, [stageEvent('RouteNotReady', acceptance.message)]);
 }
 
 /** Observed unavailable for at least progressDeadlineSeconds (0 disables the deadline). */

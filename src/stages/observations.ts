@@ -1,4 +1,4 @@
-import { PlannedMetric, PlannedWebhook, WebhookType } from './plan';
+import { PlannedMetric, PlannedRoute, PlannedWebhook, WebhookType } from './plan';
 
 /**
  * What the step driver observed during one tick, and what it is asked to observe. The machine
@@ -29,6 +29,26 @@ export type Readiness =
       observationError?: boolean;
     };
 
+/**
+ * Whether the provider's routing object is accepted at its current generation (Flagger's
+ * gateway_api.go GetRoutes). Not accepted: the tick stops with `message`, committing nothing.
+ */
+export type RouteAcceptance =
+  | { accepted: true }
+  | {
+      accepted: false;
+      /** Flagger's GetRoutes error, or why the status could not be seen. */
+      message: string;
+      /** The observer could not see the status (series absent, Prometheus down) rather than saw it not accepted. */
+      observationError?: boolean;
+    };
+
+/**
+ * Flagger's checkMetricProviderAvailability while initializing: whether every metric provider
+ * answered `vector(1)`. Informational: it only decides which event is recorded.
+ */
+export type ProviderAvailability = { available: true } | { available: false; message: string };
+
 /** Outcome of one blocking webhook call; `ok` = HTTP status <= 202. */
 export interface WebhookResult {
   name: string;
@@ -54,6 +74,8 @@ export interface MetricResult {
 export interface Observations {
   primary?: Readiness;
   canary?: Readiness;
+  route?: RouteAcceptance;
+  providers?: ProviderAvailability;
   /** Results of the webhook steps, in the order the steps were run (one per step). */
   webhooks: WebhookResult[];
   /** Results of the metric steps, in the order the steps were run (one per step). */
@@ -63,6 +85,9 @@ export interface Observations {
 /** One thing to observe. Steps run in order; see `endsTick` for when to stop early. */
 export type ObservationStep =
   | { kind: 'readiness'; workload: 'primary' | 'canary' }
+  | { kind: 'route'; route: PlannedRoute }
+  /** The providers Flagger checks, in spec order: built-in metrics' metricsServer and MetricTemplates' providers. */
+  | { kind: 'providers'; metrics: PlannedMetric[] }
   | { kind: 'webhook'; webhook: PlannedWebhook }
   | { kind: 'metric'; metric: PlannedMetric };
 
@@ -70,6 +95,8 @@ export type ObservationStep =
 export type TickStage =
   | 'bootstrap'
   | 'idle'
+  /** spec.suspend: nothing is observed or changed; Flagger records one event per interval. */
+  | 'suspended'
   | 'initializing'
   | 'start'
   | 'restart'

@@ -1,9 +1,10 @@
 import { PrometheusError } from '../errors';
 import { CheckResult, checkMetric } from './metric-check';
-import { MetricResult, ObservationStep, Observations, Readiness, WebhookResult, emptyObservations } from './observations';
-import { AnalysisPlan, MetricProviderPlan, PlannedWebhook } from './plan';
+import { MetricResult, ObservationStep, Observations, ProviderAvailability, Readiness, WebhookResult, emptyObservations } from './observations';
+import { AnalysisPlan, MetricProviderPlan, PlannedMetric, PlannedWebhook } from './plan';
 import { MetricsClient } from './prometheus';
 import { ReadinessOptions, observeReadiness } from './readiness';
+import { observeRouteAcceptance } from './route-acceptance';
 import { CanaryState } from './state';
 import { endsTick } from './tick';
 import { hookContext } from './hook-context';
@@ -61,6 +62,12 @@ export async function observe(
         }, now);
         break;
       }
+      case 'providers':
+        observations.providers = await providersOnline(plan, step.metrics, deps, now);
+        break;
+      case 'route':
+        observations.route = await observeRouteAcceptance(readinessClient, step.route, now);
+        break;
       case 'webhook': {
         const result = await deps.callWebhook(step.webhook, hookContext(plan, state, step.webhook.type));
         hooks.push({ hook: step.webhook, result });
@@ -104,4 +111,30 @@ async function readiness(
     }
     throw e;
   }
+}
+
+/** Flagger's IsOnline query (pkg/metrics/providers/prometheus.go). */
+const ONLINE_QUERY = 'vector(1)';
+
+/**
+ * scheduler_metrics.go checkMetricProviderAvailability: each built-in metric's metricsServer and
+ * each MetricTemplate's provider must answer `vector(1)` with 1; the first that does not ends the
+ * check with Flagger's error text (a template is named by its metric: the plan keeps no template
+ * name).
+ */
+async function providersOnline(plan: AnalysisPlan, metrics: readonly PlannedMetric[], deps: ObserverDeps, now: Date): Promise<ProviderAvailability> {
+  for (const metric of metrics) {
+    let problem: string | undefined;
+    try {
+      const answer = await deps.metricsClient(metric.provider, plan.metricsServer).query(ONLINE_QUERY, now);
+      if (answer.kind !== 'value' || answer.value !== 1) problem = `value is not 1 for query: ${ONLINE_QUERY}`;
+    } catch (e) {
+      problem = `running query failed: ${(e as Error).message}`;
+    }
+    if (problem !== undefined) {
+      const where = metric.builtin ? 'prometheus not avaiable' : `prometheus in metric template of metric ${metric.name} not avaiable`;
+      return { available: false, message: `${where}: ${problem}` };
+    }
+  }
+  return { available: true };
 }

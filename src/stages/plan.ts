@@ -29,6 +29,8 @@ export interface PlannedMetric {
   builtin: boolean;
   /** Built-in duration metrics are compared in milliseconds truncated to integers (Flagger). */
   unit?: 'percent' | 'milliseconds';
+  /** From a MetricTemplate: Flagger checks its provider is online while initializing (scheduler_metrics.go). */
+  template?: true;
 }
 
 export interface MetricProviderPlan {
@@ -119,6 +121,28 @@ export interface AnalysisSettings {
   sessionAffinity?: SessionAffinityPlan;
 }
 
+/**
+ * The routing object whose status gates every tick that routes traffic, when the provider has
+ * one: Flagger's gateway_api.go GetRoutes refuses to go on while an HTTPRoute parent has not
+ * Accepted the route at its current generation. Written by the provider's router (the fact that
+ * this canary routes through an HTTPRoute), read by the driver (route-acceptance.ts).
+ */
+export interface PlannedRoute {
+  apiVersion: 'gateway.networking.k8s.io/v1';
+  kind: 'HTTPRoute';
+  namespace: string;
+  /** The apex Service name (Flagger names the HTTPRoute after it). */
+  name: string;
+  /** spec.parentRefs in spec order; `namespace` defaulted to the route's, as the API does. */
+  parents: PlannedRouteParent[];
+}
+
+export interface PlannedRouteParent {
+  name: string;
+  namespace: string;
+  sectionName?: string;
+}
+
 /** The canary side of the rollout: what the target Deployment runs now. */
 export interface CanaryWorkloadPlan {
   /** Content hash of the target pod template plus tracked ConfigMap data. */
@@ -153,6 +177,8 @@ export interface AnalysisPlan {
   analysis: AnalysisSettings;
   metrics: PlannedMetric[];
   webhooks: PlannedWebhook[];
+  /** The routing object whose acceptance gates the tick; absent for providers without one. */
+  route?: PlannedRoute;
   /** Where rollout events are sent; absent when the analysis has no alerts. */
   alerts?: PlannedAlert[];
   canary: CanaryWorkloadPlan;

@@ -19,6 +19,8 @@ export const REASON_SEVERITY = {
   WaitingForApproval: 'warn',
   /** A workload is not ready yet; nothing changes until it is. */
   ReadinessWait: 'info',
+  /** The routing object (HTTPRoute) is not accepted at its generation, or its status is unseen; nothing changes. */
+  RouteNotReady: 'warn',
   /** Traffic is mirrored to the canary before weight shifts (canary strategy, one step). */
   MirrorStarted: 'info',
   /** The canary's traffic weight went up. */

@@ -2,7 +2,9 @@ import * as path from 'path';
 import { PlanEntry } from './repo-files';
 import { CanaryState } from './state';
 import { readStateFile } from './state-store';
+import { AnalysisPlan } from './plan';
 import { hasNewRevision } from './tick';
+import { effectiveStrategy } from './weights';
 
 /** One row of `canarykit status`, read from the files in git alone. */
 export interface StatusRow {
@@ -37,7 +39,7 @@ export function readStatus(repoDir: string, entries: readonly PlanEntry[]): Stat
       phase: state.phase,
       weight: state.canaryWeight,
       failedChecks: state.failedChecks,
-      iterations: state.iterations,
+      iterations: shownIterations(plan, state),
       lastTransitionTime: state.lastTransitionTime,
       nextDue: pending && atRest ? state.lastTransitionTime : nextDue,
       paused: state.paused ?? false,
@@ -45,6 +47,17 @@ export function readStatus(repoDir: string, entries: readonly PlanEntry[]): Stat
       pendingRevision: pending,
     };
   });
+}
+
+/**
+ * The iterations Flagger's status shows. status.go setStatusPhase sets `analysis.iterations - 1`
+ * on entering WaitingPromotion: for A/B and blue/green the state file holds that count already
+ * (it drives the extra iteration); for the canary strategy it is -1, which only the display shows
+ * (a count in the state file is never negative and nothing reads it there).
+ */
+export function shownIterations(plan: AnalysisPlan, state: CanaryState): number {
+  if (state.phase === 'WaitingPromotion' && effectiveStrategy(plan).strategy === 'canary') return plan.analysis.iterations - 1;
+  return state.iterations;
 }
 
 /** Fixed-width table for people. */

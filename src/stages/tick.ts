@@ -6,6 +6,7 @@ import {
   ObservationStep,
   Observations,
   Readiness,
+  RouteAcceptance,
   TickStage,
   WebhookResult,
 } from './observations';
@@ -20,6 +21,8 @@ import { CanaryState } from './state';
  * When a tick is due (git-ops translation of Flagger's fixed-period job):
  * - a state at rest (Initialized / Succeeded / Failed) with a new revision, and a run whose
  *   revision changed (restart), are due at once: detection needs no interval to elapse;
+ * - a detection that held (a quiet tick since the last transition) and a suspended canary are due
+ *   once per interval, as Flagger's ticker;
  * - every other state is due once `intervalSeconds` have passed since `lastTransitionTime`.
  *   Ticks that change nothing do not move `lastTransitionTime`, so a state waiting for readiness
  *   or a gate is re-examined on every driver run after that; a counted failed check or a move
@@ -55,29 +58,38 @@ export function isFirstAnalysisTick(plan: AnalysisPlan, state: CanaryState): boo
 /** Classifies a tick; see TickPlan for the due rules. */
 export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now: Date, lastTick?: string): TickPlan {
   if (!state) return ready('bootstrap', 'no state yet: write the initial state', []);
-  if (plan.suspend) return idle('suspended', 'the canary is suspended');
+  // scheduler.go advanceCanary returns at once for a suspended canary, recording an event on every
+  // ticker tick: due once per interval, observing nothing.
+  if (plan.suspend) return afterInterval(plan, state, now, lastTick, ready('suspended', 'the canary is suspended', []));
   if (state.paused) return idle('paused', 'the canary is paused (canarykit resume to continue)');
   const primary = readinessStep('primary');
   const canary = readinessStep('canary');
   const skip = plan.skipAnalysis;
+  // scheduler.go advanceCanary: the primary check (unless skipAnalysis), then GetRoutes, then the rest.
+  const routed = [...(skip ? [] : [primary]), ...routeSteps(plan)];
   switch (state.phase) {
     case 'Initializing':
-      return afterInterval(plan, state, now, lastTick, ready('initializing', 'waiting for the primary to become ready', skip ? [] : [primary]));
+      // setPhaseInitialized runs before shouldAdvance and GetRoutes: initialization is not gated by the route.
+      // scheduler.go checks the metric providers first on every tick while Initializing (not with skipAnalysis).
+      return afterInterval(plan, state, now, lastTick, ready('initializing', 'waiting for the primary to become ready', skip ? [] : [providersStep(plan), primary]));
     case 'Initialized':
     case 'Succeeded':
     case 'Failed': {
       if (!hasNewRevision(plan, state)) return idle('no-new-revision', `at rest in ${state.phase}: no new revision`);
-      return ready('start', `new revision ${plan.canary.revision} detected`, [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]);
+      const start = ready('start', `new revision ${plan.canary.revision} detected`, [...routed, ...hooks(plan, 'confirm-rollout')]);
+      // Detected at once; a detection that held (primary not ready, route not accepted) is retried
+      // once per interval, as Flagger's ticker would.
+      return heldSinceTransition(state, lastTick) ? afterInterval(plan, state, now, lastTick, start) : start;
     }
     case 'Waiting':
-      return afterInterval(plan, state, now, lastTick, ready('start', 'waiting for confirm-rollout approval', [...(skip ? [] : [primary]), ...hooks(plan, 'confirm-rollout')]));
+      return afterInterval(plan, state, now, lastTick, ready('start', 'waiting for confirm-rollout approval', [...routed, ...hooks(plan, 'confirm-rollout')]));
     case 'Progressing':
     case 'WaitingPromotion':
       return analysisTick(plan, state, now, lastTick);
     case 'Promoting':
-      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('promoting', 'shifting traffic back to the primary', [primary, canary]));
+      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [...routed, canary]) : ready('promoting', 'shifting traffic back to the primary', [...routed, canary]));
     case 'Finalising':
-      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [canary]) : ready('finalising', 'finishing the promotion', [primary, canary]));
+      return afterInterval(plan, state, now, lastTick, skip ? ready('skip', 'skipAnalysis: promote at once', [...routed, canary]) : ready('finalising', 'finishing the promotion', [...routed, canary]));
     default:
       return assertNever(state.phase);
   }
@@ -86,13 +98,15 @@ export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now
 function analysisTick(plan: AnalysisPlan, state: CanaryState, now: Date, lastTick?: string): TickPlan {
   const primary = readinessStep('primary');
   const canary = readinessStep('canary');
+  const routed = [...(plan.skipAnalysis ? [] : [primary]), ...routeSteps(plan)];
   // spec.go hasSpecChanged: a target reverted to the promoted spec is no change ("do not trigger a
   // canary deployment on manual rollback"), so the run continues; any other revision restarts it.
   if (plan.canary.revision !== state.canaryRevision && plan.canary.revision !== state.primary.revision) {
-    return ready('restart', `revision changed to ${plan.canary.revision} mid-run`, plan.skipAnalysis ? [] : [primary]);
+    const restart = ready('restart', `revision changed to ${plan.canary.revision} mid-run`, routed);
+    return heldSinceTransition(state, lastTick) ? afterInterval(plan, state, now, lastTick, restart) : restart;
   }
-  if (plan.skipAnalysis) return afterInterval(plan, state, now, lastTick, ready('skip', 'skipAnalysis: promote at once', [canary]));
-  const base = [primary, canary, ...hooks(plan, 'rollback')];
+  if (plan.skipAnalysis) return afterInterval(plan, state, now, lastTick, ready('skip', 'skipAnalysis: promote at once', [...routed, canary]));
+  const base = [...routed, canary, ...hooks(plan, 'rollback')];
   if (state.failedChecks >= failureThreshold(plan)) {
     return afterInterval(plan, state, now, lastTick, ready('threshold', `failed checks threshold ${failureThreshold(plan)} reached`, base));
   }
@@ -136,6 +150,8 @@ export type StepVerdict =
   | { kind: 'pass' }
   | { kind: 'missing'; what: string }
   | { kind: 'not-ready'; workload: 'primary' | 'canary'; readiness: Extract<Readiness, { ready: false }> }
+  /** The routing object is not accepted at its generation, or its status could not be seen. */
+  | { kind: 'route'; acceptance: Extract<RouteAcceptance, { accepted: false }> }
   /** A failed webhook, or a successful rollback webhook. */
   | { kind: 'webhook'; webhook: PlannedWebhook; result: WebhookResult }
   | { kind: 'metric'; metric: PlannedMetric; result: MetricResult };
@@ -168,6 +184,14 @@ function readStep(step: ObservationStep, observations: Observations, index: numb
       if (!readiness) return { kind: 'missing', what: `${step.workload} readiness` };
       return readiness.ready ? { kind: 'pass' } : { kind: 'not-ready', workload: step.workload, readiness };
     }
+    case 'providers':
+      // Flagger records the outcome as an event and goes on either way.
+      return { kind: 'pass' };
+    case 'route': {
+      const acceptance = observations.route;
+      if (!acceptance) return { kind: 'missing', what: `HTTPRoute ${step.route.name}.${step.route.namespace} status` };
+      return acceptance.accepted ? { kind: 'pass' } : { kind: 'route', acceptance };
+    }
     case 'webhook': {
       const result = observations.webhooks[index];
       const hook = step.webhook;
@@ -190,6 +214,16 @@ function readinessStep(workload: 'primary' | 'canary'): ObservationStep {
   return { kind: 'readiness', workload };
 }
 
+/** scheduler_metrics.go checkMetricProviderAvailability: built-in metrics and MetricTemplates, not inline queries. */
+function providersStep(plan: AnalysisPlan): ObservationStep {
+  return { kind: 'providers', metrics: plan.metrics.filter((m) => m.builtin || m.template) };
+}
+
+/** The provider's routing object, when it has one whose status gates the tick (plan.route). */
+function routeSteps(plan: AnalysisPlan): ObservationStep[] {
+  return plan.route ? [{ kind: 'route', route: plan.route }] : [];
+}
+
 function hooks(plan: AnalysisPlan, type: WebhookType): ObservationStep[] {
   return plan.webhooks.filter((w) => w.type === type).map((webhook) => ({ kind: 'webhook', webhook }));
 }
@@ -200,6 +234,13 @@ function ready(stage: TickStage, why: string, steps: ObservationStep[]): TickPla
 
 function idle(reason: IdleReason, why: string): TickPlan {
   return { stage: 'idle', due: false, idle: reason, why, steps: [] };
+}
+
+/** A quiet due tick ran since the state's last transition (the tick cache says when). */
+function heldSinceTransition(state: CanaryState, lastTick: string | undefined): boolean {
+  if (lastTick === undefined) return false;
+  const last = Date.parse(lastTick);
+  return !Number.isNaN(last) && last >= Date.parse(state.lastTransitionTime);
 }
 
 /**

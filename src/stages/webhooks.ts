@@ -3,6 +3,7 @@ import { readBody, readIncoming } from '../http-body';
 import { excerpt } from '../redact';
 import { Phase } from './phase';
 import { PlannedWebhook, WebhookType } from './plan';
+import { SendOnce, sendFollowingRedirects } from './redirects';
 
 /** A Kubernetes-style event forwarded to `event` hooks. */
 export interface CanaryEvent {
@@ -109,7 +110,7 @@ export async function callWebhook(
     return { ok: false, message: `${label}: ${(e as Error).message}`, attempts: 0 };
   }
   const body = JSON.stringify(buildWebhookPayload(hook, ctx));
-  const post = hook.disableTLS && target.url.protocol === 'https:' ? postSkippingTlsVerification : postWithFetch;
+  const post = poster(hook.disableTLS === true);
   const maxAttempts = 1 + Math.max(0, Math.trunc(hook.retries));
   for (let attempt = 1; ; attempt++) {
     const outcome = await attemptOnce(post, target, body, hook.timeoutSeconds);
@@ -224,35 +225,47 @@ async function attemptOnce(
   }
 }
 
-const postWithFetch: Post = async (url, body, headers, signal) => {
-  // retryablehttp uses Go's http.Client, which follows redirects; fetch does too and, like Go, drops
-  // the Authorization header when a redirect leaves the origin.
-  const res = await fetch(url, { method: 'POST', headers, body, redirect: 'follow', signal });
-  return { status: res.status, statusText: res.statusText, body: (await readBody(res)).text };
+/**
+ * retryablehttp uses Go's http.Client, which follows redirects (redirects.ts has its rules), also
+ * for a disableTLS client; each hop is sent without following.
+ */
+function poster(insecure: boolean): Post {
+  const send: SendOnce = (url, req, signal) => (insecure && url.protocol === 'https:' ? sendSkippingTlsVerification(url, req, signal) : sendWithFetch(url, req, signal));
+  return async (url, body, headers, signal) => {
+    const answer = await sendFollowingRedirects(send, url, { method: 'POST', headers, body }, signal);
+    return { status: answer.status, statusText: answer.statusText, body: answer.body };
+  };
+}
+
+const sendWithFetch: SendOnce = async (url, req, signal) => {
+  const res = await fetch(url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal });
+  return { status: res.status, statusText: res.statusText, body: (await readBody(res)).text, location: res.headers.get('location') ?? undefined };
 };
 
 /** Global fetch cannot skip certificate checks without undici's Agent, so use node:https directly. */
-const postSkippingTlsVerification: Post = (url, body, headers, signal) =>
+const sendSkippingTlsVerification: SendOnce = (url, req, signal) =>
   new Promise((resolve, reject) => {
-    const req = httpsRequest(
+    const r = httpsRequest(
       url,
       {
-        method: 'POST',
-        headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+        method: req.method,
+        headers: req.body === undefined ? req.headers : { ...req.headers, 'Content-Length': String(Buffer.byteLength(req.body)) },
         rejectUnauthorized: false,
         signal,
       },
       (res) => {
         readIncoming(res).then(
-          (read) => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: read.text }),
+          (read) => {
+            const location = res.headers.location;
+            resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: read.text, ...(location ? { location } : {}) });
+          },
           reject,
         );
       },
     );
-    req.on('error', reject);
-    req.end(body);
+    r.on('error', reject);
+    r.end(req.body);
   });
-
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

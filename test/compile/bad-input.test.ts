@@ -107,6 +107,15 @@ const CASES: Array<[string, string[], string[]]> = [
   ['object without a name', ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: cfg-\n'], ['podinfo.yaml#1 ConfigMap default/<unnamed>: metadata.name: is required']],
   ['not a Kubernetes object', ['- a\n- b\n'], ['podinfo.yaml#1: line 1: a document must be a Kubernetes object']],
   ['base-60 number', ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  time: 1:30\n'], ['podinfo.yaml#1: line 6: plain value 1:30 is a base-60 number']],
+  // kubectl apply rejects these ("cannot unmarshal bool into ... of type string"); issue 11.
+  ['annotation written yes', ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  annotations:\n    sidecar.istio.io/inject: yes\n'], ['podinfo.yaml#1: line 6: metadata.annotations["sidecar.istio.io/inject"] is the boolean true in YAML 1.1 (written yes), but Kubernetes wants text there and would reject the object; quote it ("yes")']],
+  ['pod label written on', [DEPLOYMENT.replace('        app: podinfo\n    spec:', '        app: podinfo\n        canary: on\n    spec:'), canary()], ['podinfo.yaml#1: line 14: spec.template.metadata.labels.canary is the boolean true in YAML 1.1 (written on)', 'quote it ("on")']],
+  ['ConfigMap data written 0644', ['apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  mode: 0644\n'], ['podinfo.yaml#1: line 6: data.mode is the number 420 in YAML 1.1 (written 0644)', 'quote it ("0644")']],
+  ['env value written yes', [DEPLOYMENT.replace('          image:', '          env:\n            - name: DEBUG\n              value: yes\n          image:'), canary()], ['spec.template.spec.containers[0].env[0].value is the boolean true in YAML 1.1 (written yes)']],
+  ['Ingress extensions/v1beta1', [DEPLOYMENT, INGRESS.replace('networking.k8s.io/v1', 'extensions/v1beta1'), canary({ provider: 'nginx', spec: '  ingressRef:\n    apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    name: podinfo\n' })], ['podinfo.yaml#2 Ingress test/podinfo: apiVersion: Ingress extensions/v1beta1 was removed in Kubernetes 1.22; write it as networking.k8s.io/v1']],
+  ['Ingress networking.k8s.io/v1beta1', [DEPLOYMENT, INGRESS.replace('networking.k8s.io/v1', 'networking.k8s.io/v1beta1')], ['apiVersion: Ingress networking.k8s.io/v1beta1 was removed in Kubernetes 1.22; write it as networking.k8s.io/v1']],
+  ['HPA autoscaling/v2beta2', [DEPLOYMENT, 'apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: podinfo\n  namespace: test\nspec:\n  minReplicas: 2\n  maxReplicas: 4\n'], ['podinfo.yaml#2 HorizontalPodAutoscaler test/podinfo: apiVersion: HorizontalPodAutoscaler autoscaling/v2beta2 was removed in Kubernetes 1.26; write it as autoscaling/v2']],
+  ['HPA autoscaling/v2beta1', [DEPLOYMENT, 'apiVersion: autoscaling/v2beta1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: podinfo\n  namespace: test\nspec:\n  maxReplicas: 4\n'], ['autoscaling/v2beta1 was removed in Kubernetes 1.25; write it as autoscaling/v2 (targetAverageUtilization becomes target.averageUtilization)']],
 ];
 
 describe('bad input: a clear error and nothing written', () => {

@@ -167,12 +167,14 @@ describe('canary.plan.json', () => {
     });
     const [inline, templated] = f.plan!.metrics;
     expect(inline).toMatchObject({ name: 'inline', query: 'up{namespace="test"}', builtin: false, interval: '1m', provider: { address: 'http://prometheus:9090' } });
+    expect(inline.template).toBeUndefined(); // Flagger checks template providers only (scheduler_metrics.go)
     expect(templated).toEqual({
       name: 'error-budget',
       query: 'budget{ns="test",t="podinfo",svc="web",c="podinfo",i="5m",slo="99.9"}',
       interval: '5m',
       thresholdRange: { min: 0, max: 1 },
       builtin: false,
+      template: true,
       provider: { type: 'prometheus', address: 'http://thanos:9090', headers: { 'X-Scope-OrgID': ['tenant'] }, secretRef: 'prom-auth', insecureSkipVerify: true },
     });
   });

@@ -196,6 +196,8 @@ const configCases: Case[] = [
   })),
   { name: 'canarykit.yaml alias bomb', files: { 'canarykit.yaml': aliasBomb().replace(/^(apiVersion|kind|metadata|data).*\n/gm, '') }, args: ['status'], expect: ['canarykit.yaml', 'YAML aliases'] },
   { name: 'canarykit.yaml nested 1,000 deep', files: { 'canarykit.yaml': `synth: ${'['.repeat(1000)}${']'.repeat(1000)}\n` }, args: ['status'], expect: ['canarykit.yaml', 'more than 64 levels deep'] },
+  // Deep enough that the yaml parser's own recursion overflows before canarykit's depth check runs.
+  { name: 'canarykit.yaml nested 100,000 deep (parser stack overflow)', files: { 'canarykit.yaml': `synth: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n` }, args: ['status'], expect: ['canarykit.yaml', 'more than 64 levels deep'] },
   { name: 'canarykit.yaml is a folder', prepare: (repo) => fs.mkdirSync(path.join(repo, 'canarykit.yaml')), args: ['status'], expect: ['canarykit.yaml', 'is not a regular file (a folder)'] },
   { name: 'canarykit.yaml of 9 MiB', files: { 'canarykit.yaml': `# ${'x'.repeat(9 * 1024 * 1024)}\n` }, args: ['status'], expect: ['canarykit.yaml', 'more than the 8 MiB'] },
   {

@@ -23,11 +23,14 @@ export interface AppSpec {
     intervalMinutes?: number;
     stepWeightPromotion?: number;
     skipAnalysis?: boolean;
+    suspend?: boolean;
     /** A/B (with `abHeader`) or blue/green iterations. */
     iterations?: number;
     abHeader?: string;
     /** A Slack alert provider (severity info) posting here. */
     slack?: string;
+    /** Traffic provider. @default 'istio' (Gateway API attaches to Gateway gateway-system/public) */
+    provider?: 'istio' | 'gatewayapi';
   }[];
 }
 
@@ -53,9 +56,12 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
     new Canary(chart, 'canary', {
       target,
       service: { port: 9898 },
-      provider: Provider.istio({ hosts: ['app.example.com'] }),
+      provider: c.provider === 'gatewayapi'
+        ? Provider.gatewayApi({ gatewayRefs: [{ name: 'public', namespace: 'gateway-system' }], hosts: ['app.example.com'] })
+        : Provider.istio({ hosts: ['app.example.com'] }),
       metricsServer,
       skipAnalysis: c.skipAnalysis,
+      suspend: c.suspend,
       analysis: {
         interval: Duration.minutes(c.intervalMinutes ?? 1),
         threshold: c.threshold ?? 2,
@@ -89,6 +95,32 @@ export function istioTraffic(w: OpenMetricsWriter, namespace: string, rps: numbe
     w.counter('istio_request_duration_milliseconds_bucket', { ...base, le }, rps * share);
   }
   return w;
+}
+
+/**
+ * Traffic for `podinfo` in `namespace` as the generic HTTP observer (Gateway API, kubernetes)
+ * reads it: `rps` requests per second on one canary pod, all 200s, p99 in the 50 ms bucket.
+ */
+export function httpTraffic(w: OpenMetricsWriter, namespace: string, rps: number): OpenMetricsWriter {
+  const pod = { kubernetes_namespace: namespace, kubernetes_pod_name: 'podinfo-7b9c5d6f4-x2k9p', status: '200' };
+  return w.histogram('http_request_duration_seconds', pod, { '0.025': rps / 2, '0.05': rps, '0.1': rps }, rps * 0.03);
+}
+
+/**
+ * The kube-state-metrics custom-resource-state series of the canary's HTTPRoute `podinfo`
+ * (deploy/kube-state-metrics/httproute-crs-config.yaml): generation `generation`, and parent
+ * gateway-system/public with an Accepted condition of `status` observed at `observed(t)`.
+ */
+export function httpRouteStatus(
+  w: OpenMetricsWriter,
+  namespace: string,
+  opts: { generation?: number; status?: string; observed?: (t: number) => number | undefined } = {},
+): OpenMetricsWriter {
+  const generation = opts.generation ?? 3;
+  const route = { namespace, name: 'podinfo' };
+  w.gauge('canarykit_httproute_metadata_generation', route, generation);
+  const parent = { ...route, parent_name: 'public', parent_namespace: 'gateway-system', controller_name: 'example.com/gateway', status: opts.status ?? 'True' };
+  return w.series('canarykit_httproute_parent_accepted_observed_generation', parent, opts.observed ?? (() => generation));
 }
 
 /** kube-state-metrics series of a ready Deployment with `replicas`. */

@@ -1,6 +1,6 @@
 import { decide } from '../../src/stages/machine';
 import { Decision } from '../../src/stages/machine-action';
-import { MetricOutcome, ObservationRequest, Observations, ObservationStep, Readiness, emptyObservations } from '../../src/stages/observations';
+import { MetricOutcome, ObservationRequest, Observations, ObservationStep, Readiness, RouteAcceptance, emptyObservations } from '../../src/stages/observations';
 import { AnalysisPlan, AnalysisSettings, PLAN_API_VERSION, PlannedMetric, PlannedWebhook, WebhookType } from '../../src/stages/plan';
 import { CanaryState, STATE_API_VERSION } from '../../src/stages/state';
 import { endsTick, observationsNeeded } from '../../src/stages/tick';
@@ -118,6 +118,8 @@ export interface World {
   /** Answer of a webhook; default: OK, except rollback hooks which default to "no rollback". */
   webhook?: (hook: PlannedWebhook) => boolean;
   metric?: (metric: PlannedMetric) => MetricOutcome;
+  /** The routing object's acceptance (default: accepted). */
+  route?: RouteAcceptance;
 }
 
 export const GREEN: World = {};
@@ -139,6 +141,12 @@ function record(step: ObservationStep, obs: Observations, world: World): void {
   switch (step.kind) {
     case 'readiness':
       obs[step.workload] = world[step.workload] ?? { ready: true };
+      return;
+    case 'providers':
+      obs.providers = { available: true };
+      return;
+    case 'route':
+      obs.route = world.route ?? { accepted: true };
       return;
     case 'webhook': {
       const ok = world.webhook ? world.webhook(step.webhook) : step.webhook.type !== 'rollback';

@@ -70,6 +70,7 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
           thresholdRange,
           ...fallback,
           builtin: false,
+          template: true,
           provider: {
             type: 'prometheus',
             address: p.address ?? ctx.metricsServer,

@@ -4,6 +4,7 @@ import { HttpMatch, StringMatch } from '../match';
 import { Json, nonEmpty } from '../workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
+import { PlannedRoute } from '../../stages/plan';
 import { Router, RouterInput } from './router';
 
 /** A Gateway API parentRef (the Gateway the HTTPRoute attaches to). */
@@ -35,7 +36,7 @@ export interface GatewayApiOptions {
   readonly backendTimeout?: Duration;
 }
 
-const API_VERSION = 'gateway.networking.k8s.io/v1';
+const API_VERSION = 'gateway.networking.k8s.io/v1' as const;
 
 /** Gateway API: one HTTPRoute `<svc>` with weighted backendRefs (reference §2.9). */
 export class GatewayApiRouter implements Router {
@@ -59,6 +60,21 @@ export class GatewayApiRouter implements Router {
       problems.push({ path: 'analysis.mirror', message: 'Gateway API mirrors only during blue/green (iterations > 0); remove mirror or set iterations' });
     }
     return problems;
+  }
+
+  /** gateway_api.go GetRoutes: the HTTPRoute `<apex>` must be Accepted by each parent at its generation. */
+  routeStatus(input: RouterInput): PlannedRoute {
+    return {
+      apiVersion: API_VERSION,
+      kind: 'HTTPRoute',
+      namespace: input.namespace,
+      name: input.names.apex,
+      parents: this.opts.gatewayRefs.map((g) => ({
+        name: g.name,
+        namespace: g.namespace ?? input.namespace,
+        ...(g.sectionName === undefined ? {} : { sectionName: g.sectionName }),
+      })),
+    };
   }
 
   render(input: RouterInput): Json[] {

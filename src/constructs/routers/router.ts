@@ -1,5 +1,5 @@
 import { Problem } from '../../errors';
-import { ProviderName, Strategy } from '../../stages/plan';
+import { PlannedRoute, ProviderName, Strategy } from '../../stages/plan';
 import { SessionAffinityState } from '../../stages/state';
 import { HttpMatch } from '../match';
 import { ObjectMetadataOptions } from '../service-options';
@@ -46,6 +46,11 @@ export interface Router {
   validate(input: RouterInput): Problem[];
   /** The routing objects for this stage, as plain manifests. */
   render(input: RouterInput): Json[];
+  /**
+   * The routing object whose status the driver must see accepted before a tick goes on (Flagger's
+   * GetRoutes readiness check), for providers that have one. @default - none
+   */
+  routeStatus?(input: RouterInput): PlannedRoute;
   /** Name used by the `{{ ingress }}` template variable. @default - target name */
   readonly ingressName?: string;
 }
