@@ -1,6 +1,6 @@
 import { redactUrlCredentials } from '../redact';
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, GitCommandError, WorkspaceNotCleanError } from '../errors';
 import { interruptedOperation, isUnder, removeScratchFolders } from './clone-leftovers';
@@ -239,6 +239,7 @@ class SimpleGitWorkspace implements GitWorkspace {
       await this.run(['clean', '-d', '--force', '--', ...managed]);
       removeScratchFolders(this.options.dir, managed[managed.length - 1]);
     }
+    if (recovering) await this.removeBatchLeftovers();
     return tip;
   }
 
@@ -315,6 +316,14 @@ class SimpleGitWorkspace implements GitWorkspace {
     // The index follows the branch; entries whose content did not change keep their stat data.
     await this.run(['reset', '--mixed', '--quiet', 'HEAD']);
     return result;
+  }
+
+  /** commitAll's scratch ref and marks file, left by a tick killed while it built its commits. */
+  private async removeBatchLeftovers(): Promise<void> {
+    const refs = (await this.run(['for-each-ref', '--format=%(refname)', 'refs/canarykit/'])).split('\n').filter((r) => r.startsWith('refs/canarykit/commit-'));
+    if (refs.length > 0) await this.run(['update-ref', '--stdin'], refs.map((r) => `delete ${r}\n`).join(''));
+    const gitDir = gitDirOf(this.options.dir);
+    for (const name of readdirSync(gitDir)) if (/^canarykit-marks-\d+$/.test(name)) rmSync(join(gitDir, name), { force: true });
   }
 
   /** What a commit records for `path` (repository-relative) as it is on disk now. */
