@@ -1,4 +1,4 @@
-import { isUnder } from './clone-leftovers';
+import { normalize } from './clone-leftovers';
 
 /**
  * A tick's commits as one `git fast-import` stream (see GitWorkspace.commitAll). Committing per
@@ -39,14 +39,29 @@ export function parseStatusZ(out: string): string[] {
 /**
  * Splits the changed paths among the requests in order: each takes the not yet taken paths under
  * its own `paths`, so a later request (the sync commit of the output folder) gets what is left.
+ * Linear in the changed paths times their depth: a tick of a thousand canaries has a thousand
+ * requests and ~11,000 changed files.
  */
 export function assignPaths(changed: readonly string[], requests: readonly { paths: readonly string[] }[]): string[][] {
-  const taken = new Set<string>();
-  return requests.map((r) => {
-    const mine = changed.filter((p) => !taken.has(p) && isUnder(p, r.paths));
-    for (const p of mine) taken.add(p);
-    return mine;
+  // The first request naming each folder or file ('' is the repository root).
+  const owner = new Map<string, number>();
+  requests.forEach((r, i) => {
+    for (const p of r.paths) {
+      const key = normalize(p);
+      if (!owner.has(key)) owner.set(key, i);
+    }
   });
+  const out: string[][] = requests.map(() => []);
+  for (const file of changed) {
+    let best: number | undefined;
+    for (let dir = file; ; dir = dir.includes('/') ? dir.slice(0, dir.lastIndexOf('/')) : '') {
+      const i = owner.get(dir);
+      if (i !== undefined && (best === undefined || i < best)) best = i;
+      if (dir === '') break;
+    }
+    if (best !== undefined) out[best].push(file);
+  }
+  return out;
 }
 
 /**
