@@ -7,7 +7,6 @@ import { canaryIdProblems, splitCanaryId } from './names';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './adapters/config';
 import { Configure, DriverDeps, applyManual, selectPlans, step } from './driver/driver';
 import { GitWorkspace, openGitWorkspace } from './adapters/git/git';
-import { parseGoDuration } from './compile/durations';
 import { startExporter } from './adapters/exporter';
 import { gatherReport } from './driver/report-data';
 import { renderReport } from './driver/report-html';
@@ -17,6 +16,7 @@ import { clientForProvider } from './adapters/prometheus/client';
 import { readPlans } from './adapters/repo-files';
 import { formatTable, readStatus } from './driver/status';
 import { runSynth } from './adapters/synth';
+import { parseShard } from './driver/shard';
 import { callWebhook } from './adapters/webhooks/call';
 import { packageVersion } from './version';
 import { plannedSchedule } from './machine/schedule';
@@ -56,7 +56,7 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io, git:
   return {
     pullRequests,
     git,
-    synth: () => runSynth(config.synth, repoDir, config.outdir),
+    synth: (scope) => runSynth(config.synth, repoDir, config.outdir, config.stateDir, scope),
     now: clock(),
     log: (line) => io.err(line),
     // The override is the driver's Prometheus for every query; without it, the canary's metricsServer.
@@ -159,14 +159,18 @@ export function buildProgram(io: Io): Command {
     .option('--repo <dir>', 'repository clone', '.')
     .option('--canary <ns/name>', 'only this canary')
     .option('--all', 'every canary (default)')
+    .option('--shard <I/N>', 'with --all: only the canaries of shard I (0-based) of N, by a hash of namespace/name (README "Sharding the driver")')
     .option('--dry-run', 'decide and print, commit nothing')
     .option('--json', 'machine-readable output')
     .action(async (o) => {
       if (o.canary && o.all) throw new ConfigError('give either --canary or --all, not both');
+      if (o.canary && o.shard !== undefined) throw new ConfigError(`--shard ${o.shard} selects among all canaries; drop --canary ${o.canary} or --shard`);
+      // Validated before the clone is touched: a wrong value never syncs or writes anything.
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard);
       const repoDir = repoOf(o);
       const session = syncedSession(repoDir, io);
       const report = await step(
-        { repoDir, config: session.boot, configure: session.configure, select: o.canary ? { canary: canaryArg(o.canary) } : { all: true }, dryRun: o.dryRun },
+        { repoDir, config: session.boot, configure: session.configure, select: o.canary ? { canary: canaryArg(o.canary) } : { all: true, shard }, dryRun: o.dryRun },
         session.bootDeps,
       );
       const config = session.current();
@@ -264,6 +268,8 @@ export function buildProgram(io: Io): Command {
     .option('--listen <host:port>', 'address to serve on', '127.0.0.1:8080')
     .option('--fetch-interval <duration>', 'how often to fetch, e.g. 30s or 1m', '30s')
     .action(async (o) => {
+      // Loaded on use: durations pull in cdk8s, which a tick does not need.
+      const { parseGoDuration } = await import('./compile/durations');
       const interval = parseGoDuration(o.fetchInterval);
       if (!interval || interval.toMilliseconds() < 1000) throw new ConfigError(`--fetch-interval must be a duration of at least 1s, e.g. 30s (got "${o.fetchInterval}")`);
       const exporter = await startExporter({ repoDir: repoOf(o), listen: o.listen, fetchIntervalMs: interval.toMilliseconds(), version: packageVersion(), log: (l) => io.err(l) });

@@ -19,6 +19,29 @@ const yamlDocs = (file: string): any[] => parseAllDocuments(fs.readFileSync(file
   return d.toJS();
 });
 
+describe('deploy/kubernetes-sharded: the step driver as an Indexed Job of N shards (issue 14)', () => {
+  const built = execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'kubernetes-sharded')], { encoding: 'utf8' });
+  const objects = parseAllDocuments(built).map((d) => d.toJS());
+  const cronJob = objects.find((o) => o.kind === 'CronJob');
+  const job = cronJob.spec.jobTemplate.spec;
+  const step = job.template.spec.containers.find((c: any) => c.name === 'step');
+  const config = objects.find((o) => o.kind === 'ConfigMap');
+
+  it('builds from the base with kubectl kustomize, every object schema-valid (Kubernetes 1.28, strict)', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['ConfigMap/canarykit-driver', 'CronJob/canarykit-step', 'Namespace/canarykit', 'ServiceAccount/canarykit-driver']);
+    for (const o of objects) expect(manifestProblems(o)).toEqual([]);
+  });
+
+  it('runs N pods per tick, pod I as `step --all --shard I/N`, with N the same in the Job and the ConfigMap', () => {
+    expect(job).toMatchObject({ completionMode: 'Indexed', completions: 4, parallelism: 4 });
+    expect(step.args).toEqual(['step', '--all', '--shard', '$(JOB_COMPLETION_INDEX)/$(CANARYKIT_SHARDS)', '--repo', '/work/repo']);
+    expect(Number(config.data.CANARYKIT_SHARDS)).toBe(job.completions);
+    // The variables the args expand come from the pod: the ConfigMap (envFrom) and the Job controller.
+    expect(step.envFrom).toContainEqual({ configMapRef: { name: 'canarykit-driver' } });
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+  });
+});
+
 describe('deploy/kubernetes: the step driver as a CronJob', () => {
   const built = execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'kubernetes')], { encoding: 'utf8' });
   const objects = parseAllDocuments(built).map((d) => d.toJS());

@@ -108,6 +108,16 @@ describe('GitWorkspace after a killed tick (real repositories)', () => {
     }
   });
 
+  it('removes the scratch ref and marks file of a tick killed while git fast-import built its commits (commitAll)', async () => {
+    const { dir, ws } = setup();
+    git(dir, ['update-ref', 'refs/canarykit/commit-4242', 'HEAD']);
+    writeFileSync(join(dir, '.git', 'canarykit-marks-4242'), ':1 0000000000000000000000000000000000000000\n');
+    deadTickRecord(dir);
+    await ws.exclusive(() => ws.sync({ managed: MANAGED }));
+    expect(git(dir, ['for-each-ref', 'refs/canarykit/'])).toBe('');
+    expect(existsSync(join(dir, '.git', 'canarykit-marks-4242'))).toBe(false);
+  });
+
   it('without a killed tick the same edits are somebody\'s: exit 2, nothing touched', async () => {
     const { dir, ws } = setup();
     writeFiles(dir, { 'state/ns/app.json': '{"weight":90}\n' });

@@ -261,6 +261,65 @@ describe('GitWorkspace on real repositories', () => {
     });
   });
 
+  describe('GitWorkspace.commitAll (one git fast-import for a tick, issue 14)', () => {
+    const tree = (dir: string, rev: string) => git(dir, ['ls-tree', '-r', rev]);
+
+    it('makes the same commits as commit() one by one: trees, messages, authors and author dates', async () => {
+      const a = setup();
+      const bDir = fx.clone('other');
+      const b = openGitWorkspace({ dir: bDir });
+      const date = new Date('2026-03-01T10:00:05Z');
+      // A message with the blank-line runs and trailing spaces git commit -m cleans up.
+      const message = buildCommitMessage({ namespace: 'test', name: 'podinfo', subject: 'advance weight 0 -> 10', checks: ['x  '], trailers: { phase: 'Progressing', weight: 10, revision: 'r1', failedChecks: 0 } }) + '\n\n\n';
+      for (const dir of [a.dir, bDir]) {
+        writeFiles(dir, { 'state/test/podinfo.json': '{"w":10}\n', 'dist/test/podinfo/canary.yaml': 'weight: 10\n', 'dist/web/frontend/x.yaml': 'x\n', 'dist/.canarykit-output': 'm\n' });
+      }
+      const requests = [
+        { message, paths: ['state/test/podinfo.json', 'dist/test/podinfo'], date },
+        { message: 'sync', paths: ['dist'] },
+      ];
+      const one = [await a.ws.commit(requests[0]), await a.ws.commit(requests[1])];
+      const batch = await b.commitAll(requests);
+      expect(batch).toHaveLength(2);
+      for (let i = 0; i < 2; i++) {
+        const rev = (dir: string, sha: string | null) => git(dir, ['log', '-1', '--format=%T%n%an <%ae> %ad%n%cn <%ce>%n%B', '--date=raw', sha!]);
+        expect(rev(bDir, batch[i])).toBe(rev(a.dir, one[i]));
+      }
+      // Each commit holds only its own request's files: the stage commit the canary's, the sync the rest.
+      expect(git(bDir, ['show', '--name-only', '--format=', batch[0]!]).split('\n').sort()).toEqual(['dist/test/podinfo/canary.yaml', 'state/test/podinfo.json']);
+      expect(git(bDir, ['show', '--name-only', '--format=', batch[1]!]).split('\n').sort()).toEqual(['dist/.canarykit-output', 'dist/web/frontend/x.yaml']);
+      expect(git(bDir, ['rev-parse', 'HEAD'])).toBe(batch[1]);
+      expect(git(bDir, ['rev-parse', `${batch[1]}^`])).toBe(batch[0]);
+      // The index follows: nothing staged or modified is left, and no scratch ref.
+      expect(git(bDir, ['status', '--porcelain'])).toBe('');
+      expect(git(bDir, ['for-each-ref', 'refs/canarykit'])).toBe('');
+      await b.push();
+      expect(fx.remoteGit('rev-parse', 'main')).toBe(batch[1]);
+    });
+
+    it('records deletions, skips unchanged requests (null) and never commits ignored files or paths outside', async () => {
+      const { dir, ws } = setup();
+      writeFiles(dir, { '.gitignore': 'dist/*.tmp\n' });
+      git(dir, ['add', '.gitignore']);
+      git(dir, ['commit', '-qm', 'ignore']);
+      const start = git(dir, ['rev-parse', 'HEAD']);
+      writeFiles(dir, { 'dist/test/podinfo/canary.yaml': null, 'dist/scratch.tmp': 'ignored\n', 'README.md': 'outside\n', 'dist/with space/a "b".yaml': 'q\n' });
+      const shas = await ws.commitAll([
+        { message: 'unchanged', paths: ['state/test/podinfo.json'] },
+        { message: 'del', paths: ['dist/test'] },
+        { message: 'spaces', paths: ['dist'] },
+      ]);
+      expect(shas[0]).toBeNull();
+      expect(git(dir, ['show', '--name-status', '--format=', shas[1]!])).toBe('D\tdist/test/podinfo/canary.yaml');
+      expect(git(dir, ['show', '--name-only', '--format=', '-z', shas[2]!]).split('\0').filter(Boolean)).toEqual(['dist/with space/a "b".yaml']);
+      expect(git(dir, ['rev-parse', `${shas[1]}^`])).toBe(start);
+      expect(git(dir, ['status', '--porcelain'])).toBe('M README.md');
+      expect(await ws.commitAll([{ message: 'again', paths: ['dist'] }])).toEqual([null]);
+      expect(git(dir, ['rev-parse', 'HEAD'])).toBe(shas[2]);
+      expect(tree(dir, 'HEAD')).not.toContain('scratch.tmp');
+    });
+  });
+
   describe('GitWorkspace.rollbackLocal', () => {
     it('restores branch, index and files after a local commit', async () => {
       const { dir, ws } = setup();

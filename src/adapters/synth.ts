@@ -1,11 +1,47 @@
 import { spawn } from 'child_process';
-import { SynthError } from '../errors';
+import { SynthError, UserError } from '../errors';
+
+/**
+ * The `-f` paths of a synth command that is exactly `canarykit compile -f PATH…` (what `canarykit
+ * init` writes for a YAML-only repository), else undefined. Such a synth runs in the driver's own
+ * process (runSynth): no process start, no second load of the CLI, per synth of every tick.
+ */
+export function inProcessCompile(command: string): string[] | undefined {
+  const words = command.trim().split(/\s+/);
+  if (words[0] !== 'canarykit' || words[1] !== 'compile' || words.length < 4 || words.length % 2 !== 0) return undefined;
+  const files: string[] = [];
+  for (let i = 2; i < words.length; i += 2) {
+    // Anything a shell would interpret (quotes, variables, globs, redirections) keeps the shell.
+    if ((words[i] !== '-f' && words[i] !== '--file') || !/^[\w./@+-]+$/.test(words[i + 1])) return undefined;
+    files.push(words[i + 1]);
+  }
+  return files;
+}
+
+/** Canaries (`namespace/name`) whose state files alone changed since the last synth of the same app. */
+export interface SynthScope {
+  readonly canaries: readonly string[];
+}
 
 /**
  * Runs the configured synth command in the repository (shell syntax allowed), with the output
  * folder passed the way cdk8s passes it. Output is captured and shown only on failure.
+ * `canarykit compile -f PATH…` is run in this process instead, with canarykit.yaml's folders, as
+ * the CLI would run it (see inProcessCompile).
  */
-export function runSynth(command: string, cwd: string, outdir: string): Promise<void> {
+export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string, scope?: SynthScope): Promise<void> {
+  const files = stateDir === undefined ? undefined : inProcessCompile(command);
+  if (files) {
+    // Loaded on use: the compiler pulls in cdk8s, which ticks without a synth never need.
+    const { compile } = await import('../compile');
+    try {
+      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries });
+    } catch (e) {
+      if (e instanceof UserError) throw new SynthError(`synth command "${command}" failed; nothing was committed:\n${e.message}`);
+      throw e;
+    }
+    return;
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(command, { cwd, shell: true, env: { ...synthEnv(process.env), CDK8S_OUTDIR: outdir }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

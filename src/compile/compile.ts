@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Problem, ValidationError } from '../errors';
 import { writeFolders } from '../constructs/canary-app';
 import { OutputFolder } from '../constructs/output';
@@ -14,6 +16,16 @@ export interface CompileOptions {
   readonly outdir?: string;
   /** Folder of state files, relative to the working directory (plans record this path). @default 'state' */
   readonly stateDir?: string;
+  /** What relative paths are relative to (the step driver's in-process synth: the clone). @default process.cwd() */
+  readonly cwd?: string;
+  /**
+   * Only these canaries (`namespace/name`) changed, and only in their state files, since `outdir`
+   * was compiled from the same inputs (the step driver's second synth of a tick): every input is
+   * still read and validated, but only their folders are built, rendered and replaced; every other
+   * folder stays as written. Without an existing output, or naming a canary not in the inputs, the
+   * compilation is a full one.
+   */
+  readonly only?: readonly string[];
 }
 
 /** What a compilation produced, in memory. */
@@ -51,12 +63,15 @@ function dedupe(problems: readonly Problem[]): Problem[] {
  * objects they refer to) into output folders, through the Canary construct. Reads nothing but the
  * state files; writes nothing. Throws one ValidationError listing every problem.
  */
-export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string } = {}): Compiled {
+export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string> } = {}): Compiled {
   // An empty compilation would replace the whole output folder with nothing.
   if (objects.length === 0) throw new ValidationError([{ path: '-f', message: 'the inputs hold no Kubernetes objects (only empty documents)' }], HEADLINE);
   const { inputs, problems } = classifyInputs(objects);
   if (problems.length > 0) throw new ValidationError(dedupe(problems), HEADLINE);
-  const built = buildApp(inputs, opts.stateDir ?? 'state');
+  const only = opts.only;
+  const idOf = (c: InputObject): string => `${c.json.metadata.namespace ?? 'default'}/${c.json.metadata.name}`;
+  const scoped = only ? { ...inputs, canaries: inputs.canaries.filter((c) => only.has(idOf(c))) } : inputs;
+  const built = buildApp(scoped, opts.stateDir ?? 'state', opts.cwd ?? '.', { scoped: !!only });
   if (built.problems.length > 0) throw new ValidationError(dedupe(built.problems), HEADLINE);
   let folders: OutputFolder[];
   try {
@@ -75,8 +90,8 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
   };
 }
 
-/** Reads and compiles YAML files and folders without writing anything (`cwd` only shortens file names in messages). */
-export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string } = {}): Compiled {
+/** Reads and compiles YAML files and folders without writing anything; relative paths (inputs, state files) from `cwd`. */
+export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string> } = {}): Compiled {
   return compileObjects(loadYamlInputs(files, opts.cwd), opts);
 }
 
@@ -87,8 +102,19 @@ export function compileFiles(files: readonly string[], opts: { stateDir?: string
 export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const outdir = opts.outdir ?? 'dist';
   // Refuse a dangerous -o before spending time on the inputs; writeFolders checks again.
-  assertWritableOutputDir(outdir, { inputs: opts.files, shownAs: `-o ${outdir}` });
-  const compiled = compileFiles(opts.files, { stateDir: opts.stateDir ?? 'state' });
-  writeFolders(outdir, compiled.folders, { inputs: opts.files, shownAs: `-o ${outdir}` });
+  const where = { inputs: opts.files, shownAs: `-o ${outdir}`, cwd: opts.cwd };
+  assertWritableOutputDir(outdir, where);
+  const stateDir = opts.stateDir ?? 'state';
+  if (opts.only && fs.existsSync(path.resolve(opts.cwd ?? process.cwd(), outdir))) {
+    const only = new Set(opts.only);
+    const scoped = compileFiles(opts.files, { stateDir, cwd: opts.cwd, only });
+    // Every named canary found: its folder is all that changes. Otherwise compile everything.
+    if (scoped.folders.length === only.size && only.size > 0) {
+      writeFolders(outdir, scoped.folders, { ...where, partial: true });
+      return { ...scoped, folders: scoped.folders.length, outdir };
+    }
+  }
+  const compiled = compileFiles(opts.files, { stateDir, cwd: opts.cwd });
+  writeFolders(outdir, compiled.folders, where);
   return { ...compiled, folders: compiled.folders.length, outdir };
 }

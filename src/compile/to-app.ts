@@ -64,8 +64,8 @@ interface Resolved {
  * construct; one `_unreferenced` chart with everything else, unchanged. Problems are collected
  * for every Canary before anything is rendered.
  */
-export function buildApp(inputs: Inputs, stateDir: string): BuiltApp {
-  const app = new CanaryApp();
+export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean } = {}): BuiltApp {
+  const app = new CanaryApp({ stateRoot });
   const problems: Problem[] = [];
   const warnings: string[] = [];
   const charts = new Map<string, InputObject>();
@@ -108,6 +108,8 @@ export function buildApp(inputs: Inputs, stateDir: string): BuiltApp {
     if (props) new Canary(chart, 'canary', props);
   });
 
+  // A scoped build (compile's `only`) renders some canaries' folders and leaves the rest as written.
+  if (opts.scoped) return { app, problems, warnings, charts };
   const rest = inputs.objects.filter((o) => !claimedBy.has(o));
   if (rest.length > 0) {
     const chart = new Chart(app, PASSTHROUGH_FOLDER);

@@ -7,6 +7,7 @@ import { OutputFolder, renderFolder } from './output';
 import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT, OutputDirOptions, assertWritableOutputDir, isSafeRelativePath } from './output-dir';
 import { Json } from './workload/deployment-json';
 import { scratchFolder } from './scratch';
+import { foldersAreDisjoint, updateOutput } from './output-update';
 
 /**
  * A cdk8s App that writes one kustomize-ready folder per chart: `<namespace>/<canary name>/` for a
@@ -71,16 +72,32 @@ export class CanaryApp extends App {
   }
 }
 
+export interface WriteOptions {
+  /**
+   * `folders` are some of the output's folders (compile's `only`): they are replaced, every other
+   * folder and the marker stay as they are. Needs an existing output.
+   */
+  readonly partial?: boolean;
+}
+
 /**
- * Writes folders to a fresh sibling directory and swaps it in, so a crash never leaves a
- * half-written output directory. Refuses (before writing) a folder canarykit did not write
- * (see output-dir.ts); a failed write removes its staging folder.
+ * Writes the output folder. A new one is written to a fresh sibling directory and swapped in; an
+ * existing one is updated folder by folder, each changed folder swapped in whole and unchanged
+ * files never rewritten (output-update.ts). Either way a crash never leaves a half-written folder.
+ * Refuses (before writing) a folder canarykit did not write (see output-dir.ts); a failed write
+ * removes its staging folder and leaves the previous output as it was.
  */
-export function writeFolders(outdir: string, folders: readonly OutputFolder[], opts: OutputDirOptions = {}): void {
+export function writeFolders(outdir: string, folders: readonly OutputFolder[], opts: OutputDirOptions & WriteOptions = {}): void {
   assertWritableOutputDir(outdir, opts);
   const bad = folders.flatMap((f) => [f.dir, ...[...f.files.keys()].map((n) => `${f.dir}/${n}`)]).filter((rel) => !isSafeRelativePath(rel));
   if (bad.length > 0) throw new ValidationError(bad.map((rel) => ({ path: rel, message: 'is not a plain relative path inside the output folder (no "..", no absolute path, segments of at most 255 bytes)' })), 'synth failed, nothing was written');
   const abs = path.resolve(opts.cwd ?? process.cwd(), outdir);
+  // assertWritableOutputDir made sure an existing folder is a directory canarykit wrote.
+  if (fs.existsSync(abs) && foldersAreDisjoint(folders)) {
+    updateOutput(abs, folders, { partial: opts.partial });
+    return;
+  }
+  if (opts.partial) throw new Error(`writeFolders: a partial write needs the existing output ${abs}`);
   const staging = scratchFolder(abs, 'staging');
   const old = scratchFolder(abs, 'old');
   fs.rmSync(staging, { recursive: true, force: true });

@@ -18,12 +18,15 @@ import { CanaryState } from '../model/state';
 import { checkStateAgainstPlan } from '../machine/state-plan';
 import { readStateFile, writeStateFile } from '../model/state-store';
 import { pauseForTest } from '../adapters/test-pause';
+import { SynthScope } from '../adapters/synth';
 import { OUTPUT_MARKER } from '../constructs/output-dir';
 import { observationsNeeded } from '../machine/tick';
 import { TickCache, fileTickCache } from '../adapters/tick-cache';
+import { OBSERVE_CONCURRENCY, mapBounded } from './bounded';
+import { Shard, inShard } from './shard';
 
-/** Which canaries a tick looks at. */
-export type CanarySelector = { all: true } | { canary: string };
+/** Which canaries a tick looks at: all of them (or those of one shard, driver/shard.ts), or one. */
+export type CanarySelector = { all: true; shard?: Shard } | { canary: string };
 
 /**
  * Reads the configuration at the synced tip and builds the adapters from it (src/cli.ts reads
@@ -50,8 +53,13 @@ export interface StepOptions {
 /** Everything with side effects, built in one place (src/cli.ts) and passed in. */
 export interface DriverDeps extends ObserverDeps {
   readonly git: GitWorkspace;
-  /** Regenerates the output folder from the app and the state files. */
-  synth(): Promise<void>;
+  /**
+   * Regenerates the output folder from the app and the state files. With `scope`, only the state
+   * files of those canaries changed since the output was last synthesized from the same app (the
+   * tick's second synth): a synth that can (an in-process `canarykit compile`) renders only their
+   * folders; any other synth ignores it and regenerates everything.
+   */
+  synth(scope?: SynthScope): Promise<void>;
   /** The clock; injected so tests and backfilled Prometheus data agree on "now". */
   now(): Date;
   log(line: string): void;
@@ -98,6 +106,11 @@ interface PendingCommit {
   /** The review sections of the stage commit (weight chart, checks table, graph links). */
   extras: StageExtras;
 }
+
+/** One canary's part of a tick, applied in the canaries' order once all are observed. */
+type CanaryTick =
+  | { kind: 'in-review'; outcome: CanaryOutcome; folder: string }
+  | { kind: 'decided'; outcome: CanaryOutcome; pending?: PendingCommit; quiet?: QuietTick };
 
 /** A due tick that committed nothing but still has events or alerts to send (a closed gate, a wait). */
 interface QuietTick {
@@ -252,31 +265,28 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   const now = deps.now();
   const cache = deps.tickCache ?? fileTickCache(repoDir);
   const lastTicks = cache.read();
-  const outcomes: CanaryOutcome[] = [];
-  const pending: PendingCommit[] = [];
-  const quiet: QuietTick[] = [];
-  /** Folders of canaries whose pull request is open: their output lands with it or the next one. */
-  const inReview: string[] = [];
   // Stage commits so far, read once and only when a stage is committed (its review chart).
-  let history: StageRecord[] | undefined;
-  const stageHistory = async (): Promise<StageRecord[]> => (history ??= await readStageHistory(repoDir, 'HEAD', config.stateDir));
-  for (const entry of entries) {
+  let history: Promise<StageRecord[]> | undefined;
+  const stageHistory = (): Promise<StageRecord[]> => (history ??= readStageHistory(repoDir, 'HEAD', config.stateDir));
+  // Before anything is observed or written: a state this plan never produces stops the tick.
+  const canaries = entries.map((entry) => {
     const { plan } = entry;
     const id = `${plan.namespace}/${plan.name}`;
     const state = readStateFile(path.join(repoDir, plan.stateFile));
-    // Before anything is observed or written: a state this plan never produces stops the tick.
     if (state) checkStateAgainstPlan(state, plan, plan.stateFile);
+    return { entry, id, state };
+  });
+  // Canaries are observed concurrently (bounded) and applied below in their order, so the outcomes,
+  // commits and notifications of a tick do not depend on which Prometheus answered first.
+  const ticked = await mapBounded(canaries, OBSERVE_CONCURRENCY, async ({ entry, id, state }): Promise<CanaryTick> => {
+    const { plan } = entry;
     const lastTick = lastTicks[id];
     const request = observationsNeeded(plan, state, now, lastTick);
     const branch = host && pullRequestBranch(config, plan.namespace, plan.name);
     // While a canary's pull request awaits review it is not observed (no queries, no webhooks):
     // the stage it proposes has not been applied.
     let awaited = host && branch && request.dueNow ? await awaitingReview(host, branch, id, state, deps) : undefined;
-    if (awaited) {
-      outcomes.push(awaited);
-      inReview.push(entry.folder);
-      continue;
-    }
+    if (awaited) return { kind: 'in-review', outcome: awaited, folder: entry.folder };
     const observed = request.dueNow
       ? await observe(plan, state, request.steps, {
           canary: committedReplicas(repoDir, entry.folder, plan.targetName),
@@ -285,11 +295,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
       : { observations: { webhooks: [], metrics: [] }, checks: [], hooks: [] };
     const decision = decide(plan, state, observed.observations, now, lastTick);
     if (host && branch && !request.dueNow && isCommitted(decision)) awaited = await awaitingReview(host, branch, id, state, deps);
-    if (awaited) {
-      outcomes.push(awaited);
-      inReview.push(entry.folder);
-      continue;
-    }
+    if (awaited) return { kind: 'in-review', outcome: awaited, folder: entry.folder };
     const { subject, reason } = describeAction(decision.action, decision.state, observed.checks);
     // The CLI prints one line per canary from the outcome; logging it too would say it twice.
     const summary = reason ? `${subject}: ${reason}` : subject;
@@ -298,13 +304,19 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     const pullRequest: PullRequestReport | undefined = branch && committed && opts.dryRun
       ? { status: 'would-open', branch, title: titleAndBody(stageCommitMessage(decision, lines, observed.checks)).title }
       : undefined;
-    outcomes.push({ canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest });
+    const outcome: CanaryOutcome = { canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest };
     const seen: TickSeen = { state, observations: observed.observations, now, lastTick };
     if (committed && !opts.dryRun) {
       const extras = stageExtras(plan, decision, observed.checks, await stageHistory(), now, config.prometheus.address);
-      pending.push({ entry, decision, lines, seen, checks: observed.checks, extras });
-    } else if (!committed && request.dueNow) quiet.push({ plan, decision, seen });
-  }
+      return { kind: 'decided', outcome, pending: { entry, decision, lines, seen, checks: observed.checks, extras } };
+    }
+    return { kind: 'decided', outcome, quiet: !committed && request.dueNow ? { plan, decision, seen } : undefined };
+  });
+  const outcomes: CanaryOutcome[] = ticked.map((t) => t.outcome);
+  const pending: PendingCommit[] = ticked.flatMap((t) => (t.kind === 'decided' && t.pending ? [t.pending] : []));
+  const quiet: QuietTick[] = ticked.flatMap((t) => (t.kind === 'decided' && t.quiet ? [t.quiet] : []));
+  /** Folders of canaries whose pull request is open: their output lands with it or the next one. */
+  const inReview: string[] = ticked.flatMap((t) => (t.kind === 'in-review' ? [t.folder] : []));
   if (opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
   // A due tick that committed nothing still used up its interval (Flagger's cadence).
   if (quiet.length > 0) cache.write({ ...lastTicks, ...Object.fromEntries(quiet.map((q) => [`${q.plan.namespace}/${q.plan.name}`, now.toISOString()])) });
@@ -316,16 +328,24 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
 
   for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
   await pauseForTest('state-written');
-  if (pending.length > 0) await deps.synth();
+  // The app is what the output was synthesized from (by this tick's first synth, or by canarykit's
+  // own head commit): only the written state files changed.
+  if (pending.length > 0) await deps.synth({ canaries: pending.map((p) => `${p.entry.plan.namespace}/${p.entry.plan.name}`) });
   await pauseForTest('synthesized');
-  const committed = new Map<string, string>();
-  for (const p of pending) {
-    const sha = await deps.git.commit({ message: stageCommitMessage(p.decision, p.lines, p.checks, p.extras), paths: [p.entry.plan.stateFile, p.entry.folder], date: now });
-    if (sha) committed.set(`${p.entry.plan.namespace}/${p.entry.plan.name}`, sha);
-  }
   // Manifests that changed with the app but not with a stage (a new port, a new canary, a removed
   // one) are committed too, so the output folder never lags behind the app and the state files.
-  const synced = await deps.git.commit({ message: `canarykit: sync ${config.outdir}/ with the app and the state files`, paths: [config.outdir] });
+  // Without a synth this tick nothing under the output folder can have changed.
+  const syncMessage = `canarykit: sync ${config.outdir}/ with the app and the state files`;
+  const shas = await deps.git.commitAll([
+    ...pending.map((p) => ({ message: stageCommitMessage(p.decision, p.lines, p.checks, p.extras), paths: [p.entry.plan.stateFile, p.entry.folder], date: now })),
+    ...(synthesized || pending.length > 0 ? [{ message: syncMessage, paths: [config.outdir] }] : []),
+  ]);
+  const committed = new Map<string, string>();
+  pending.forEach((p, i) => {
+    const sha = shas[i];
+    if (sha) committed.set(`${p.entry.plan.namespace}/${p.entry.plan.name}`, sha);
+  });
+  const synced = shas.length > pending.length ? shas[pending.length] : null;
   if (synced) deps.log(`synced ${config.outdir}/ with the app (${synced.slice(0, 8)})`);
   if (committed.size === 0 && !synced) {
     await notifyQuiet(quiet, deps);
@@ -433,7 +453,7 @@ function preview(items: readonly string[]): string {
 }
 
 export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanEntry[] {
-  if ('all' in select) return entries;
+  if ('all' in select) return entries.filter((e) => inShard(`${e.plan.namespace}/${e.plan.name}`, select.shard));
   const found = entries.filter((e) => `${e.plan.namespace}/${e.plan.name}` === select.canary);
   if (found.length === 0) {
     const known = entries.map((e) => `${e.plan.namespace}/${e.plan.name}`).join(', ') || 'none';

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { ProxyAgent } from 'undici';
+import type { ProxyAgent } from 'undici';
 import { readBody } from '../../http-body';
 import { excerpt, redact } from '../../redact';
 import { AnalysisPlan, PlannedAlert } from '../../model/plan';
@@ -165,7 +165,8 @@ function proxyFor(proxy: string, proxies: Map<string, ProxyAgent>): ProxyAgent {
   let agent = proxies.get(proxy);
   if (!agent) {
     try {
-      agent = new ProxyAgent(proxy);
+      // Loaded on use: undici costs ~45 ms of every tick's start (adapters/prometheus/client.ts).
+      agent = new (require('undici') as typeof import('undici')).ProxyAgent(proxy);
     } catch {
       throw new Error('the proxy is not a valid URL');
     }

@@ -16,7 +16,8 @@ export function isUnder(file: string, folders: readonly string[]): boolean {
   });
 }
 
-function normalize(folder: string): string {
+/** A repository-relative folder as git prints paths: forward slashes, no `./`, no trailing slash; the root is ''. */
+export function normalize(folder: string): string {
   return path.posix.normalize(folder.split(path.sep).join('/')).replace(/^\.\/?/, '').replace(/\/+$/, '');
 }
 
