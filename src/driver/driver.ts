@@ -3,108 +3,28 @@ import { ConfigError, PushRejectedError, TickError, TransitionError } from '../e
 import { buildCommitMessage } from '../model/commit-message';
 import { CanarykitConfig } from '../adapters/config';
 import { ManualCommand, manualTransition } from '../machine/manual';
-import { GitWorkspace } from '../adapters/git/git';
-import { Decision, isCommitted } from '../machine/action';
-import { TickSeen, notifyTick, unseen } from './notify';
+import { isCommitted } from '../machine/action';
+import { TickSeen } from './notify';
 import { decide } from '../machine/decide';
-import { ObserverDeps, observe } from './observe';
-import { AnalysisPlan } from '../model/plan';
-import { PullRequestHost, PullRequestReport, isPullRequestMode, proposeStage, pullRequestBranch, titleAndBody } from '../adapters/review/pull-requests';
-import { CheckResult } from '../adapters/prometheus/metric-check';
+import { observe } from './observe';
+import { PullRequestReport } from '../adapters/review/pull-requests';
 import { PlanEntry, committedReplicas, readPlans } from '../adapters/repo-files';
-import { StageExtras, checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
+import { checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
 import { StageRecord, readStageHistory } from '../adapters/git/stage-history';
 import { CanaryState } from '../model/state';
 import { checkStateAgainstPlan } from '../machine/state-plan';
-import { readStateFile, writeStateFile } from '../model/state-store';
+import { readStateFile } from '../model/state-store';
 import { pauseForTest } from '../adapters/test-pause';
-import { OUTPUT_MARKER } from '../constructs/output-dir';
 import { observationsNeeded } from '../machine/tick';
-import { TickCache, fileTickCache } from '../adapters/tick-cache';
+import { fileTickCache } from '../adapters/tick-cache';
+import { Publisher } from './publish';
+import { pushPublisher } from './publish-push';
+import { reviewPublisher } from './publish-review';
+import { isPullRequestMode } from '../adapters/review/pull-requests';
+import { CanaryOutcome, CanarySelector, Configure, DriverDeps, PendingCommit, QuietTick, StepOptions, StepReport, managedPaths } from './tick-types';
 
-/** Which canaries a tick looks at. */
-export type CanarySelector = { all: true } | { canary: string };
-
-/**
- * Reads the configuration at the synced tip and builds the adapters from it (src/cli.ts reads
- * canarykit.yaml after every sync, so a configuration pushed to the remote governs the very tick
- * that fetched it). Errors here are the user's: the clone goes back to where it was before the sync,
- * so the next tick still starts from the last configuration that loaded.
- */
-export type Configure = () => { config: CanarykitConfig; deps: DriverDeps };
-
-export interface StepOptions {
-  readonly repoDir: string;
-  /**
-   * Without `configure`: the configuration of the tick. With it: the bootstrap read before the
-   * sync, of which only git.remote/branch/committer (through `deps.git`), outdir, stateDir and
-   * git.maxAttempts are used.
-   */
-  readonly config: CanarykitConfig;
-  readonly configure?: Configure;
-  readonly select: CanarySelector;
-  /** Decide and print, but write, commit and push nothing. */
-  readonly dryRun?: boolean;
-}
-
-/** Everything with side effects, built in one place (src/cli.ts) and passed in. */
-export interface DriverDeps extends ObserverDeps {
-  readonly git: GitWorkspace;
-  /** Regenerates the output folder from the app and the state files. */
-  synth(): Promise<void>;
-  /** The clock; injected so tests and backfilled Prometheus data agree on "now". */
-  now(): Date;
-  log(line: string): void;
-  /** Where stages are proposed in `git.mode: pull-request` (src/adapters/review/pull-requests.ts). */
-  pullRequests?: PullRequestHost;
-  /** Last quiet tick per canary (tick-cache.ts). @default the clone's `.git/canarykit/last-ticks.json` */
-  tickCache?: TickCache;
-}
-
-/** What one canary's tick decided. */
-export interface CanaryOutcome {
-  readonly canary: string;
-  /** The decided action; `await-review` when a pull request for the canary is still open. */
-  readonly action: Decision['action']['type'] | 'await-review';
-  readonly summary: string;
-  readonly phase: string;
-  readonly weight: number;
-  readonly failedChecks: number;
-  readonly commit?: string;
-  /** Pull-request mode: the pull request opened, still open, or that would be opened. */
-  readonly pullRequest?: PullRequestReport;
-}
-
-export interface StepReport {
-  readonly outcomes: CanaryOutcome[];
-  /** Something was pushed: the branch (push mode) or a pull-request branch. */
-  readonly pushed: boolean;
-  readonly attempts: number;
-  /**
-   * Pull-request mode: output folders (`<outdir>/<namespace>/<name>`) the synth changed for
-   * canaries with no pull request opened or open. Push mode commits such changes in a sync commit;
-   * pull-request mode leaves them to the canary's next stage pull request, or to you.
-   */
-  readonly unsynced?: string[];
-}
-
-interface PendingCommit {
-  entry: PlanEntry;
-  decision: Decision;
-  lines: string[];
-  seen: TickSeen;
-  /** This tick's metric results, for the numbers in the commit subject. */
-  checks: readonly CheckResult[];
-  /** The review sections of the stage commit (weight chart, checks table, graph links). */
-  extras: StageExtras;
-}
-
-/** A due tick that committed nothing but still has events or alerts to send (a closed gate, a wait). */
-interface QuietTick {
-  plan: AnalysisPlan;
-  decision: Decision;
-  seen: TickSeen;
-}
+export type { CanaryOutcome, CanarySelector, Configure, DriverDeps, StepOptions, StepReport } from './tick-types';
+export { notifyAfterPush } from './notify';
 
 /**
  * One tick: sync -> synth -> for each canary (observe -> decide) -> write states -> synth ->
@@ -113,7 +33,8 @@ interface QuietTick {
  * each changed canary's commit goes to its own branch and pull request instead (proposeAll).
  */
 export async function step(opts: StepOptions, deps: DriverDeps): Promise<StepReport> {
-  if (!opts.configure) hostFor(opts.config, deps);
+  // Checked before the sync: pull-request mode needs a review host.
+  if (!opts.configure) publisherFor(opts.repoDir, opts.config, deps);
   return inTransaction(opts, deps, (tick) => tickOnce({ ...opts, config: tick.config }, tick.deps, tick.attempt));
 }
 
@@ -130,7 +51,7 @@ interface Tick {
  * stage, never in between.
  */
 async function inTransaction<R extends { pushed: boolean }>(
-  opts: { config: CanarykitConfig; configure?: Configure },
+  opts: { repoDir: string; config: CanarykitConfig; configure?: Configure },
   deps: DriverDeps,
   body: (tick: Tick) => Promise<R>,
 ): Promise<R> {
@@ -170,10 +91,11 @@ async function inTransaction<R extends { pushed: boolean }>(
 }
 
 /** The tick's configuration and adapters: read at the synced tip when `configure` is given. */
-function configured(opts: { config: CanarykitConfig; configure?: Configure }, deps: DriverDeps): { config: CanarykitConfig; deps: DriverDeps } {
+function configured(opts: { repoDir: string; config: CanarykitConfig; configure?: Configure }, deps: DriverDeps): { config: CanarykitConfig; deps: DriverDeps } {
   if (!opts.configure) return { config: opts.config, deps };
   const tick = opts.configure();
-  hostFor(tick.config, tick.deps);
+  // A pull-request mode without a review host is the new configuration's error, before anything runs.
+  publisherFor(opts.repoDir, tick.config, tick.deps);
   return tick;
 }
 
@@ -185,9 +107,9 @@ export async function applyManual(
   opts: { repoDir: string; config: CanarykitConfig; configure?: Configure; canary: string; command: ManualCommand; dryRun?: boolean },
   bootDeps: DriverDeps,
 ): Promise<{ pushed: boolean; commit?: string; state: CanaryState; pullRequest?: PullRequestReport }> {
-  if (!opts.configure) hostFor(opts.config, bootDeps);
+  if (!opts.configure) publisherFor(opts.repoDir, opts.config, bootDeps);
   return inTransaction(opts, bootDeps, async ({ config, deps }) => {
-    const host = hostFor(config, deps);
+    const publisher = publisherFor(opts.repoDir, config, deps);
     await deps.synth();
     const [entry] = selectPlans(readPlans(opts.repoDir, config.outdir), { canary: opts.canary });
     const file = path.join(opts.repoDir, entry.plan.stateFile);
@@ -201,48 +123,13 @@ export async function applyManual(
       checks: [],
       trailers: { phase: next.phase, weight: next.canaryWeight, revision: next.canaryRevision, failedChecks: next.failedChecks },
     });
-    if (host) {
-      const branch = pullRequestBranch(config, entry.plan.namespace, entry.plan.name);
-      const open = await host.findOpen(branch);
-      if (open) {
-        throw new TransitionError(`${opts.canary} has pull request #${open.number} open (${open.url}); merge or close it first, then run ${opts.command} again`);
-      }
-      const title = titleAndBody(message).title;
-      if (opts.dryRun) return { pushed: false, state: next, pullRequest: { status: 'would-open', branch, title } };
-      const start = await deps.git.head();
-      const proposed = await proposeStage(
-        opts.repoDir,
-        { branch, stateFile: entry.plan.stateFile, folder: entry.folder, state: next, message, date: deps.now() },
-        { sha: start, cleanPaths: managedPaths(config) },
-        { ...deps, pullRequests: host },
-      );
-      if (!proposed) return { pushed: false, state: next };
-      const { number, url } = proposed.pullRequest;
-      return { pushed: true, commit: proposed.commit, state: next, pullRequest: { status: proposed.existing ? 'open' : 'opened', branch, number, url, title } };
-    }
-    if (opts.dryRun) return { pushed: false, state: next };
-    writeStateFile(file, next);
-    await deps.synth();
-    const commit = (await deps.git.commit({ message, paths: [entry.plan.stateFile, entry.folder], date: deps.now() })) ?? undefined;
-    await deps.git.push();
-    return { pushed: true, commit, state: next };
+    return publisher.publishManual({ entry, file, next, message, canary: opts.canary, command: opts.command, dryRun: opts.dryRun });
   });
-}
-
-/** The pull-request host in pull-request mode (required there), undefined in push mode. */
-function hostFor(config: CanarykitConfig, deps: DriverDeps): PullRequestHost | undefined {
-  if (!isPullRequestMode(config)) return undefined;
-  if (!deps.pullRequests) throw new ConfigError('git.mode is pull-request but no review host is configured (set CANARYKIT_GITHUB_TOKEN or CANARYKIT_GITLAB_TOKEN)');
-  return deps.pullRequests;
-}
-
-function managedPaths(config: CanarykitConfig): string[] {
-  return [config.stateDir, config.outdir];
 }
 
 async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): Promise<StepReport> {
   const { repoDir, config } = opts;
-  const host = hostFor(config, deps);
+  const publisher = publisherFor(repoDir, config, deps);
   // A head committed by canarykit itself holds manifests synthesized from exactly its inputs: the
   // first synth is only needed when someone else's commit may have changed the app.
   const [head] = await deps.git.log(1);
@@ -268,10 +155,9 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     if (state) checkStateAgainstPlan(state, plan, plan.stateFile);
     const lastTick = lastTicks[id];
     const request = observationsNeeded(plan, state, now, lastTick);
-    const branch = host && pullRequestBranch(config, plan.namespace, plan.name);
     // While a canary's pull request awaits review it is not observed (no queries, no webhooks):
     // the stage it proposes has not been applied.
-    let awaited = host && branch && request.dueNow ? await awaitingReview(host, branch, id, state, deps) : undefined;
+    let awaited = request.dueNow ? await publisher.awaitingReview(plan, state) : undefined;
     if (awaited) {
       outcomes.push(awaited);
       inReview.push(entry.folder);
@@ -284,7 +170,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
         }, deps, now)
       : { observations: { webhooks: [], metrics: [] }, checks: [], hooks: [] };
     const decision = decide(plan, state, observed.observations, now, lastTick);
-    if (host && branch && !request.dueNow && isCommitted(decision)) awaited = await awaitingReview(host, branch, id, state, deps);
+    if (!request.dueNow && isCommitted(decision)) awaited = await publisher.awaitingReview(plan, state);
     if (awaited) {
       outcomes.push(awaited);
       inReview.push(entry.folder);
@@ -295,9 +181,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     const summary = reason ? `${subject}: ${reason}` : subject;
     const committed = isCommitted(decision);
     const lines = checkLines(observed.checks, observed.hooks);
-    const pullRequest: PullRequestReport | undefined = branch && committed && opts.dryRun
-      ? { status: 'would-open', branch, title: titleAndBody(stageCommitMessage(decision, lines, observed.checks)).title }
-      : undefined;
+    const pullRequest = committed && opts.dryRun ? publisher.wouldPropose(plan, stageCommitMessage(decision, lines, observed.checks)) : undefined;
     outcomes.push({ canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest });
     const seen: TickSeen = { state, observations: observed.observations, now, lastTick };
     if (committed && !opts.dryRun) {
@@ -308,128 +192,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   if (opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
   // A due tick that committed nothing still used up its interval (Flagger's cadence).
   if (quiet.length > 0) cache.write({ ...lastTicks, ...Object.fromEntries(quiet.map((q) => [`${q.plan.namespace}/${q.plan.name}`, now.toISOString()])) });
-  if (host) {
-    const report = await proposeAll(opts, { ...deps, pullRequests: host }, { outcomes, pending, inReview, attempt, synthesized });
-    await notifyQuiet(quiet, deps);
-    return report;
-  }
-
-  for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
-  await pauseForTest('state-written');
-  if (pending.length > 0) await deps.synth();
-  await pauseForTest('synthesized');
-  const committed = new Map<string, string>();
-  for (const p of pending) {
-    const sha = await deps.git.commit({ message: stageCommitMessage(p.decision, p.lines, p.checks, p.extras), paths: [p.entry.plan.stateFile, p.entry.folder], date: now });
-    if (sha) committed.set(`${p.entry.plan.namespace}/${p.entry.plan.name}`, sha);
-  }
-  // Manifests that changed with the app but not with a stage (a new port, a new canary, a removed
-  // one) are committed too, so the output folder never lags behind the app and the state files.
-  const synced = await deps.git.commit({ message: `canarykit: sync ${config.outdir}/ with the app and the state files`, paths: [config.outdir] });
-  if (synced) deps.log(`synced ${config.outdir}/ with the app (${synced.slice(0, 8)})`);
-  if (committed.size === 0 && !synced) {
-    await notifyQuiet(quiet, deps);
-    return { outcomes, pushed: false, attempts: attempt };
-  }
-  await pauseForTest('committed');
-  await deps.git.push();
-  await pauseForTest('pushed');
-  for (const p of pending) await notifyAfterPush(p.entry.plan, p.decision, deps, p.seen);
-  await notifyQuiet(quiet, deps);
-  return {
-    outcomes: outcomes.map((o) => ({ ...o, commit: committed.get(o.canary) })),
-    pushed: true,
-    attempts: attempt,
-  };
-}
-
-/** The outcome of a canary whose pull request is still open, or undefined when none is. */
-async function awaitingReview(
-  host: PullRequestHost,
-  branch: string,
-  id: string,
-  state: CanaryState | undefined,
-  deps: Pick<DriverDeps, 'log'>,
-): Promise<CanaryOutcome | undefined> {
-  const open = await host.findOpen(branch);
-  if (!open) return undefined;
-  const summary = `waiting for review of pull request #${open.number} (${open.url})`;
-  return {
-    canary: id,
-    action: 'await-review',
-    summary,
-    // Where the canary is on the base branch: the open pull request is not applied yet.
-    phase: state?.phase ?? 'Uninitialized',
-    weight: state?.canaryWeight ?? 0,
-    failedChecks: state?.failedChecks ?? 0,
-    pullRequest: { status: 'open', branch, number: open.number, url: open.url },
-  };
-}
-
-/**
- * Pull-request mode after the decisions: each decided stage is built on its own branch from the
- * synced head and proposed; the base branch is never pushed. There is no sync commit: output the
- * synth changed for canaries with no pull request in flight (or for no canary) is reported as
- * `unsynced`, one entry per `<outdir>/<namespace>/<name>` folder.
- */
-async function proposeAll(
-  opts: StepOptions,
-  deps: DriverDeps & { pullRequests: PullRequestHost },
-  tick: { outcomes: CanaryOutcome[]; pending: PendingCommit[]; inReview: string[]; attempt: number; synthesized: boolean },
-): Promise<StepReport> {
-  const { repoDir, config } = opts;
-  const start = await deps.git.head();
-  const drift = tick.synthesized ? outputFolders(config.outdir, await deps.git.changedPaths([config.outdir])) : [];
-  const outcomes = [...tick.outcomes];
-  const proposedFolders: string[] = [...tick.inReview];
-  let pushed = false;
-  for (const p of tick.pending) {
-    const { plan } = p.entry;
-    const id = `${plan.namespace}/${plan.name}`;
-    const branch = pullRequestBranch(config, plan.namespace, plan.name);
-    const message = stageCommitMessage(p.decision, p.lines, p.checks, p.extras);
-    const proposed = await proposeStage(
-      repoDir,
-      { branch, stateFile: plan.stateFile, folder: p.entry.folder, state: p.decision.state, message, date: deps.now() },
-      { sha: start, cleanPaths: managedPaths(config) },
-      deps,
-    );
-    if (!proposed) continue;
-    pushed = true;
-    proposedFolders.push(p.entry.folder);
-    const { number, url } = proposed.pullRequest;
-    const i = outcomes.findIndex((o) => o.canary === id);
-    outcomes[i] = {
-      ...outcomes[i],
-      commit: proposed.commit,
-      pullRequest: { status: proposed.existing ? 'open' : 'opened', branch, number, url, title: titleAndBody(message).title },
-    };
-    // The stage is proposed, not applied: hooks and alerts describe what the pull request does.
-    await notifyAfterPush(plan, p.decision, deps, p.seen);
-  }
-  const unsynced = drift.filter((f) => !proposedFolders.includes(f));
-  if (unsynced.length > 0) {
-    deps.log(
-      `not committed in pull-request mode: ${preview(unsynced)} changed with the app; it lands with that canary's next ` +
-        'stage pull request, or commit it yourself',
-    );
-  }
-  return { outcomes, pushed, attempts: tick.attempt, ...(unsynced.length > 0 ? { unsynced } : {}) };
-}
-
-/** Changed output paths grouped into `<outdir>/<namespace>/<name>` folders (shallower paths as they are). */
-function outputFolders(outdir: string, changed: readonly string[]): string[] {
-  const root = outdir.replace(/\/+$/, '');
-  // The marker is rewritten by every synth and belongs to no canary folder.
-  const folders = changed.filter((p) => p !== `${root}/${OUTPUT_MARKER}`).map((p) => {
-    const rel = p.startsWith(`${root}/`) ? p.slice(root.length + 1).split('/') : [];
-    return rel.length > 2 ? `${root}/${rel[0]}/${rel[1]}` : p;
-  });
-  return [...new Set(folders)].sort();
-}
-
-function preview(items: readonly string[]): string {
-  return items.length <= 5 ? items.join(', ') : `${items.slice(0, 5).join(', ')} and ${items.length - 5} more`;
+  return publisher.publishTick({ outcomes, pending, quiet, inReview, attempt, synthesized, now });
 }
 
 export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanEntry[] {
@@ -442,15 +205,9 @@ export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanE
   return found;
 }
 
-/** Events and alerts of due ticks that committed nothing; sent once the tick's pushes are done. */
-async function notifyQuiet(quiet: readonly QuietTick[], deps: Pick<DriverDeps, 'now' | 'log'>): Promise<void> {
-  for (const q of quiet) await notifyTick(q.plan, q.decision, q.seen, deps);
-}
-
-/**
- * Non-blocking hooks and alerts of a decision, after the step is on the remote (notify.ts). Without
- * `seen`, event webhooks get only the events the decision itself implies.
- */
-export async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: Pick<DriverDeps, 'now' | 'log'>, seen?: TickSeen): Promise<void> {
-  await notifyTick(plan, decision, seen ?? unseen(undefined), deps);
+/** The publisher of the configured git.mode; pull-request mode needs a review host. */
+function publisherFor(repoDir: string, config: CanarykitConfig, deps: DriverDeps): Publisher {
+  if (!isPullRequestMode(config)) return pushPublisher(repoDir, config, deps);
+  if (!deps.pullRequests) throw new ConfigError('git.mode is pull-request but no review host is configured (set CANARYKIT_GITHUB_TOKEN or CANARYKIT_GITLAB_TOKEN)');
+  return reviewPublisher(repoDir, config, { ...deps, pullRequests: deps.pullRequests });
 }
