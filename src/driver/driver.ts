@@ -3,121 +3,30 @@ import { ConfigError, PushRejectedError, TickError, TransitionError } from '../e
 import { buildCommitMessage } from '../model/commit-message';
 import { CanarykitConfig } from '../adapters/config';
 import { ManualCommand, manualTransition } from '../machine/manual';
-import { GitWorkspace } from '../adapters/git/git';
-import { Decision, isCommitted } from '../machine/action';
-import { TickSeen, notifyTick, unseen } from './notify';
+import { isCommitted } from '../machine/action';
+import { TickSeen } from './notify';
 import { decide } from '../machine/decide';
-import { ObserverDeps, observe } from './observe';
-import { AnalysisPlan } from '../model/plan';
-import { PullRequestHost, PullRequestReport, isPullRequestMode, proposeStage, pullRequestBranch, titleAndBody } from '../adapters/review/pull-requests';
-import { CheckResult } from '../adapters/prometheus/metric-check';
+import { observe } from './observe';
+import { PullRequestReport } from '../adapters/review/pull-requests';
 import { PlanEntry, committedReplicas, readPlans } from '../adapters/repo-files';
-import { StageExtras, checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
+import { checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
 import { StageRecord, readStageHistory } from '../adapters/git/stage-history';
 import { CanaryState } from '../model/state';
 import { checkStateAgainstPlan } from '../machine/state-plan';
-import { readStateFile, writeStateFile } from '../model/state-store';
+import { readStateFile } from '../model/state-store';
 import { pauseForTest } from '../adapters/test-pause';
-import { SynthScope } from '../adapters/synth';
-import { OUTPUT_MARKER } from '../constructs/output-dir';
 import { observationsNeeded } from '../machine/tick';
-import { TickCache, fileTickCache } from '../adapters/tick-cache';
+import { fileTickCache } from '../adapters/tick-cache';
+import { Publisher } from './publish';
+import { pushPublisher } from './publish-push';
+import { reviewPublisher } from './publish-review';
+import { isPullRequestMode } from '../adapters/review/pull-requests';
+import { CanaryOutcome, CanarySelector, Configure, DriverDeps, PendingCommit, QuietTick, StepOptions, StepReport, managedPaths } from './tick-types';
 import { OBSERVE_CONCURRENCY, mapBounded } from './bounded';
-import { Shard, inShard } from './shard';
+import { inShard } from './shard';
 
-/** Which canaries a tick looks at: all of them (or those of one shard, driver/shard.ts), or one. */
-export type CanarySelector = { all: true; shard?: Shard } | { canary: string };
-
-/**
- * Reads the configuration at the synced tip and builds the adapters from it (src/cli.ts reads
- * canarykit.yaml after every sync, so a configuration pushed to the remote governs the very tick
- * that fetched it). Errors here are the user's: the clone goes back to where it was before the sync,
- * so the next tick still starts from the last configuration that loaded.
- */
-export type Configure = () => { config: CanarykitConfig; deps: DriverDeps };
-
-export interface StepOptions {
-  readonly repoDir: string;
-  /**
-   * Without `configure`: the configuration of the tick. With it: the bootstrap read before the
-   * sync, of which only git.remote/branch/committer (through `deps.git`), outdir, stateDir and
-   * git.maxAttempts are used.
-   */
-  readonly config: CanarykitConfig;
-  readonly configure?: Configure;
-  readonly select: CanarySelector;
-  /** Decide and print, but write, commit and push nothing. */
-  readonly dryRun?: boolean;
-}
-
-/** Everything with side effects, built in one place (src/cli.ts) and passed in. */
-export interface DriverDeps extends ObserverDeps {
-  readonly git: GitWorkspace;
-  /**
-   * Regenerates the output folder from the app and the state files. With `scope`, only the state
-   * files of those canaries changed since the output was last synthesized from the same app (the
-   * tick's second synth): a synth that can (an in-process `canarykit compile`) renders only their
-   * folders; any other synth ignores it and regenerates everything.
-   */
-  synth(scope?: SynthScope): Promise<void>;
-  /** The clock; injected so tests and backfilled Prometheus data agree on "now". */
-  now(): Date;
-  log(line: string): void;
-  /** Where stages are proposed in `git.mode: pull-request` (src/adapters/review/pull-requests.ts). */
-  pullRequests?: PullRequestHost;
-  /** Last quiet tick per canary (tick-cache.ts). @default the clone's `.git/canarykit/last-ticks.json` */
-  tickCache?: TickCache;
-}
-
-/** What one canary's tick decided. */
-export interface CanaryOutcome {
-  readonly canary: string;
-  /** The decided action; `await-review` when a pull request for the canary is still open. */
-  readonly action: Decision['action']['type'] | 'await-review';
-  readonly summary: string;
-  readonly phase: string;
-  readonly weight: number;
-  readonly failedChecks: number;
-  readonly commit?: string;
-  /** Pull-request mode: the pull request opened, still open, or that would be opened. */
-  readonly pullRequest?: PullRequestReport;
-}
-
-export interface StepReport {
-  readonly outcomes: CanaryOutcome[];
-  /** Something was pushed: the branch (push mode) or a pull-request branch. */
-  readonly pushed: boolean;
-  readonly attempts: number;
-  /**
-   * Pull-request mode: output folders (`<outdir>/<namespace>/<name>`) the synth changed for
-   * canaries with no pull request opened or open. Push mode commits such changes in a sync commit;
-   * pull-request mode leaves them to the canary's next stage pull request, or to you.
-   */
-  readonly unsynced?: string[];
-}
-
-interface PendingCommit {
-  entry: PlanEntry;
-  decision: Decision;
-  lines: string[];
-  seen: TickSeen;
-  /** This tick's metric results, for the numbers in the commit subject. */
-  checks: readonly CheckResult[];
-  /** The review sections of the stage commit (weight chart, checks table, graph links). */
-  extras: StageExtras;
-}
-
-/** One canary's part of a tick, applied in the canaries' order once all are observed. */
-type CanaryTick =
-  | { kind: 'in-review'; outcome: CanaryOutcome; folder: string }
-  | { kind: 'decided'; outcome: CanaryOutcome; pending?: PendingCommit; quiet?: QuietTick };
-
-/** A due tick that committed nothing but still has events or alerts to send (a closed gate, a wait). */
-interface QuietTick {
-  plan: AnalysisPlan;
-  decision: Decision;
-  seen: TickSeen;
-}
+export type { CanaryOutcome, CanarySelector, Configure, DriverDeps, StepOptions, StepReport } from './tick-types';
+export { notifyAfterPush } from './notify';
 
 /**
  * One tick: sync -> synth -> for each canary (observe -> decide) -> write states -> synth ->
@@ -126,14 +35,21 @@ interface QuietTick {
  * each changed canary's commit goes to its own branch and pull request instead (proposeAll).
  */
 export async function step(opts: StepOptions, deps: DriverDeps): Promise<StepReport> {
-  if (!opts.configure) hostFor(opts.config, deps);
-  return inTransaction(opts, deps, (tick) => tickOnce({ ...opts, config: tick.config }, tick.deps, tick.attempt));
+  // Checked before the sync: pull-request mode needs a review host.
+  if (!opts.configure) publisherFor(opts.repoDir, opts.config, deps);
+  return inTransaction(opts, deps, (tick) => tickOnce({ ...opts, config: tick.config }, tick.deps, tick));
 }
 
 interface Tick {
   config: CanarykitConfig;
   deps: DriverDeps;
   attempt: number;
+  /**
+   * The body may have written to the work tree (true unless the body says otherwise). A body that
+   * returns without having written anything leaves the clone exactly where the sync put it, so the
+   * reset is skipped: at a thousand canaries it walks ~11,000 files twice on every idle tick.
+   */
+  wrote: boolean;
 }
 
 /**
@@ -143,7 +59,7 @@ interface Tick {
  * stage, never in between.
  */
 async function inTransaction<R extends { pushed: boolean }>(
-  opts: { config: CanarykitConfig; configure?: Configure },
+  opts: { repoDir: string; config: CanarykitConfig; configure?: Configure },
   deps: DriverDeps,
   body: (tick: Tick) => Promise<R>,
 ): Promise<R> {
@@ -157,7 +73,7 @@ async function inTransaction<R extends { pushed: boolean }>(
       await pauseForTest('synced');
       let tick: Tick;
       try {
-        tick = { ...configured(opts, deps), attempt };
+        tick = { ...configured(opts, deps), attempt, wrote: true };
       } catch (e) {
         await deps.git.rollbackLocal(before ?? start, bootManaged);
         throw e;
@@ -165,7 +81,7 @@ async function inTransaction<R extends { pushed: boolean }>(
       const managed = managedPaths(tick.config);
       try {
         const result = await body(tick);
-        if (!result.pushed) await deps.git.rollbackLocal(start, managed);
+        if (!result.pushed && tick.wrote) await deps.git.rollbackLocal(start, managed);
         return result;
       } catch (e) {
         await deps.git.rollbackLocal(start, managed);
@@ -183,10 +99,11 @@ async function inTransaction<R extends { pushed: boolean }>(
 }
 
 /** The tick's configuration and adapters: read at the synced tip when `configure` is given. */
-function configured(opts: { config: CanarykitConfig; configure?: Configure }, deps: DriverDeps): { config: CanarykitConfig; deps: DriverDeps } {
+function configured(opts: { repoDir: string; config: CanarykitConfig; configure?: Configure }, deps: DriverDeps): { config: CanarykitConfig; deps: DriverDeps } {
   if (!opts.configure) return { config: opts.config, deps };
   const tick = opts.configure();
-  hostFor(tick.config, tick.deps);
+  // A pull-request mode without a review host is the new configuration's error, before anything runs.
+  publisherFor(opts.repoDir, tick.config, tick.deps);
   return tick;
 }
 
@@ -198,9 +115,9 @@ export async function applyManual(
   opts: { repoDir: string; config: CanarykitConfig; configure?: Configure; canary: string; command: ManualCommand; dryRun?: boolean },
   bootDeps: DriverDeps,
 ): Promise<{ pushed: boolean; commit?: string; state: CanaryState; pullRequest?: PullRequestReport }> {
-  if (!opts.configure) hostFor(opts.config, bootDeps);
+  if (!opts.configure) publisherFor(opts.repoDir, opts.config, bootDeps);
   return inTransaction(opts, bootDeps, async ({ config, deps }) => {
-    const host = hostFor(config, deps);
+    const publisher = publisherFor(opts.repoDir, config, deps);
     await deps.synth();
     const [entry] = selectPlans(readPlans(opts.repoDir, config.outdir), { canary: opts.canary });
     const file = path.join(opts.repoDir, entry.plan.stateFile);
@@ -214,52 +131,21 @@ export async function applyManual(
       checks: [],
       trailers: { phase: next.phase, weight: next.canaryWeight, revision: next.canaryRevision, failedChecks: next.failedChecks },
     });
-    if (host) {
-      const branch = pullRequestBranch(config, entry.plan.namespace, entry.plan.name);
-      const open = await host.findOpen(branch);
-      if (open) {
-        throw new TransitionError(`${opts.canary} has pull request #${open.number} open (${open.url}); merge or close it first, then run ${opts.command} again`);
-      }
-      const title = titleAndBody(message).title;
-      if (opts.dryRun) return { pushed: false, state: next, pullRequest: { status: 'would-open', branch, title } };
-      const start = await deps.git.head();
-      const proposed = await proposeStage(
-        opts.repoDir,
-        { branch, stateFile: entry.plan.stateFile, folder: entry.folder, state: next, message, date: deps.now() },
-        { sha: start, cleanPaths: managedPaths(config) },
-        { ...deps, pullRequests: host },
-      );
-      if (!proposed) return { pushed: false, state: next };
-      const { number, url } = proposed.pullRequest;
-      return { pushed: true, commit: proposed.commit, state: next, pullRequest: { status: proposed.existing ? 'open' : 'opened', branch, number, url, title } };
-    }
-    if (opts.dryRun) return { pushed: false, state: next };
-    writeStateFile(file, next);
-    await deps.synth();
-    const commit = (await deps.git.commit({ message, paths: [entry.plan.stateFile, entry.folder], date: deps.now() })) ?? undefined;
-    await deps.git.push();
-    return { pushed: true, commit, state: next };
+    return publisher.publishManual({ entry, file, next, message, canary: opts.canary, command: opts.command, dryRun: opts.dryRun });
   });
 }
 
-/** The pull-request host in pull-request mode (required there), undefined in push mode. */
-function hostFor(config: CanarykitConfig, deps: DriverDeps): PullRequestHost | undefined {
-  if (!isPullRequestMode(config)) return undefined;
-  if (!deps.pullRequests) throw new ConfigError('git.mode is pull-request but no review host is configured (set CANARYKIT_GITHUB_TOKEN or CANARYKIT_GITLAB_TOKEN)');
-  return deps.pullRequests;
-}
-
-function managedPaths(config: CanarykitConfig): string[] {
-  return [config.stateDir, config.outdir];
-}
-
-async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): Promise<StepReport> {
+async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promise<StepReport> {
   const { repoDir, config } = opts;
-  const host = hostFor(config, deps);
+  const { attempt } = tick;
+  const publisher = publisherFor(repoDir, config, deps);
+  // Set again before the first write below (a synth, a state file, a pull-request branch).
+  tick.wrote = false;
   // A head committed by canarykit itself holds manifests synthesized from exactly its inputs: the
   // first synth is only needed when someone else's commit may have changed the app.
   const [head] = await deps.git.log(1);
   const synthesized = head?.committerEmail !== config.git.committer.email;
+  tick.wrote = synthesized;
   if (synthesized) await deps.synth();
   const entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
   const now = deps.now();
@@ -282,10 +168,9 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
     const { plan } = entry;
     const lastTick = lastTicks[id];
     const request = observationsNeeded(plan, state, now, lastTick);
-    const branch = host && pullRequestBranch(config, plan.namespace, plan.name);
     // While a canary's pull request awaits review it is not observed (no queries, no webhooks):
     // the stage it proposes has not been applied.
-    let awaited = host && branch && request.dueNow ? await awaitingReview(host, branch, id, state, deps) : undefined;
+    let awaited = request.dueNow ? await publisher.awaitingReview(plan, state) : undefined;
     if (awaited) return { kind: 'in-review', outcome: awaited, folder: entry.folder };
     const observed = request.dueNow
       ? await observe(plan, state, request.steps, {
@@ -294,16 +179,14 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
         }, deps, now)
       : { observations: { webhooks: [], metrics: [] }, checks: [], hooks: [] };
     const decision = decide(plan, state, observed.observations, now, lastTick);
-    if (host && branch && !request.dueNow && isCommitted(decision)) awaited = await awaitingReview(host, branch, id, state, deps);
+    if (!request.dueNow && isCommitted(decision)) awaited = await publisher.awaitingReview(plan, state);
     if (awaited) return { kind: 'in-review', outcome: awaited, folder: entry.folder };
     const { subject, reason } = describeAction(decision.action, decision.state, observed.checks);
     // The CLI prints one line per canary from the outcome; logging it too would say it twice.
     const summary = reason ? `${subject}: ${reason}` : subject;
     const committed = isCommitted(decision);
     const lines = checkLines(observed.checks, observed.hooks);
-    const pullRequest: PullRequestReport | undefined = branch && committed && opts.dryRun
-      ? { status: 'would-open', branch, title: titleAndBody(stageCommitMessage(decision, lines, observed.checks)).title }
-      : undefined;
+    const pullRequest = committed && opts.dryRun ? publisher.wouldPropose(plan, stageCommitMessage(decision, lines, observed.checks)) : undefined;
     const outcome: CanaryOutcome = { canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest };
     const seen: TickSeen = { state, observations: observed.observations, now, lastTick };
     if (committed && !opts.dryRun) {
@@ -320,137 +203,15 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   if (opts.dryRun) return { outcomes, pushed: false, attempts: attempt };
   // A due tick that committed nothing still used up its interval (Flagger's cadence).
   if (quiet.length > 0) cache.write({ ...lastTicks, ...Object.fromEntries(quiet.map((q) => [`${q.plan.namespace}/${q.plan.name}`, now.toISOString()])) });
-  if (host) {
-    const report = await proposeAll(opts, { ...deps, pullRequests: host }, { outcomes, pending, inReview, attempt, synthesized });
-    await notifyQuiet(quiet, deps);
-    return report;
-  }
-
-  for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
-  await pauseForTest('state-written');
-  // The app is what the output was synthesized from (by this tick's first synth, or by canarykit's
-  // own head commit): only the written state files changed.
-  if (pending.length > 0) await deps.synth({ canaries: pending.map((p) => `${p.entry.plan.namespace}/${p.entry.plan.name}`) });
-  await pauseForTest('synthesized');
-  // Manifests that changed with the app but not with a stage (a new port, a new canary, a removed
-  // one) are committed too, so the output folder never lags behind the app and the state files.
-  // Without a synth this tick nothing under the output folder can have changed.
-  const syncMessage = `canarykit: sync ${config.outdir}/ with the app and the state files`;
-  const shas = await deps.git.commitAll([
-    ...pending.map((p) => ({ message: stageCommitMessage(p.decision, p.lines, p.checks, p.extras), paths: [p.entry.plan.stateFile, p.entry.folder], date: now })),
-    ...(synthesized || pending.length > 0 ? [{ message: syncMessage, paths: [config.outdir] }] : []),
-  ]);
-  const committed = new Map<string, string>();
-  pending.forEach((p, i) => {
-    const sha = shas[i];
-    if (sha) committed.set(`${p.entry.plan.namespace}/${p.entry.plan.name}`, sha);
-  });
-  const synced = shas.length > pending.length ? shas[pending.length] : null;
-  if (synced) deps.log(`synced ${config.outdir}/ with the app (${synced.slice(0, 8)})`);
-  if (committed.size === 0 && !synced) {
-    await notifyQuiet(quiet, deps);
-    return { outcomes, pushed: false, attempts: attempt };
-  }
-  await pauseForTest('committed');
-  await deps.git.push();
-  await pauseForTest('pushed');
-  for (const p of pending) await notifyAfterPush(p.entry.plan, p.decision, deps, p.seen);
-  await notifyQuiet(quiet, deps);
-  return {
-    outcomes: outcomes.map((o) => ({ ...o, commit: committed.get(o.canary) })),
-    pushed: true,
-    attempts: attempt,
-  };
+  // Pull-request mode builds branches in the clone; push mode writes only for a stage.
+  if (pending.length > 0 || isPullRequestMode(config)) tick.wrote = true;
+  return publisher.publishTick({ outcomes, pending, quiet, inReview, attempt, synthesized, now });
 }
 
-/** The outcome of a canary whose pull request is still open, or undefined when none is. */
-async function awaitingReview(
-  host: PullRequestHost,
-  branch: string,
-  id: string,
-  state: CanaryState | undefined,
-  deps: Pick<DriverDeps, 'log'>,
-): Promise<CanaryOutcome | undefined> {
-  const open = await host.findOpen(branch);
-  if (!open) return undefined;
-  const summary = `waiting for review of pull request #${open.number} (${open.url})`;
-  return {
-    canary: id,
-    action: 'await-review',
-    summary,
-    // Where the canary is on the base branch: the open pull request is not applied yet.
-    phase: state?.phase ?? 'Uninitialized',
-    weight: state?.canaryWeight ?? 0,
-    failedChecks: state?.failedChecks ?? 0,
-    pullRequest: { status: 'open', branch, number: open.number, url: open.url },
-  };
-}
-
-/**
- * Pull-request mode after the decisions: each decided stage is built on its own branch from the
- * synced head and proposed; the base branch is never pushed. There is no sync commit: output the
- * synth changed for canaries with no pull request in flight (or for no canary) is reported as
- * `unsynced`, one entry per `<outdir>/<namespace>/<name>` folder.
- */
-async function proposeAll(
-  opts: StepOptions,
-  deps: DriverDeps & { pullRequests: PullRequestHost },
-  tick: { outcomes: CanaryOutcome[]; pending: PendingCommit[]; inReview: string[]; attempt: number; synthesized: boolean },
-): Promise<StepReport> {
-  const { repoDir, config } = opts;
-  const start = await deps.git.head();
-  const drift = tick.synthesized ? outputFolders(config.outdir, await deps.git.changedPaths([config.outdir])) : [];
-  const outcomes = [...tick.outcomes];
-  const proposedFolders: string[] = [...tick.inReview];
-  let pushed = false;
-  for (const p of tick.pending) {
-    const { plan } = p.entry;
-    const id = `${plan.namespace}/${plan.name}`;
-    const branch = pullRequestBranch(config, plan.namespace, plan.name);
-    const message = stageCommitMessage(p.decision, p.lines, p.checks, p.extras);
-    const proposed = await proposeStage(
-      repoDir,
-      { branch, stateFile: plan.stateFile, folder: p.entry.folder, state: p.decision.state, message, date: deps.now() },
-      { sha: start, cleanPaths: managedPaths(config) },
-      deps,
-    );
-    if (!proposed) continue;
-    pushed = true;
-    proposedFolders.push(p.entry.folder);
-    const { number, url } = proposed.pullRequest;
-    const i = outcomes.findIndex((o) => o.canary === id);
-    outcomes[i] = {
-      ...outcomes[i],
-      commit: proposed.commit,
-      pullRequest: { status: proposed.existing ? 'open' : 'opened', branch, number, url, title: titleAndBody(message).title },
-    };
-    // The stage is proposed, not applied: hooks and alerts describe what the pull request does.
-    await notifyAfterPush(plan, p.decision, deps, p.seen);
-  }
-  const unsynced = drift.filter((f) => !proposedFolders.includes(f));
-  if (unsynced.length > 0) {
-    deps.log(
-      `not committed in pull-request mode: ${preview(unsynced)} changed with the app; it lands with that canary's next ` +
-        'stage pull request, or commit it yourself',
-    );
-  }
-  return { outcomes, pushed, attempts: tick.attempt, ...(unsynced.length > 0 ? { unsynced } : {}) };
-}
-
-/** Changed output paths grouped into `<outdir>/<namespace>/<name>` folders (shallower paths as they are). */
-function outputFolders(outdir: string, changed: readonly string[]): string[] {
-  const root = outdir.replace(/\/+$/, '');
-  // The marker is rewritten by every synth and belongs to no canary folder.
-  const folders = changed.filter((p) => p !== `${root}/${OUTPUT_MARKER}`).map((p) => {
-    const rel = p.startsWith(`${root}/`) ? p.slice(root.length + 1).split('/') : [];
-    return rel.length > 2 ? `${root}/${rel[0]}/${rel[1]}` : p;
-  });
-  return [...new Set(folders)].sort();
-}
-
-function preview(items: readonly string[]): string {
-  return items.length <= 5 ? items.join(', ') : `${items.slice(0, 5).join(', ')} and ${items.length - 5} more`;
-}
+/** One canary's part of a tick, applied in the canaries' order once all are observed. */
+type CanaryTick =
+  | { kind: 'in-review'; outcome: CanaryOutcome; folder: string }
+  | { kind: 'decided'; outcome: CanaryOutcome; pending?: PendingCommit; quiet?: QuietTick };
 
 export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanEntry[] {
   if ('all' in select) return entries.filter((e) => inShard(`${e.plan.namespace}/${e.plan.name}`, select.shard));
@@ -462,15 +223,9 @@ export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanE
   return found;
 }
 
-/** Events and alerts of due ticks that committed nothing; sent once the tick's pushes are done. */
-async function notifyQuiet(quiet: readonly QuietTick[], deps: Pick<DriverDeps, 'now' | 'log'>): Promise<void> {
-  for (const q of quiet) await notifyTick(q.plan, q.decision, q.seen, deps);
-}
-
-/**
- * Non-blocking hooks and alerts of a decision, after the step is on the remote (notify.ts). Without
- * `seen`, event webhooks get only the events the decision itself implies.
- */
-export async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: Pick<DriverDeps, 'now' | 'log'>, seen?: TickSeen): Promise<void> {
-  await notifyTick(plan, decision, seen ?? unseen(undefined), deps);
+/** The publisher of the configured git.mode; pull-request mode needs a review host. */
+function publisherFor(repoDir: string, config: CanarykitConfig, deps: DriverDeps): Publisher {
+  if (!isPullRequestMode(config)) return pushPublisher(repoDir, config, deps);
+  if (!deps.pullRequests) throw new ConfigError('git.mode is pull-request but no review host is configured (set CANARYKIT_GITHUB_TOKEN or CANARYKIT_GITLAB_TOKEN)');
+  return reviewPublisher(repoDir, config, { ...deps, pullRequests: deps.pullRequests });
 }

@@ -7,6 +7,7 @@ import { Observations, emptyObservations } from '../model/observations';
 import { AnalysisPlan } from '../model/plan';
 import { CanaryState } from '../model/state';
 import { WebhookContext, callWebhook, runHooks } from '../adapters/webhooks/call';
+import type { DriverDeps, QuietTick } from './tick-types';
 
 /** What the tick saw before deciding: the state it started from and its observations. */
 export interface TickSeen {
@@ -66,3 +67,17 @@ export async function notifyTick(
 export function unseen(state: CanaryState | undefined): TickSeen {
   return { state, observations: emptyObservations() };
 }
+
+/** Events and alerts of due ticks that committed nothing; sent once the tick's pushes are done. */
+export async function notifyQuiet(quiet: readonly QuietTick[], deps: Pick<DriverDeps, 'now' | 'log'>): Promise<void> {
+  for (const q of quiet) await notifyTick(q.plan, q.decision, q.seen, deps);
+}
+
+/**
+ * Non-blocking hooks and alerts of a decision, after the step is on the remote. Without `seen`,
+ * event webhooks get only the events the decision itself implies.
+ */
+export async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: Pick<DriverDeps, 'now' | 'log'>, seen?: TickSeen): Promise<void> {
+  await notifyTick(plan, decision, seen ?? unseen(undefined), deps);
+}
+

@@ -5,7 +5,8 @@ import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
 import { PlannedRoute } from '../model/plan';
-import { Router, RouterInput } from './router';
+import type { HttpRouteSpec } from '../../imports/gatewayapi-gateway.networking.k8s.io';
+import { Router, RouterInput, RoutingObject } from './router';
 import { toMatch } from '../compile/flagger-match';
 import { CAPABILITIES } from '../model/providers';
 import { HTTP_OBSERVER } from './http-observer';
@@ -81,7 +82,7 @@ export class GatewayApiRouter implements Router {
     };
   }
 
-  render(input: RouterInput): Json[] {
+  render(input: RouterInput): RoutingObject<'HTTPRoute', HttpRouteSpec>[] {
     const { names, weights, analysis, port } = input;
     const serviceMatches = (this.opts.match ?? []).map(toRouteMatch);
     const defaultMatches = serviceMatches.length ? serviceMatches : [{ path: { type: 'PathPrefix', value: '/' } }];

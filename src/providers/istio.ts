@@ -4,7 +4,10 @@ import { HttpMatch } from '../constructs/match';
 import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
-import { Router, RouterInput } from './router';
+import type { DestinationRuleSpec, VirtualServiceSpec } from '../../imports/istio-networking.istio.io';
+import { Router, RouterInput, RoutingObject } from './router';
+
+type IstioObject = RoutingObject<'DestinationRule', DestinationRuleSpec> | RoutingObject<'VirtualService', VirtualServiceSpec>;
 import { toMatch } from '../compile/flagger-match';
 import { CAPABILITIES } from '../model/providers';
 import { ProviderModule } from './module';
@@ -76,15 +79,15 @@ export class IstioRouter implements Router {
     return problems;
   }
 
-  render(input: RouterInput): Json[] {
+  render(input: RouterInput): IstioObject[] {
     const { names, namespace } = input;
-    const dr = (name: string): Json => ({
+    const dr = (name: string): IstioObject => ({
       apiVersion: API_VERSION,
       kind: 'DestinationRule',
       metadata: { name, namespace },
       spec: { host: name, trafficPolicy: this.opts.trafficPolicy },
     });
-    const vs: Json = {
+    const vs: RoutingObject<'VirtualService', VirtualServiceSpec> = {
       apiVersion: API_VERSION,
       kind: 'VirtualService',
       metadata: { name: names.apex, namespace, labels: nonEmpty(input.apex?.labels), annotations: nonEmpty(input.apex?.annotations) },

@@ -1,6 +1,5 @@
 import { Problem } from '../errors';
-import { Json } from '../constructs/workload/deployment-json';
-import { Router, RouterInput } from './router';
+import { Router, RouterInput, RoutingObject } from './router';
 import { CAPABILITIES } from '../model/providers';
 import { HTTP_OBSERVER } from './http-observer';
 import { ProviderModule } from './module';
@@ -24,7 +23,7 @@ export class KubernetesRouter implements Router {
     return problems;
   }
 
-  render(_input: RouterInput): Json[] {
+  render(_input: RouterInput): RoutingObject[] {
     return [];
   }
 }

@@ -2,7 +2,8 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Problem } from '../errors';
 import { Json, clone } from '../constructs/workload/deployment-json';
-import { Router, RouterInput } from './router';
+import type { IngressSpec } from 'cdk8s-plus-28/lib/imports/k8s';
+import { Router, RouterInput, RoutingObject } from './router';
 import { CAPABILITIES } from '../model/providers';
 import { ProviderModule } from './module';
 
@@ -68,7 +69,7 @@ export class NginxRouter implements Router {
     return problems;
   }
 
-  render(input: RouterInput): Json[] {
+  render(input: RouterInput): RoutingObject<'Ingress', IngressSpec>[] {
     const ing = this.ingress();
     const spec = clone(ing.spec);
     for (const b of backendsOf(spec)) if (b.service?.name === input.names.apex) b.service.name = input.names.canary;
