@@ -31,6 +31,12 @@ export class ValidationError extends UserError {
 export class ConfigError extends UserError {}
 
 /**
+ * A plan in the output folder written by an older canarykit (it lacks facts this version reads).
+ * The driver re-synthesizes once and reads again; elsewhere it asks for a synth.
+ */
+export class StalePlanError extends ValidationError {}
+
+/**
  * A tick could not complete for a technical reason (remote unreachable, push kept being rejected,
  * synth command failed). Nothing half-written is left behind. Exit code 1.
  */

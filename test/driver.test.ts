@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startP
  * window. Each scenario is its own namespace, so one Prometheus serves them all.
  */
 
-const NAMESPACES = { healthy: 'healthy', erroring: 'erroring', silent: 'silent', race: 'race', killed: 'killed', down: 'down', rejected: 'rejected', sync: 'sync' };
+const NAMESPACES = { healthy: 'healthy', erroring: 'erroring', silent: 'silent', race: 'race', killed: 'killed', down: 'down', rejected: 'rejected', sync: 'sync', stale: 'stale' };
 
 function metrics(): OpenMetricsWriter {
   const w = new OpenMetricsWriter();
@@ -294,5 +294,26 @@ describeWithPrometheus('step driver against real Prometheus and git', () => {
     expect(s.remoteState().phase).toBe('Initialized');
     // The head is canarykit's own now: the next tick has nothing to do.
     expect((await s.tick()).pushed).toBe(false);
+  });
+
+  it('re-synthesizes output that an older canarykit committed (a plan without routing facts)', async () => {
+    const s = scenario(NAMESPACES.stale);
+    await s.tick();
+    await s.tick();
+    const file = `dist/${NAMESPACES.stale}/podinfo/canary.plan.json`;
+    const current = s.remoteFile(`main`, file);
+    expect(current.routing).toEqual({ flaggerName: 'istio', shiftsWeights: true, promotionSteps: true });
+    // What canarykit 0.1.0 committed: the same plan without `routing`, by canarykit itself, so the
+    // tick would otherwise skip its first synth.
+    const { routing: _dropped, ...old } = current;
+    const work = s.fx.clone('old-canarykit');
+    writeFileSync(join(work, file), `${JSON.stringify(old, null, 2)}\n`);
+    const env = { ...process.env, GIT_AUTHOR_NAME: 'canarykit', GIT_AUTHOR_EMAIL: 'canarykit@example.test', GIT_COMMITTER_NAME: 'canarykit', GIT_COMMITTER_EMAIL: 'canarykit@example.test' };
+    git(work, ['commit', '-qam', 'canarykit: output of an older version'], env);
+    git(work, ['push', '-q', 'origin', 'HEAD:main'], env);
+    const report = await s.tick();
+    expect(report.outcomes.map((o) => o.canary)).toEqual([`${NAMESPACES.stale}/podinfo`]);
+    expect(s.subjects().at(-1)).toBe('canarykit: sync dist/ with the app and the state files');
+    expect(s.remoteFile(`main`, file).routing).toEqual(current.routing);
   });
 });

@@ -152,7 +152,8 @@ const rows: Row[] = [
   { name: 'A/B WaitingPromotion, opened', plan: { ...ab, webhooks: [hook('promote', 'confirm-promotion')] }, state: runState({ phase: 'WaitingPromotion', canaryWeight: 100, iterations: 3 }), action: 'promote', phase: 'Promoting', weight: 100, failedChecks: 0, iterations: 3, primary: 'rev-2' },
   { name: 'blue/green after cutover promotes', plan: bg, state: runState({ iterations: 4, canaryWeight: 100 }), action: 'promote', phase: 'Promoting', weight: 100, failedChecks: 0, iterations: 4, primary: 'rev-2' },
   { name: 'kubernetes cutover keeps routes', plan: k8s, state: runState({ iterations: 3 }), action: 'cutover', phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 4, primary: 'rev-1' },
-  { name: 'kubernetes defaults to 10 iterations', plan: makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 0 } }), state: runState({ iterations: 9 }), action: 'iterate', detail: { n: 10, of: 10 }, phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 10, primary: 'rev-1' },
+  // The construct resolves provider kubernetes to blue/green x10 (test/analysis-resolve.test.ts); the machine reads it.
+  { name: 'kubernetes: the 10 iterations the construct resolved', plan: makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 10 } }), state: runState({ iterations: 9 }), action: 'iterate', detail: { n: 10, of: 10 }, phase: 'Progressing', weight: 0, failedChecks: 0, iterations: 10, primary: 'rev-1' },
 
   // spec.go hasSpecChanged: a target reverted to the promoted spec mid-run is no new revision; the run continues.
   { name: 'target reverted to the promoted spec mid-run: the run continues', plan: withRevision(makePlan(), 'rev-1'), state: runState({ canaryWeight: 20 }), action: 'advance', detail: { from: 20, to: 30 }, phase: 'Progressing', weight: 30, failedChecks: 0, iterations: 0, primary: 'rev-1', canaryRevision: 'rev-2' },
@@ -497,7 +498,7 @@ describe('whole runs with all-green observations', () => {
   });
 
   it('blue/green kubernetes never routes and takes N+5 ticks', () => {
-    const run = succeededAt(makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 0 } }));
+    const run = succeededAt(makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 10 } }));
     expect(run.trace).toHaveLength(10 + 5);
     expect(run.trace.every((r) => r.weight === 0 && !r.mirror)).toBe(true);
   });

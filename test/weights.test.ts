@@ -68,9 +68,8 @@ describe('effectiveStrategy', () => {
     { plan: makePlan(), expected: { strategy: 'canary', iterations: 0 } },
     { plan: makePlan({ strategy: 'ab-testing', analysis: { iterations: 4, hasMatch: true } }), expected: { strategy: 'ab-testing', iterations: 4 } },
     { plan: makePlan({ strategy: 'blue-green', analysis: { iterations: 3 } }), expected: { strategy: 'blue-green', iterations: 3 } },
-    { plan: makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 0 } }), expected: { strategy: 'blue-green', iterations: 10 } },
-    { plan: makePlan({ provider: 'kubernetes', strategy: 'canary', analysis: { iterations: 0 } }), expected: { strategy: 'blue-green', iterations: 10 } },
-    { plan: makePlan({ provider: 'kubernetes', strategy: 'ab-testing', analysis: { iterations: 2, hasMatch: true } }), expected: { strategy: 'blue-green', iterations: 2 } },
+    // Provider kubernetes' forced blue/green is resolved by the construct (test/analysis-resolve.test.ts).
+    { plan: makePlan({ provider: 'kubernetes', strategy: 'blue-green', analysis: { iterations: 10 } }), expected: { strategy: 'blue-green', iterations: 10 } },
   ])('$plan.provider $plan.strategy -> $expected.strategy x$expected.iterations', ({ plan, expected }) => {
     expect(effectiveStrategy(plan)).toEqual(expected);
   });

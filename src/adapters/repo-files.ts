@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { ValidationError } from '../errors';
+import { StalePlanError, ValidationError } from '../errors';
 import { AnalysisPlan, PLAN_API_VERSION, PLAN_FILE } from '../model/plan';
 import { isSafeRelativePath } from '../constructs/output-dir';
 import { readTextFile } from '../limits';
@@ -32,12 +32,21 @@ export function readPlans(repoDir: string, outdir: string): PlanEntry[] {
     if (plan.apiVersion !== PLAN_API_VERSION || plan.kind !== 'AnalysisPlan') {
       throw new ValidationError([{ path: path.join(outdir, rel), message: `expected ${PLAN_API_VERSION} AnalysisPlan; re-run synth with this canarykit version` }], 'invalid analysis plan');
     }
+    if (!hasRoutingFacts(plan)) {
+      throw new StalePlanError([{ path: path.join(outdir, rel), message: 'has no routing facts (written by an older canarykit); re-run synth with this canarykit version' }], 'outdated analysis plan');
+    }
     const folder = path.join(outdir, path.dirname(rel)).split(path.sep).join('/');
     const problems = planPathProblems(repoDir, outdir, folder, plan);
     if (problems.length > 0) throw new ValidationError(problems.map((message) => ({ path: path.join(outdir, rel), message })), 'invalid analysis plan');
     entries.push({ plan, folder });
   }
   return entries.sort((a, b) => `${a.plan.namespace}/${a.plan.name}`.localeCompare(`${b.plan.namespace}/${b.plan.name}`));
+}
+
+/** Plans since issue 9 carry the provider's facts the machine reads (model/plan.ts RoutingFacts). */
+function hasRoutingFacts(plan: AnalysisPlan): boolean {
+  const r = (plan as { routing?: unknown }).routing as Record<string, unknown> | undefined;
+  return typeof r === 'object' && r !== null && typeof r.flaggerName === 'string' && typeof r.shiftsWeights === 'boolean' && typeof r.promotionSteps === 'boolean';
 }
 
 /**

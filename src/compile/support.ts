@@ -1,4 +1,4 @@
-import { ProviderName } from '../model/providers';
+import { ProviderName } from '../providers/registry';
 import { ProviderModule, Unsupported } from '../providers/module';
 import { PROVIDERS, providerModules } from '../providers/registry';
 import { FLAGGER_SCHEMAS } from './flagger-schema.generated';

@@ -6,7 +6,7 @@ import { findConfigMapRefs } from '../constructs/workload/config-tracking';
 import { Json } from '../constructs/workload/deployment-json';
 import { ProviderModule } from '../providers/module';
 import { PROVIDERS } from '../providers/registry';
-import { ProviderName } from '../model/plan';
+import { ProviderName } from '../providers/registry';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, namespaceOf } from './inputs';
 import { InputObject, documentName } from './load-yaml';

@@ -5,7 +5,8 @@ import { AlertOptions, CanaryAnalysisOptions, MetricOptions, MetricTemplateSpec,
 import { CanaryProps } from '../constructs/canary';
 import { Provider } from '../constructs/provider';
 import { CanaryServiceOptions, ObjectMetadataOptions } from '../constructs/service-options';
-import { AlertProviderType, AlertSeverity, ProviderName, WebhookType } from '../model/plan';
+import { AlertProviderType, AlertSeverity, WebhookType } from '../model/plan';
+import { ProviderName } from '../providers/registry';
 import { PROVIDERS } from '../providers/registry';
 import { parseGoDuration } from './durations';
 import { toMatch } from './flagger-match';

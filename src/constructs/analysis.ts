@@ -1,7 +1,8 @@
 import { Duration } from 'cdk8s';
 import { Problem } from '../errors';
 import { ANALYSIS_BOUNDS } from '../model/analysis-bounds';
-import { CAPABILITIES, ProviderName, RoutingCapabilities } from '../model/providers';
+import { RoutingCapabilities } from '../providers/module';
+import { PROVIDERS, ProviderName } from '../providers/registry';
 import { AnalysisSettings, Strategy } from '../model/plan';
 import { CanaryAnalysisOptions } from './analysis-options';
 import { HttpMatch } from './match';
@@ -54,7 +55,7 @@ export function resolveAnalysis(
 
   const hasSteps = (a.stepWeight ?? 0) > 0 || (a.stepWeights?.length ?? 0) > 0;
   const hasIterations = (a.iterations ?? 0) > 0;
-  const routing: RoutingCapabilities = CAPABILITIES[provider];
+  const routing: RoutingCapabilities = PROVIDERS[provider].capabilities;
   if (!routing.shiftsWeights) {
     if (hasSteps) add(a.stepWeight ? 'stepWeight' : 'stepWeights', `provider ${provider} runs blue/green only and shifts no traffic; set iterations instead`);
   } else if (hasSteps && hasIterations) {

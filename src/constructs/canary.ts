@@ -13,6 +13,8 @@ import { planAlerts } from './alerts';
 import { resolveAnalysis } from './analysis';
 import { buildPrimaryAutoscaler, ScalerReplicas } from './workload/autoscaler';
 import { planMetrics, planWebhooks } from './metrics/plan-metrics';
+import { routingFacts } from '../providers/module';
+import { PROVIDERS } from '../providers/registry';
 import { Provider } from './provider';
 import { computeRevision } from './revision';
 import { CanaryServiceOptions } from './service-options';
@@ -198,6 +200,7 @@ export class Canary extends Construct {
       serviceName: names.apex,
       ingressName: provider.router.ingressName,
       provider: provider.name,
+      routing: routingFacts(PROVIDERS[provider.name].capabilities),
       strategy: resolved.strategy,
       skipAnalysis: props.skipAnalysis ?? false,
       suspend: props.suspend ?? false,

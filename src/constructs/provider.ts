@@ -1,8 +1,7 @@
-import { ProviderName } from '../model/providers';
 import { GatewayApiOptions } from '../providers/gateway-api';
 import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
-import { PROVIDERS, ProviderOptions } from '../providers/registry';
+import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
 
 /** The traffic provider of a Canary. Create one with a static factory. */
@@ -30,12 +29,13 @@ export class Provider {
    */
   static of<N extends ProviderName>(name: N, options: ProviderOptions<N>): Provider {
     const module = PROVIDERS[name] as { router(o: ProviderOptions<N>): Router };
-    return new Provider(module.router(options));
+    return new Provider(name, module.router(options));
   }
 
-  private constructor(readonly router: Router) {}
-
-  get name(): ProviderName {
-    return this.router.provider;
-  }
+  private constructor(
+    /** The provider's name in the registry. */
+    readonly name: ProviderName,
+    /** @internal */
+    readonly router: Router,
+  ) {}
 }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ConfigError, PushRejectedError, TickError, TransitionError } from '../errors';
+import { ConfigError, PushRejectedError, StalePlanError, TickError, TransitionError } from '../errors';
 import { buildCommitMessage } from '../model/commit-message';
 import { CanarykitConfig } from '../adapters/config';
 import { ManualCommand, manualTransition } from '../machine/manual';
@@ -144,10 +144,20 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
   // A head committed by canarykit itself holds manifests synthesized from exactly its inputs: the
   // first synth is only needed when someone else's commit may have changed the app.
   const [head] = await deps.git.log(1);
-  const synthesized = head?.committerEmail !== config.git.committer.email;
+  let synthesized = head?.committerEmail !== config.git.committer.email;
   tick.wrote = synthesized;
   if (synthesized) await deps.synth();
-  const entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
+  let entries: PlanEntry[];
+  try {
+    entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
+  } catch (e) {
+    // Output committed by an older canarykit: synthesize it with this one, then read again.
+    if (!(e instanceof StalePlanError) || synthesized) throw e;
+    synthesized = true;
+    tick.wrote = true;
+    await deps.synth();
+    entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
+  }
   const now = deps.now();
   const cache = deps.tickCache ?? fileTickCache(repoDir);
   const lastTicks = cache.read();

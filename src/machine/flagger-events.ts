@@ -1,4 +1,3 @@
-import { routingOf } from '../model/providers';
 import { Decision } from './action';
 import { MetricResult, ObservationStep, Observations, Readiness, WebhookResult } from '../model/observations';
 import { Phase } from '../model/phase';
@@ -94,7 +93,7 @@ export function tickEvents(plan: AnalysisPlan, prior: CanaryState | undefined, o
       push(normal(`Advance ${names.canary} canary iteration ${action.n}/${action.of}`));
       break;
     case 'cutover':
-      if (routingOf(plan).shiftsWeights) push(normal(plan.analysis.mirror ? 'Stop traffic mirroring and route all traffic to canary' : 'Routing all traffic to canary'));
+      if (plan.routing.shiftsWeights) push(normal(plan.analysis.mirror ? 'Stop traffic mirroring and route all traffic to canary' : 'Routing all traffic to canary'));
       break;
     case 'promote':
       push(normal(`Copying ${names.target} template spec to ${names.primary}`));
@@ -103,7 +102,7 @@ export function tickEvents(plan: AnalysisPlan, prior: CanaryState | undefined, o
       push(normal(`Advance ${names.canary} primary weight ${100 - action.to}`));
       break;
     case 'finalise':
-      if (routingOf(plan).shiftsWeights) {
+      if (plan.routing.shiftsWeights) {
         push(normal(plan.analysis.stepWeightPromotion > 0 ? `Advance ${names.canary} primary weight 100` : 'Routing all traffic to primary'));
       }
       break;
@@ -212,7 +211,7 @@ function stepEvents(plan: AnalysisPlan, state: CanaryState, step: ObservationSte
 export function metricEvent(plan: AnalysisPlan, metric: PlannedMetric, result: MetricResult, phase: Phase): FlaggerEvent {
   const names = nameOf(plan);
   const warning = (message: string): FlaggerEvent => ({ message, type: 'Warning', phase });
-  const provider = routingOf(plan).flaggerName;
+  const provider = plan.routing.flaggerName;
   const successRate = metric.builtin && metric.name === 'request-success-rate';
   const duration = metric.builtin && metric.name === 'request-duration';
   if (result.outcome === 'no-data') {

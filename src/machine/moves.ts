@@ -1,4 +1,3 @@
-import { routingOf } from '../model/providers';
 import { Action } from './action';
 import { snapshotOf, StatePatch } from './transitions';
 import { AnalysisPlan } from '../model/plan';
@@ -28,7 +27,7 @@ export type Move =
 /** The next move of an analysis tick in phase Progressing or WaitingPromotion. */
 export function nextMove(plan: AnalysisPlan, state: CanaryState): Move {
   const { strategy, iterations } = effectiveStrategy(plan);
-  const routed = routingOf(plan).shiftsWeights;
+  const routed = plan.routing.shiftsWeights;
   switch (strategy) {
     case 'canary': {
       const weight = state.canaryWeight;

@@ -1,4 +1,3 @@
-import { routingOf } from '../model/providers';
 import { ProblemList } from '../errors';
 import { AnalysisPlan } from '../model/plan';
 import { CanaryState } from '../model/state';
@@ -32,7 +31,7 @@ export function checkStateAgainstPlan(state: CanaryState, plan: AnalysisPlan, wh
     }
   } else {
     // A/B routes all matched traffic to the canary; blue/green switches all at once (cutover).
-    const routed = routingOf(plan).shiftsWeights;
+    const routed = plan.routing.shiftsWeights;
     const allowed = routed ? [0, TOTAL_WEIGHT] : [0];
     if (!allowed.includes(weight)) {
       problems.add(`${where}#/canaryWeight`, `must be ${allowed.join(' or ')} with the ${strategy} strategy on ${plan.provider} (got ${weight}); ${fix}`);

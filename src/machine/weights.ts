@@ -1,4 +1,3 @@
-import { routingOf } from '../model/providers';
 import { AnalysisPlan, AnalysisSettings, Strategy } from '../model/plan';
 
 /**
@@ -52,27 +51,22 @@ export function weightLadder(analysis: AnalysisSettings): number[] {
   return ladder;
 }
 
-/** The strategy a plan actually runs, after Flagger's provider-kubernetes override. */
+/** The strategy a plan runs (resolved at synth, constructs/analysis.ts) and its iteration count. */
 export interface EffectiveStrategy {
   strategy: Strategy;
   /** Iterations for A/B and blue/green; 0 for the canary strategy. */
   iterations: number;
 }
 
-/** A provider that cannot shift weights always runs blue/green, with its forced iterations. */
+/** Iterations count for A/B and blue/green only; the canary strategy counts steps. */
 export function effectiveStrategy(plan: AnalysisPlan): EffectiveStrategy {
-  const forced = routingOf(plan).forcedBlueGreenIterations;
-  if (forced !== undefined) {
-    const n = plan.analysis.iterations;
-    return { strategy: 'blue-green', iterations: n >= 1 ? n : forced };
-  }
   return { strategy: plan.strategy, iterations: plan.strategy === 'canary' ? 0 : plan.analysis.iterations };
 }
 
 /** Canary weight after one Promoting tick from `current`; 0 means the tick enters Finalising. */
 export function promotionStepWeight(plan: AnalysisPlan, current: number): number {
   const step = plan.analysis.stepWeightPromotion;
-  if (!routingOf(plan).promotionSteps || step <= 0) return 0;
+  if (!plan.routing.promotionSteps || step <= 0) return 0;
   return Math.max(0, current - step);
 }
 

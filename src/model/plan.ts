@@ -1,7 +1,4 @@
-import { ProviderName } from './providers';
 import { WorkloadSettings } from './state';
-
-export type { ProviderName };
 
 export const PLAN_API_VERSION = 'canarykit.dev/v1alpha1';
 export const PLAN_FILE = 'canary.plan.json';
@@ -157,6 +154,19 @@ export interface CanaryWorkloadPlan {
  * `dist/<namespace>/<name>/canary.plan.json`: everything the step driver needs without running
  * TypeScript. Written by synth next to the manifests, not listed in kustomization.yaml.
  */
+/**
+ * The provider facts the machine reads (Flagger's scheduler branches on provider names for these;
+ * canarykit's construct resolves them from the provider module and writes them into the plan).
+ */
+export interface RoutingFacts {
+  /** Flagger's `spec.provider` spelling, printed where Flagger prints the provider (events). */
+  readonly flaggerName: string;
+  /** Routes a share of traffic to the canary (false: blue/green by Service switch only). */
+  readonly shiftsWeights: boolean;
+  /** Honours `stepWeightPromotion` (promotes in steps instead of at once). */
+  readonly promotionSteps: boolean;
+}
+
 export interface AnalysisPlan {
   apiVersion: typeof PLAN_API_VERSION;
   kind: 'AnalysisPlan';
@@ -167,7 +177,11 @@ export interface AnalysisPlan {
   /** Apex Service name. */
   serviceName: string;
   ingressName?: string;
-  provider: ProviderName;
+  /** The provider module that rendered the routes (providers/registry.ts); shown, never branched on. */
+  provider: string;
+  /** What that provider does with traffic, resolved at synth from its module. */
+  routing: RoutingFacts;
+  /** The strategy the canary runs, resolved at synth (a provider that shifts no weights runs blue/green). */
   strategy: Strategy;
   skipAnalysis: boolean;
   suspend: boolean;

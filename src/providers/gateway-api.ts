@@ -8,7 +8,6 @@ import { PlannedRoute } from '../model/plan';
 import type { HttpRouteSpec } from '../../imports/gatewayapi-gateway.networking.k8s.io';
 import { Router, RouterInput, RoutingObject } from './router';
 import { toMatch } from '../compile/flagger-match';
-import { CAPABILITIES } from '../model/providers';
 import { HTTP_OBSERVER } from './http-observer';
 import { ProviderModule } from './module';
 
@@ -169,7 +168,15 @@ function mergeRouteMatches(analysis: Json[], service: Json[]): Json[] {
 /** Gateway API HTTPRoute with weighted backendRefs; no mesh telemetry, so the HTTP observer. */
 export const GATEWAY_API = {
   name: 'gatewayapi',
-  capabilities: CAPABILITIES.gatewayapi,
+  capabilities: {
+    flaggerName: 'gatewayapi:v1',
+    shiftsWeights: true,
+    // HTTPRoute RequestMirror filters, during blue/green only (the router checks the strategy).
+    mirroring: true,
+    sessionAffinity: true,
+    matchKinds: ['uri', 'method', 'headers', 'queryParams'],
+    promotionSteps: true,
+  },
   observer: HTTP_OBSERVER,
   flagger: {
     // gatewayapi:v1beta1 is refused by the compiler with its own message (support.ts).

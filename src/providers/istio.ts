@@ -9,7 +9,6 @@ import { Router, RouterInput, RoutingObject } from './router';
 
 type IstioObject = RoutingObject<'DestinationRule', DestinationRuleSpec> | RoutingObject<'VirtualService', VirtualServiceSpec>;
 import { toMatch } from '../compile/flagger-match';
-import { CAPABILITIES } from '../model/providers';
 import { ProviderModule } from './module';
 
 /** Istio header manipulation (`VirtualService.http[].headers`). */
@@ -185,7 +184,14 @@ export class IstioRouter implements Router {
 /** Istio: DestinationRules and a weighted VirtualService; Flagger's istio observer (istio.go). */
 export const ISTIO = {
   name: 'istio',
-  capabilities: CAPABILITIES.istio,
+  capabilities: {
+    flaggerName: 'istio',
+    shiftsWeights: true,
+    mirroring: true,
+    sessionAffinity: true,
+    matchKinds: ['uri', 'method', 'headers', 'queryParams', 'scheme', 'authority', 'sourceLabels', 'port'],
+    promotionSteps: true,
+  },
   observer: {
     name: 'istio',
     // Query text kept byte for byte (plans carry it; the Prometheus client collapses whitespace).

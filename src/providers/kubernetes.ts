@@ -1,6 +1,5 @@
 import { Problem } from '../errors';
 import { Router, RouterInput, RoutingObject } from './router';
-import { CAPABILITIES } from '../model/providers';
 import { HTTP_OBSERVER } from './http-observer';
 import { ProviderModule } from './module';
 
@@ -31,7 +30,15 @@ export class KubernetesRouter implements Router {
 /** Plain Kubernetes blue/green: no routing object, the HTTP observer. */
 export const KUBERNETES = {
   name: 'kubernetes',
-  capabilities: CAPABILITIES.kubernetes,
+  capabilities: {
+    flaggerName: 'kubernetes',
+    shiftsWeights: false,
+    mirroring: false,
+    sessionAffinity: false,
+    matchKinds: [],
+    promotionSteps: false,
+    forcedBlueGreenIterations: 10,
+  },
   observer: HTTP_OBSERVER,
   flagger: {
     names: ['kubernetes'],

@@ -2,8 +2,32 @@ import type { Duration } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
 import type { BuiltinMetricName } from '../model/builtin-metrics';
-import type { ProviderName, RoutingCapabilities } from '../model/providers';
+import type { RoutingFacts } from '../model/plan';
 import type { Router } from './router';
+
+/** The parts of a request an A/B `match` can select on. */
+export type MatchKind = 'uri' | 'method' | 'headers' | 'cookies' | 'queryParams' | 'sourceLabels' | 'port' | 'scheme' | 'authority';
+
+/** What a provider can do with traffic (Flagger keeps these as branches in its scheduler). */
+export interface RoutingCapabilities {
+  /** Flagger's `spec.provider` spelling, used where Flagger prints the provider (events). */
+  readonly flaggerName: string;
+  /** Routes a share of traffic to the canary (false: blue/green by Service switch only). */
+  readonly shiftsWeights: boolean;
+  /** Can mirror traffic to the canary (`analysis.mirror`). */
+  readonly mirroring: boolean;
+  /** Can pin users to the canary with a cookie (`analysis.sessionAffinity`). */
+  readonly sessionAffinity: boolean;
+  /** Request attributes an A/B `analysis.match` can select on (empty: no A/B testing). */
+  readonly matchKinds: readonly MatchKind[];
+  /** Honours `stepWeightPromotion` (promotes in steps instead of at once). */
+  readonly promotionSteps: boolean;
+  /**
+   * Blue/green iterations this provider is forced into when none are set (Flagger's provider
+   * kubernetes override); absent when the strategy follows the analysis fields.
+   */
+  readonly forcedBlueGreenIterations?: number;
+}
 
 /** A field canarykit does not honour, and why. Segments are relative to the Canary object. */
 export interface Unsupported {
@@ -47,11 +71,16 @@ export interface Observer {
  * Everything canarykit knows about one traffic provider. A new provider is one module exporting
  * one of these plus one line in registry.ts; the registry's `satisfies` clause checks both.
  */
-export interface ProviderModule<N extends ProviderName, O> {
+export interface ProviderModule<N extends string, O> {
   readonly name: N;
   readonly capabilities: RoutingCapabilities;
   readonly observer: Observer;
   readonly flagger: FlaggerMapping<O>;
   /** The router rendering this provider's objects for each stage. */
   router(options: O): Router;
+}
+
+/** The capabilities the driver's machine reads, as written into each plan (`plan.routing`). */
+export function routingFacts(c: RoutingCapabilities): RoutingFacts {
+  return { flaggerName: c.flaggerName, shiftsWeights: c.shiftsWeights, promotionSteps: c.promotionSteps };
 }

@@ -4,7 +4,6 @@ import { Problem } from '../errors';
 import { Json, clone } from '../constructs/workload/deployment-json';
 import type { IngressSpec } from 'cdk8s-plus-28/lib/imports/k8s';
 import { Router, RouterInput, RoutingObject } from './router';
-import { CAPABILITIES } from '../model/providers';
 import { ProviderModule } from './module';
 
 /** Options of the NGINX ingress provider. */
@@ -117,7 +116,14 @@ function backendsOf(spec: Json | undefined): Json[] {
 /** NGINX ingress canary annotations; Flagger's nginx observer (nginx.go). */
 export const NGINX = {
   name: 'nginx',
-  capabilities: CAPABILITIES.nginx,
+  capabilities: {
+    flaggerName: 'nginx',
+    shiftsWeights: true,
+    mirroring: false,
+    sessionAffinity: false,
+    matchKinds: ['headers', 'cookies'],
+    promotionSteps: true,
+  },
   observer: {
     name: 'nginx',
     // Query text kept byte for byte (plans carry it; the Prometheus client collapses whitespace).

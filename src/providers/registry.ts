@@ -1,4 +1,3 @@
-import { ProviderName } from '../model/providers';
 import { GATEWAY_API } from './gateway-api';
 import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
@@ -6,16 +5,30 @@ import { ProviderModule } from './module';
 import { NGINX } from './nginx';
 
 /**
- * Every traffic provider canarykit renders. A new provider is one module in this folder plus one
- * line here (and its capabilities in model/providers.ts); `satisfies` makes a missing or
- * mismatched entry a compile error.
+ * A registry whose every key is the name of the module it holds: `{ istio: NGINX }` does not
+ * type-check, so the name a plan records always finds its own module.
  */
-export const PROVIDERS = {
+function registry<T extends { [K in keyof T]: ProviderModule<K & string, any> }>(modules: T): T {
+  return modules;
+}
+
+/**
+ * Every traffic provider canarykit renders. A new provider is one module in this folder plus one
+ * line here: its routing objects, capabilities, metric queries and Flagger mapping all live in the
+ * module, and the construct writes the facts the driver needs into each plan (`plan.routing`).
+ */
+export const PROVIDERS = registry({
   istio: ISTIO,
   nginx: NGINX,
   gatewayapi: GATEWAY_API,
   kubernetes: KUBERNETES,
-} as const satisfies { [N in ProviderName]: ProviderModule<N, any> };
+});
+
+/** Traffic providers canarykit can render. */
+export type ProviderName = keyof typeof PROVIDERS;
+
+/** Every provider name, in registry order. */
+export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];
 
 /** The options a provider's factory takes. */
 export type ProviderOptions<N extends ProviderName> = Parameters<(typeof PROVIDERS)[N]['router']>[0];

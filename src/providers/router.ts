@@ -1,5 +1,5 @@
 import { Problem } from '../errors';
-import { PlannedRoute, ProviderName, Strategy } from '../model/plan';
+import { PlannedRoute, Strategy } from '../model/plan';
 import { SessionAffinityState } from '../model/state';
 import { HttpMatch } from '../constructs/match';
 import { ObjectMetadataOptions } from '../constructs/service-options';
@@ -52,7 +52,8 @@ export interface RouterInput {
  * instead of mutating a cluster, and it says up front which requested features it cannot express.
  */
 export interface Router {
-  readonly provider: ProviderName;
+  /** The provider's name in the registry (providers/registry.ts). */
+  readonly provider: string;
   /** Problems with features this provider cannot express (paths relative to the Canary props). */
   validate(input: RouterInput): Problem[];
   /** The routing objects for this stage, their specs typed by the CRDs' imported types. */

@@ -1,3 +1,5 @@
+import { routingFacts } from '../../src/providers/module';
+import { PROVIDERS, ProviderName } from '../../src/providers/registry';
 import { decide } from '../../src/machine/decide';
 import { Decision } from '../../src/machine/action';
 import { MetricOutcome, ObservationRequest, Observations, ObservationStep, Readiness, RouteAcceptance, emptyObservations } from '../../src/model/observations';
@@ -53,6 +55,8 @@ export function makePlan(overrides: PlanOverrides = {}): AnalysisPlan {
     targetName: 'podinfo',
     serviceName: 'podinfo',
     provider: 'istio',
+    // The facts the construct writes for the provider (providers/module.ts routingFacts).
+    routing: routingFacts(PROVIDERS[(rest.provider ?? 'istio') as ProviderName].capabilities),
     strategy: 'canary',
     skipAnalysis: false,
     suspend: false,

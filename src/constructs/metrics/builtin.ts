@@ -1,5 +1,5 @@
 import { BuiltinMetricName } from '../../model/builtin-metrics';
-import { ProviderName } from '../../model/providers';
+import { ProviderName } from '../../providers/registry';
 import { PROVIDERS } from '../../providers/registry';
 import { renderQuery, TemplateVars } from './template';
 

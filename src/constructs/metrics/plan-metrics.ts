@@ -1,5 +1,6 @@
 import { Problem } from '../../errors';
-import { MetricProviderPlan, PlannedMetric, PlannedWebhook, ProviderName } from '../../model/plan';
+import { MetricProviderPlan, PlannedMetric, PlannedWebhook } from '../../model/plan';
+import { ProviderName } from '../../providers/registry';
 import { MetricOptions, WebhookOptions } from '../analysis-options';
 import { BUILTIN_METRICS, isBuiltinMetric } from '../../model/builtin-metrics';
 import { builtinQuery } from './builtin';
