@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parse } from 'yaml';
 import { StalePlanError, ValidationError } from '../errors';
 import { AnalysisPlan, PLAN_API_VERSION, PLAN_FILE } from '../model/plan';
 import { isSafeRelativePath } from '../constructs/output-dir';
@@ -32,8 +31,8 @@ export function readPlans(repoDir: string, outdir: string): PlanEntry[] {
     if (plan.apiVersion !== PLAN_API_VERSION || plan.kind !== 'AnalysisPlan') {
       throw new ValidationError([{ path: path.join(outdir, rel), message: `expected ${PLAN_API_VERSION} AnalysisPlan; re-run synth with this canarykit version` }], 'invalid analysis plan');
     }
-    if (!hasRoutingFacts(plan)) {
-      throw new StalePlanError([{ path: path.join(outdir, rel), message: 'has no routing facts (written by an older canarykit); re-run synth with this canarykit version' }], 'outdated analysis plan');
+    if (!hasCurrentFacts(plan)) {
+      throw new StalePlanError([{ path: path.join(outdir, rel), message: 'lacks routing or replicas facts (written by an older canarykit); re-run synth with this canarykit version' }], 'outdated analysis plan');
     }
     const folder = path.join(outdir, path.dirname(rel)).split(path.sep).join('/');
     const problems = planPathProblems(repoDir, outdir, folder, plan);
@@ -43,10 +42,12 @@ export function readPlans(repoDir: string, outdir: string): PlanEntry[] {
   return entries.sort((a, b) => `${a.plan.namespace}/${a.plan.name}`.localeCompare(`${b.plan.namespace}/${b.plan.name}`));
 }
 
-/** Plans since issue 9 carry the provider's facts the machine reads (model/plan.ts RoutingFacts). */
-function hasRoutingFacts(plan: AnalysisPlan): boolean {
+/** Plans since issue 9 carry the facts the driver reads: the provider's (RoutingFacts) and the stage's replicas. */
+function hasCurrentFacts(plan: AnalysisPlan): boolean {
   const r = (plan as { routing?: unknown }).routing as Record<string, unknown> | undefined;
-  return typeof r === 'object' && r !== null && typeof r.flaggerName === 'string' && typeof r.shiftsWeights === 'boolean' && typeof r.promotionSteps === 'boolean';
+  const n = (plan as { replicas?: unknown }).replicas as Record<string, unknown> | undefined;
+  return typeof r === 'object' && r !== null && typeof r.flaggerName === 'string' && typeof r.shiftsWeights === 'boolean' && typeof r.promotionSteps === 'boolean'
+    && typeof n === 'object' && n !== null && typeof n.canary === 'number';
 }
 
 /**
@@ -94,12 +95,4 @@ export function staysInside(root: string, rel: string): boolean {
   const resolved = path.join(real, ...rest);
   const back = path.relative(realRoot, resolved);
   return back !== '' && !back.startsWith('..') && !path.isAbsolute(back);
-}
-
-/** `spec.replicas` of a committed Deployment manifest; undefined when absent (an HPA owns it). */
-export function committedReplicas(repoDir: string, folder: string, deployment: string): number | undefined {
-  const file = path.join(repoDir, folder, `deployment-${deployment}.yaml`);
-  if (!fs.existsSync(file)) return undefined;
-  const replicas = parse(fs.readFileSync(file, 'utf8'))?.spec?.replicas;
-  return typeof replicas === 'number' ? replicas : undefined;
 }

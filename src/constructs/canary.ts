@@ -191,6 +191,11 @@ export class Canary extends Construct {
     if (this.problems.length > 0 || !selector || !state) return;
 
     this.state = state;
+    // The target keeps serving until the new primary is ready (Initializing) and runs while a
+    // rollout needs it; otherwise (also after a failed promotion) it is scaled to zero.
+    const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
+    const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
+    const primary = buildPrimaryDeployment({ targetName, namespace: this.namespace, selector, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
     this.plan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'AnalysisPlan',
@@ -212,18 +217,15 @@ export class Canary extends Construct {
       route: provider.router.routeStatus?.(routeProbe),
       alerts: alerts.alerts.length ? alerts.alerts : undefined,
       canary: canaryPlan,
+      replicas: { canary: canaryReplicas, ...(typeof primary.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
       stateFile: stateFile.split('\\').join('/'),
     };
-
-    // The target keeps serving until the new primary is ready (Initializing) and runs while a
-    // rollout needs it; otherwise (also after a failed promotion) it is scaled to zero.
-    const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
-    targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryUp ? scaleUpReplicas(target, state, hpa) : 0));
+    targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
 
     const emit = (json: Json): void => {
       new ApiObject(this, `${json.kind}-${json.metadata.name}`, json as any);
     };
-    emit(buildPrimaryDeployment({ targetName, namespace: this.namespace, selector, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json);
+    emit(primary);
     for (const [cmName, data] of Object.entries(state.primary.configMaps)) {
       emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace }, data });
     }

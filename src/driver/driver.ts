@@ -8,7 +8,7 @@ import { TickSeen } from './notify';
 import { decide } from '../machine/decide';
 import { observe } from './observe';
 import { PullRequestReport } from '../adapters/review/pull-requests';
-import { PlanEntry, committedReplicas, readPlans } from '../adapters/repo-files';
+import { PlanEntry, readPlans } from '../adapters/repo-files';
 import { checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
 import { StageRecord, readStageHistory } from '../adapters/git/stage-history';
 import { CanaryState } from '../model/state';
@@ -183,10 +183,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
     let awaited = request.dueNow ? await publisher.awaitingReview(plan, state) : undefined;
     if (awaited) return { kind: 'in-review', outcome: awaited, folder: entry.folder };
     const observed = request.dueNow
-      ? await observe(plan, state, request.steps, {
-          canary: committedReplicas(repoDir, entry.folder, plan.targetName),
-          primary: committedReplicas(repoDir, entry.folder, `${plan.targetName}-primary`),
-        }, deps, now)
+      ? await observe(plan, state, request.steps, plan.replicas, deps, now)
       : { observations: { webhooks: [], metrics: [] }, checks: [], hooks: [] };
     const decision = decide(plan, state, observed.observations, now, lastTick);
     if (!request.dueNow && isCommitted(decision)) awaited = await publisher.awaitingReview(plan, state);

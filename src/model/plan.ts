@@ -151,10 +151,6 @@ export interface CanaryWorkloadPlan {
 }
 
 /**
- * `dist/<namespace>/<name>/canary.plan.json`: everything the step driver needs without running
- * TypeScript. Written by synth next to the manifests, not listed in kustomization.yaml.
- */
-/**
  * The provider facts the machine reads (Flagger's scheduler branches on provider names for these;
  * canarykit's construct resolves them from the provider module and writes them into the plan).
  */
@@ -167,6 +163,18 @@ export interface RoutingFacts {
   readonly promotionSteps: boolean;
 }
 
+/** `spec.replicas` this stage's manifests give the workloads (readiness tells applied from not yet). */
+export interface StageReplicas {
+  /** The target (the canary workload): 0 outside a rollout. */
+  readonly canary: number;
+  /** The primary; absent when an autoscaler owns its replicas. */
+  readonly primary?: number;
+}
+
+/**
+ * `dist/<namespace>/<name>/canary.plan.json`: everything the step driver needs without running
+ * TypeScript. Written by synth next to the manifests, not listed in kustomization.yaml.
+ */
 export interface AnalysisPlan {
   apiVersion: typeof PLAN_API_VERSION;
   kind: 'AnalysisPlan';
@@ -196,6 +204,8 @@ export interface AnalysisPlan {
   /** Where rollout events are sent; absent when the analysis has no alerts. */
   alerts?: PlannedAlert[];
   canary: CanaryWorkloadPlan;
+  /** Replicas of this stage's Deployments, as rendered next to the plan. */
+  replicas: StageReplicas;
   /** Relative path of the state file from the repository root. */
   stateFile: string;
 }

@@ -65,6 +65,7 @@ export function makePlan(overrides: PlanOverrides = {}): AnalysisPlan {
     metrics: [metric('request-success-rate'), metric('request-duration')],
     webhooks: [],
     canary: workload('rev-2'),
+    replicas: { canary: 2, primary: 2 },
     stateFile: 'state/test/podinfo.json',
     ...rest,
     analysis: {
