@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compileFiles } from '../src/compile';
-import { inProcessCompile } from '../src/adapters/synth';
+import { inProcessCompile, runSynth } from '../src/adapters/synth';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { CanaryApp } from '../src/constructs/canary-app';
 import { runCli } from './support/cli';
 import { healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, createGitFixture } from './support/git';
@@ -30,6 +33,27 @@ describe('which synth commands run in-process', () => {
       'npx canarykit compile -f apps',
       'npx tsx src/main.ts',
     ]) expect(inProcessCompile(other), other).toBeUndefined();
+  });
+});
+
+describe('what a shell synth command is given', () => {
+  it('CDK8S_OUTDIR and canarykit.yaml stateDir as CANARYKIT_STATE_DIR, which CanaryApp reads (constructs read no environment)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ck-synth-env-'));
+    try {
+      const script = `require('fs').writeFileSync('seen.json', JSON.stringify({ out: process.env.CDK8S_OUTDIR, state: process.env.CANARYKIT_STATE_DIR }))`;
+      await runSynth(`node -e "${script}"`, dir, 'manifests', 'rollouts');
+      expect(JSON.parse(readFileSync(join(dir, 'seen.json'), 'utf8'))).toEqual({ out: 'manifests', state: 'rollouts' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    vi.stubEnv('CANARYKIT_STATE_DIR', 'rollouts');
+    try {
+      expect(new CanaryApp({ outdir: 'x' }).stateDir).toBe('rollouts');
+      expect(new CanaryApp({ outdir: 'x', stateDir: 'mine' }).stateDir).toBe('mine');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(new CanaryApp({ outdir: 'x' }).stateDir).toBe(process.env.CANARYKIT_STATE_DIR ?? 'state');
   });
 });
 

@@ -25,7 +25,8 @@ export interface SynthScope {
 
 /**
  * Runs the configured synth command in the repository (shell syntax allowed), with the output
- * folder passed the way cdk8s passes it. Output is captured and shown only on failure.
+ * folder passed the way cdk8s passes it (CDK8S_OUTDIR) and canarykit.yaml's stateDir as
+ * CANARYKIT_STATE_DIR, which CanaryApp reads. Output is captured and shown only on failure.
  * `canarykit compile -f PATH…` is run in this process instead, with canarykit.yaml's folders, as
  * the CLI would run it (see inProcessCompile).
  */
@@ -43,7 +44,7 @@ export async function runSynth(command: string, cwd: string, outdir: string, sta
     return;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(command, { cwd, shell: true, env: { ...synthEnv(process.env), CDK8S_OUTDIR: outdir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, { cwd, shell: true, env: { ...synthEnv(process.env), CDK8S_OUTDIR: outdir, ...(stateDir === undefined ? {} : { CANARYKIT_STATE_DIR: stateDir }) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

@@ -21,15 +21,26 @@ export interface CanaryAppProps extends AppProps {
    * @default - the working directory
    */
   readonly stateRoot?: string;
+  /**
+   * Folder of state files, relative to `stateRoot`, for every Canary that sets no `stateDir`.
+   * The step driver passes canarykit.yaml's `stateDir` to the synth command this way, as cdk8s
+   * passes the output folder in CDK8S_OUTDIR.
+   * @default - $CANARYKIT_STATE_DIR, else 'state'
+   */
+  readonly stateDir?: string;
 }
 
 export class CanaryApp extends App {
   /** Folder that state directories are relative to. */
   readonly stateRoot: string;
+  /** Folder of state files for Canaries that set none. */
+  readonly stateDir: string;
 
   constructor(props: CanaryAppProps = {}) {
     super(props);
     this.stateRoot = props.stateRoot ?? '.';
+    // Read here, at the composition root, like cdk8s' App reads CDK8S_OUTDIR: constructs read no environment.
+    this.stateDir = props.stateDir ?? process.env.CANARYKIT_STATE_DIR ?? 'state';
   }
 
   /** Renders every folder without writing (used by synth, tests and the compile command). */

@@ -56,7 +56,7 @@ export interface CanaryProps {
   readonly configTracking?: ConfigTrackingOptions;
   /** The stage to render; overrides the state file (tests, previews). @default - read from `stateDir` */
   readonly state?: CanaryState;
-  /** Folder of state files, relative to the working directory. @default 'state' (or $CANARYKIT_STATE_DIR) */
+  /** Folder of state files, relative to the app's `stateRoot`. @default - the CanaryApp's `stateDir` ('state') */
   readonly stateDir?: string;
 }
 
@@ -147,9 +147,10 @@ export class Canary extends Construct {
       configMaps,
     };
 
-    const stateDir = props.stateDir ?? process.env.CANARYKIT_STATE_DIR ?? 'state';
+    const app = App.of(this) as { stateRoot?: string; stateDir?: string };
+    const stateDir = props.stateDir ?? app.stateDir ?? 'state';
     const stateFile = idProblems.length ? '' : stateFilePath(stateDir, this.namespace, this.name);
-    const stateRoot = (App.of(this) as { stateRoot?: string }).stateRoot ?? '.';
+    const stateRoot = app.stateRoot ?? '.';
     const state = idProblems.length ? undefined : this.loadState(props.state, path.resolve(stateRoot, stateFile), canaryPlan);
     const routeProbe = {
       namespace: this.namespace,
