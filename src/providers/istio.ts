@@ -14,17 +14,19 @@ import { ProviderModule } from './module';
 
 /** Istio header manipulation (`VirtualService.http[].headers`). */
 export interface HeaderOperations {
+  /** Changes to request headers. */
   readonly request?: { add?: Record<string, string>; set?: Record<string, string>; remove?: string[] };
+  /** Changes to response headers. */
   readonly response?: { add?: Record<string, string>; set?: Record<string, string>; remove?: string[] };
 }
 
 /** Istio retry policy. */
 export interface RetryOptions {
-  /** @default - Istio's default */
+  /** Retries per request. @default - Istio's default */
   readonly attempts?: number;
-  /** @default - Istio's default */
+  /** Timeout of each attempt. @default - Istio's default */
   readonly perTryTimeout?: Duration;
-  /** e.g. `gateway-error,connect-failure,refused-stream`. @default - Istio's default */
+  /** Conditions that trigger a retry, e.g. `gateway-error,connect-failure,refused-stream`. @default - Istio's default */
   readonly retryOn?: string;
 }
 
@@ -38,13 +40,13 @@ export interface IstioOptions {
   readonly trafficPolicy?: Record<string, unknown>;
   /** Matches applied to every generated route. @default - all requests */
   readonly match?: HttpMatch[];
-  /** @default - none */
+  /** Rewrite of the path (`uri`) or Host (`authority`) before forwarding. @default - none */
   readonly rewrite?: { uri?: string; authority?: string };
-  /** @default - none */
+  /** Retry policy of every route. @default - none */
   readonly retries?: RetryOptions;
   /** Route timeout. @default - none */
   readonly timeout?: Duration;
-  /** @default - none */
+  /** Header changes of every route. @default - none */
   readonly headers?: HeaderOperations;
   /** Istio CorsPolicy, passed through. @default - none */
   readonly corsPolicy?: Record<string, unknown>;
