@@ -351,6 +351,14 @@ describe('callWebhook redirects', () => {
     expect(other.requests.map((r) => [r.path, r.headers.authorization])).toEqual([['/other', undefined]]);
     expect(result.message).not.toContain('s3cr3t');
   });
+
+  it('sends no Referer to another host: a webhook URL can be its own secret (deviation from Go)', async () => {
+    const other = await startServer(() => ({ status: 200 }));
+    const elsewhere = other.url.replace('127.0.0.1', 'localhost');
+    const srv = await startServer((r) => (r.path.startsWith('/services/') ? { status: 307, location: `${elsewhere}/other` } : { status: 404 }));
+    expect(await callWebhook(hook(`${srv.url}/services/T000/B000/XXXXsecret`), ctx, fast)).toMatchObject({ ok: true, status: 200 });
+    expect(other.requests.map((r) => [r.path, r.headers.referer])).toEqual([['/other', undefined]]);
+  });
 });
 
 describe('redactUrl', () => {

@@ -2,7 +2,8 @@
  * Redirects as Go's net/http Client follows them, for the clients Flagger builds on it (webhook.go
  * callWebhook through retryablehttp, notifier postMessage): at most 10 redirects, 301/302/303
  * turn a POST into a GET without body, 307/308 repeat the method and body, a 3xx without
- * Location (or 300/304) is the answer, and Authorization/Cookie are not sent to another host.
+ * Location (or 300/304) is the answer, and Authorization/Cookie are not sent to another host. Unlike
+ * Go, the Referer (the previous URL, which may hold a webhook's secret) is not sent to another host.
  */
 
 /** Go's defaultCheckRedirect limit. */
@@ -44,8 +45,10 @@ export async function sendFollowingRedirects(send: SendOnce, url: URL, request: 
       for (const name of Object.keys(kept)) if (SENSITIVE.includes(name.toLowerCase())) delete kept[name];
     }
     const headers = { ...kept };
-    // Go adds the previous URL as Referer unless that would leak an https URL to http.
-    if (!(current.protocol === 'https:' && target.protocol === 'http:')) headers.Referer = refererOf(current);
+    // Go adds the previous URL as Referer (unless https -> http). canarykit sends it only within the
+    // same host: a Slack or Teams webhook URL is itself the secret, and must not reach another host.
+    const sameHost = sameOrSubdomain(target.hostname, current.hostname);
+    if (sameHost && !(current.protocol === 'https:' && target.protocol === 'http:')) headers.Referer = refererOf(current);
     if (next.body === undefined) {
       delete headers['Content-Length'];
     }
