@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, createGitFixture, git, isolatedGitEnv } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
-import { podinfoDeploymentYaml } from './support/flagger-yaml';
+import { podinfoCanaryYaml, podinfoDeploymentYaml } from './support/flagger-yaml';
 
 /*
  * README "Install" and "Quick start without TypeScript", as a new user runs them: `npm pack`, the
@@ -22,30 +22,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 const deployment = (image: string): string => podinfoDeploymentYaml(NS, image);
 
-const CANARY = `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: podinfo
-  namespace: ${NS}
-spec:
-  provider: istio
-  targetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: podinfo
-  service:
-    port: 9898
-  analysis:
-    interval: 1m
-    threshold: 2
-    maxWeight: 20
-    stepWeight: 10
-    metrics:
-      - name: request-success-rate
-        thresholdRange:
-          min: 99
-        interval: 1m
-`;
+const CANARY = podinfoCanaryYaml(NS);
 
 describeWithPrometheus('npm pack, npm install -g, and the YAML-only quick start with the installed CLI', () => {
   let work: string;

@@ -7,14 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, PrometheusError } from '../src/errors';
-import {
-  clientForProvider,
-  collapseWhitespace,
-  credentialsFromEnv,
-  parseVector,
-  PrometheusClient,
-  singleValue,
-} from '../src/adapters/prometheus/client';
+import { clientForProvider, credentialsFromEnv, PrometheusClient } from '../src/adapters/prometheus/client';
+import { collapseWhitespace, parseVector, singleValue } from '../src/adapters/prometheus/vector';
 import { at, describeWithPrometheus, freePort, onPath, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
 async function failure(promise: Promise<unknown>): Promise<PrometheusError> {

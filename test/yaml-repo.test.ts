@@ -5,7 +5,7 @@ import { runCli } from './support/cli';
 import { healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, createGitFixture } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
-import { podinfoDeploymentYaml } from './support/flagger-yaml';
+import { podinfoCanaryYaml, podinfoDeploymentYaml } from './support/flagger-yaml';
 
 /*
  * A YAML-only repository: Flagger resources under apps/, `canarykit compile` as the synth command
@@ -19,30 +19,7 @@ function deployment(image: string): string {
   return podinfoDeploymentYaml('yamlrepo', image);
 }
 
-const CANARY = `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata:
-  name: podinfo
-  namespace: yamlrepo
-spec:
-  provider: istio
-  targetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: podinfo
-  service:
-    port: 9898
-  analysis:
-    interval: 1m
-    threshold: 2
-    maxWeight: 20
-    stepWeight: 10
-    metrics:
-      - name: request-success-rate
-        thresholdRange:
-          min: 99
-        interval: 1m
-`;
+const CANARY = podinfoCanaryYaml('yamlrepo');
 
 const cli = runCli;
 

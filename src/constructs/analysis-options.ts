@@ -4,9 +4,9 @@ import { HttpMatch } from './match';
 
 /** Inclusive bounds a metric value must stay within. */
 export interface ThresholdRange {
-  /** @default - no lower bound */
+  /** Lowest passing value. @default - no lower bound */
   readonly min?: number;
-  /** @default - no upper bound */
+  /** Highest passing value. @default - no upper bound */
   readonly max?: number;
 }
 
@@ -14,7 +14,10 @@ export interface ThresholdRange {
 export interface MetricProviderOptions {
   /** Only `prometheus` is supported. @default 'prometheus' */
   readonly type?: 'prometheus';
-  /** @default - the canary's `metricsServer` */
+  /**
+   * Prometheus base URL, e.g. `http://prometheus.monitoring:9090`.
+   * @default - the canary's `metricsServer`
+   */
   readonly address?: string;
   /** Extra HTTP headers, e.g. `{ 'X-Scope-OrgID': ['tenant'] }`. @default - none */
   readonly headers?: Record<string, string[]>;
@@ -24,17 +27,19 @@ export interface MetricProviderOptions {
    * @default - no credentials
    */
   readonly secretRef?: string;
-  /** @default false */
+  /** Skip TLS certificate verification (only for a trusted endpoint). @default false */
   readonly insecureSkipVerify?: boolean;
 }
 
 /** A Flagger MetricTemplate: a query with `{{ namespace }}`, `{{ target }}`, `{{ interval }}`… */
 export interface MetricTemplateSpec {
+  /** MetricTemplate name, as `templateRef.name` refers to it. */
   readonly name: string;
-  /** @default - the canary's namespace */
+  /** MetricTemplate namespace. @default - the canary's namespace */
   readonly namespace?: string;
-  /** @default - Prometheus at the canary's `metricsServer` */
+  /** Where the query is sent. @default - Prometheus at the canary's `metricsServer` */
   readonly provider?: MetricProviderOptions;
+  /** PromQL with Flagger's template variables, rendered at synth. */
   readonly query: string;
 }
 
@@ -55,7 +60,7 @@ export interface MetricOptions {
    * @default 0
    */
   readonly threshold?: number;
-  /** @default - built-in metric or inline `query` */
+  /** The MetricTemplate whose query this metric runs. @default - built-in metric or inline `query` */
   readonly template?: MetricTemplateSpec;
   /** Values for `{{ variables.KEY }}`. @default - none */
   readonly templateVariables?: Record<string, string>;
@@ -65,19 +70,21 @@ export interface MetricOptions {
 
 /** A Flagger webhook (`analysis.webhooks[]`). */
 export interface WebhookOptions {
+  /** Webhook name, shown in events, commits and pull requests. */
   readonly name: string;
-  /** @default 'rollout' */
+  /** When the hook is called (Flagger's webhook types). @default 'rollout' */
   readonly type?: WebhookType;
+  /** URL the hook is POSTed to. */
   readonly url: string;
-  /** @default Duration.seconds(10) */
+  /** Timeout of each attempt. @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /** Extra attempts on connection errors, 5xx and 429. @default 0 */
   readonly retries?: number;
-  /** @default - none */
+  /** Key-value pairs sent in the payload's `metadata`. @default - none */
   readonly metadata?: Record<string, string>;
-  /** @default false */
+  /** Do not alert when this hook fails or holds a gate. @default false */
   readonly muteAlert?: boolean;
-  /** @default false */
+  /** Skip TLS certificate verification (only for a trusted endpoint). @default false */
   readonly disableTLS?: boolean;
 }
 
@@ -85,16 +92,17 @@ export interface WebhookOptions {
 export interface AlertProviderOptions {
   /** Provider name, recorded in the plan. */
   readonly name: string;
-  /** @default - the canary's namespace */
+  /** AlertProvider namespace. @default - the canary's namespace */
   readonly namespace?: string;
+  /** Chat service the alerts are posted to. */
   readonly type: AlertProviderType;
-  /** @default 'general' */
+  /** Channel the message goes to (Slack, Rocket.Chat). @default 'general' */
   readonly channel?: string;
-  /** @default 'flagger' */
+  /** Name the message is posted as. @default 'flagger' */
   readonly username?: string;
   /** Webhook URL; set this or `secretRef`. @default - read from `secretRef` at run time */
   readonly address?: string;
-  /** @default - no proxy */
+  /** HTTP(S) proxy URL for the POST. @default - no proxy */
   readonly proxy?: string;
   /**
    * Name of the cluster Secret with `address` (and `token`). Its data never enters git: the step
@@ -105,18 +113,21 @@ export interface AlertProviderOptions {
 
 /** An alert of the analysis (Flagger's `analysis.alerts[]`). */
 export interface AlertOptions {
+  /** Alert name, shown in driver output. */
   readonly name: string;
   /** info receives every event, warn receives warn and error, error only errors. */
   readonly severity: AlertSeverity;
+  /** Where the alert is posted. */
   readonly provider: AlertProviderOptions;
 }
 
 /** Sticky sessions during the analysis (Istio and Gateway API). */
 export interface SessionAffinityOptions {
+  /** Cookie that pins a session to the canary once it has been routed there. */
   readonly cookieName: string;
-  /** @default - no primary cookie */
+  /** Cookie that pins a session to the primary. @default - no primary cookie */
   readonly primaryCookieName?: string;
-  /** @default Duration.days(1) */
+  /** Lifetime of the canary cookie. @default Duration.days(1) */
   readonly maxAge?: Duration;
 }
 
@@ -142,16 +153,16 @@ export interface CanaryAnalysisOptions {
   readonly mirror?: boolean;
   /** Percentage mirrored; 0 mirrors all. @default 0 */
   readonly mirrorWeight?: number;
-  /** @default 100 */
+  /** Percentage of primary pods that must be available for the primary to count as ready. @default 100 */
   readonly primaryReadyThreshold?: number;
-  /** @default 100 */
+  /** Percentage of canary pods that must be available for the canary to count as ready. @default 100 */
   readonly canaryReadyThreshold?: number;
-  /** @default - none */
+  /** Metric checks run on every analysis tick. @default - none */
   readonly metrics?: MetricOptions[];
-  /** @default - none */
+  /** Hooks called during the rollout (gates, load tests, events). @default - none */
   readonly webhooks?: WebhookOptions[];
-  /** @default - none */
+  /** Where rollout events are posted. @default - none */
   readonly alerts?: AlertOptions[];
-  /** @default - no session affinity */
+  /** Keep a user on the canary once routed there. @default - no session affinity */
   readonly sessionAffinity?: SessionAffinityOptions;
 }

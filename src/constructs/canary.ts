@@ -52,7 +52,10 @@ export interface CanaryProps {
   readonly progressDeadline?: Duration;
   /** Prometheus for built-in metrics and readiness. @default 'http://prometheus:9090' */
   readonly metricsServer?: string;
-  /** @default - tracking enabled for every ConfigMap the target references */
+  /**
+   * Which referenced ConfigMaps the primary gets copies of.
+   * @default - tracking enabled for every ConfigMap the target references
+   */
   readonly configTracking?: ConfigTrackingOptions;
   /** The stage to render; overrides the state file (tests, previews). @default - read from `stateDir` */
   readonly state?: CanaryState;

@@ -1,7 +1,10 @@
 /** Istio StringMatch: exactly one of exact, prefix, regex. */
 export interface StringMatch {
+  /** Matches this value exactly. */
   readonly exact?: string;
+  /** Matches values starting with this. */
   readonly prefix?: string;
+  /** Matches values the RE2 regular expression matches. */
   readonly regex?: string;
 }
 
@@ -10,20 +13,20 @@ export interface StringMatch {
  * `service.match` and `analysis.match` (Gateway API and NGINX routers map it to their own form).
  */
 export interface HttpMatch {
-  /** @default - any URI */
+  /** Request path. @default - any URI */
   readonly uri?: StringMatch;
-  /** @default - any method */
+  /** HTTP method. @default - any method */
   readonly method?: StringMatch;
   /** Header name -> match; a `cookie` header selects by cookie on NGINX. @default - none */
   readonly headers?: Record<string, StringMatch>;
-  /** @default - none */
+  /** Query parameter name -> match. @default - none */
   readonly queryParams?: Record<string, StringMatch>;
   /** Istio only: match callers by their pod labels. @default - none */
   readonly sourceLabels?: Record<string, string>;
   /** Istio only: match on the port. @default - any */
   readonly port?: number;
-  /** @default - none */
+  /** URI scheme (`http`, `https`). @default - none */
   readonly scheme?: StringMatch;
-  /** @default - none */
+  /** Host header (HTTP/2 `:authority`). @default - none */
   readonly authority?: StringMatch;
 }

@@ -1,8 +1,8 @@
 /** Labels and annotations for one generated Service (Flagger's `service.apex|primary|canary`). */
 export interface ObjectMetadataOptions {
-  /** @default - none */
+  /** Labels added to the Service. @default - none */
   readonly labels?: Record<string, string>;
-  /** @default - none */
+  /** Annotations added to the Service. @default - none */
   readonly annotations?: Record<string, string>;
 }
 
@@ -40,10 +40,10 @@ export interface CanaryServiceOptions {
    * @default false
    */
   readonly headless?: boolean;
-  /** @default - no extra metadata */
+  /** Labels and annotations of the apex Service (and the routing objects). @default - no extra metadata */
   readonly apex?: ObjectMetadataOptions;
-  /** @default - no extra metadata */
+  /** Labels and annotations of the `-primary` Service. @default - no extra metadata */
   readonly primary?: ObjectMetadataOptions;
-  /** @default - no extra metadata */
+  /** Labels and annotations of the `-canary` Service. @default - no extra metadata */
   readonly canary?: ObjectMetadataOptions;
 }

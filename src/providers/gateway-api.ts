@@ -13,16 +13,17 @@ import { ProviderModule } from './module';
 
 /** A Gateway API parentRef (the Gateway the HTTPRoute attaches to). */
 export interface GatewayRef {
+  /** Gateway name. */
   readonly name: string;
-  /** @default - the route's namespace */
+  /** Gateway namespace. @default - the route's namespace */
   readonly namespace?: string;
-  /** @default - any listener */
+  /** Listener of the Gateway to attach to. @default - any listener */
   readonly sectionName?: string;
-  /** @default - any port */
+  /** Port of the Gateway to attach to. @default - any port */
   readonly port?: number;
-  /** @default 'gateway.networking.k8s.io' */
+  /** API group of the parent. @default 'gateway.networking.k8s.io' */
   readonly group?: string;
-  /** @default 'Gateway' */
+  /** Kind of the parent. @default 'Gateway' */
   readonly kind?: string;
 }
 

@@ -1,10 +1,17 @@
 import { Duration } from 'cdk8s';
 import { Problem } from '../errors';
 import { HttpMatch } from '../constructs/match';
-import { Json, nonEmpty } from '../constructs/workload/deployment-json';
+import { nonEmpty } from '../constructs/workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
-import type { DestinationRuleSpec, VirtualServiceSpec } from '../../imports/istio-networking.istio.io';
+import type {
+  DestinationRuleSpec,
+  VirtualServiceSpec,
+  VirtualServiceSpecHttp,
+  VirtualServiceSpecHttpCorsPolicy,
+  VirtualServiceSpecHttpRoute,
+  VirtualServiceSpecHttpRouteDestination,
+} from '../../imports/istio-networking.istio.io';
 import { Router, RouterInput, RoutingObject } from './router';
 
 type IstioObject = RoutingObject<'DestinationRule', DestinationRuleSpec> | RoutingObject<'VirtualService', VirtualServiceSpec>;
@@ -13,17 +20,19 @@ import { ProviderModule } from './module';
 
 /** Istio header manipulation (`VirtualService.http[].headers`). */
 export interface HeaderOperations {
+  /** Changes to request headers. */
   readonly request?: { add?: Record<string, string>; set?: Record<string, string>; remove?: string[] };
+  /** Changes to response headers. */
   readonly response?: { add?: Record<string, string>; set?: Record<string, string>; remove?: string[] };
 }
 
 /** Istio retry policy. */
 export interface RetryOptions {
-  /** @default - Istio's default */
+  /** Retries per request. @default - Istio's default */
   readonly attempts?: number;
-  /** @default - Istio's default */
+  /** Timeout of each attempt. @default - Istio's default */
   readonly perTryTimeout?: Duration;
-  /** e.g. `gateway-error,connect-failure,refused-stream`. @default - Istio's default */
+  /** Conditions that trigger a retry, e.g. `gateway-error,connect-failure,refused-stream`. @default - Istio's default */
   readonly retryOn?: string;
 }
 
@@ -37,13 +46,13 @@ export interface IstioOptions {
   readonly trafficPolicy?: Record<string, unknown>;
   /** Matches applied to every generated route. @default - all requests */
   readonly match?: HttpMatch[];
-  /** @default - none */
+  /** Rewrite of the path (`uri`) or Host (`authority`) before forwarding. @default - none */
   readonly rewrite?: { uri?: string; authority?: string };
-  /** @default - none */
+  /** Retry policy of every route. @default - none */
   readonly retries?: RetryOptions;
   /** Route timeout. @default - none */
   readonly timeout?: Duration;
-  /** @default - none */
+  /** Header changes of every route. @default - none */
   readonly headers?: HeaderOperations;
   /** Istio CorsPolicy, passed through. @default - none */
   readonly corsPolicy?: Record<string, unknown>;
@@ -109,16 +118,16 @@ export class IstioRouter implements Router {
     return this.opts.gateways?.length ? [...this.opts.gateways] : ['mesh'];
   }
 
-  private destination(host: string, input: RouterInput): Json {
+  private destination(host: string, input: RouterInput): VirtualServiceSpecHttpRouteDestination {
     const pinPort = input.portDiscovery && (this.gateways()[0] !== 'mesh' || this.opts.delegation);
     return { host, port: pinPort ? { number: input.port } : undefined };
   }
 
   /** Fields every generated http route shares. */
-  private base(match: readonly HttpMatch[] | undefined): Json {
+  private base(match: readonly HttpMatch[] | undefined): VirtualServiceSpecHttp {
     const o = this.opts;
     return {
-      match: match && match.length > 0 ? match : undefined,
+      match: match && match.length > 0 ? [...match] : undefined,
       rewrite: o.rewrite,
       timeout: formatDuration(o.timeout),
       retries: o.retries && {
@@ -126,16 +135,18 @@ export class IstioRouter implements Router {
         perTryTimeout: formatDuration(o.retries.perTryTimeout),
         retryOn: o.retries.retryOn,
       },
-      corsPolicy: o.corsPolicy,
+      // Passed through as the user wrote it (Istio's CorsPolicy).
+      corsPolicy: o.corsPolicy as VirtualServiceSpecHttpCorsPolicy | undefined,
       headers: o.headers,
     };
   }
 
-  private httpRoutes(input: RouterInput): Json[] {
+  private httpRoutes(input: RouterInput): VirtualServiceSpecHttp[] {
     const { names, weights, analysis } = input;
     const serviceMatch = this.opts.match ?? [];
-    const primary = (weight: number, extra?: Json): Json => ({ destination: this.destination(names.primary, input), weight, ...extra });
-    const canary = (weight: number, extra?: Json): Json => ({ destination: this.destination(names.canary, input), weight, ...extra });
+    type Extra = Partial<VirtualServiceSpecHttpRoute>;
+    const primary = (weight: number, extra?: Extra): VirtualServiceSpecHttpRoute => ({ destination: this.destination(names.primary, input), weight, ...extra });
+    const canary = (weight: number, extra?: Extra): VirtualServiceSpecHttpRoute => ({ destination: this.destination(names.canary, input), weight, ...extra });
 
     if (analysis.match.length > 0) {
       return [
@@ -144,10 +155,9 @@ export class IstioRouter implements Router {
       ];
     }
 
-    const weighted: Json = { ...this.base(serviceMatch), route: [primary(weights.primary), canary(weights.canary)] };
+    let weighted: VirtualServiceSpecHttp = { ...this.base(serviceMatch), route: [primary(weights.primary), canary(weights.canary)] };
     if (weights.mirror) {
-      weighted.mirror = { host: names.canary };
-      if (analysis.mirrorWeight > 0) weighted.mirrorPercentage = { value: analysis.mirrorWeight };
+      weighted = { ...weighted, mirror: { host: names.canary }, ...(analysis.mirrorWeight > 0 ? { mirrorPercentage: { value: analysis.mirrorWeight } } : {}) };
     }
 
     const affinity = analysis.sessionAffinity;
@@ -155,15 +165,18 @@ export class IstioRouter implements Router {
     if (!affinity || !cookies) return [weighted];
     const sticky = (cookie: string): HttpMatch[] => mergeMatches([{ headers: { Cookie: { regex: cookieRegex(cookie) } } }], serviceMatch);
     if (weights.canary > 0 && cookies.cookie) {
-      const routes: Json[] = [{ ...this.base(sticky(cookies.cookie)), route: [primary(0), canary(100)] }];
+      const routes: VirtualServiceSpecHttp[] = [{ ...this.base(sticky(cookies.cookie)), route: [primary(0), canary(100)] }];
       if (affinity.primaryCookieName && cookies.primaryCookie) {
         routes.push({ ...this.base(sticky(cookies.primaryCookie)), route: [primary(100), canary(0)] });
       }
-      const setCookie = (value: string, maxAge: number): Json => ({ headers: { response: { add: { 'Set-Cookie': canaryCookieHeader(value, maxAge) } } } });
-      weighted.route = [
-        primary(weights.primary, affinity.primaryCookieName && cookies.primaryCookie ? setCookie(cookies.primaryCookie, analysis.intervalSeconds) : undefined),
-        canary(weights.canary, setCookie(cookies.cookie, affinity.maxAge)),
-      ];
+      const setCookie = (value: string, maxAge: number): Extra => ({ headers: { response: { add: { 'Set-Cookie': canaryCookieHeader(value, maxAge) } } } });
+      weighted = {
+        ...weighted,
+        route: [
+          primary(weights.primary, affinity.primaryCookieName && cookies.primaryCookie ? setCookie(cookies.primaryCookie, analysis.intervalSeconds) : undefined),
+          canary(weights.canary, setCookie(cookies.cookie, affinity.maxAge)),
+        ],
+      };
       routes.push(weighted);
       return routes;
     }

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../errors';
-import { PullRequestConfig, REVIEW_PROVIDERS, ReviewProvider } from '../config';
+import { PullRequestConfig, REVIEW_PROVIDERS, ReviewProvider } from './review-config';
 import { githubPullRequests } from './github';
 import { gitlabMergeRequests } from './gitlab';
 import type { ReviewHost } from './review-host';

@@ -2,9 +2,9 @@ import { Json, clone, nonEmpty, withoutFluxKeys } from './deployment-json';
 
 /** Replica bounds for the primary autoscaler (Flagger's `autoscalerRef.primaryScalerReplicas`). */
 export interface ScalerReplicas {
-  /** @default - the user HPA's minReplicas */
+  /** Minimum replicas of the primary. @default - the user HPA's minReplicas */
   readonly minReplicas?: number;
-  /** @default - the user HPA's maxReplicas */
+  /** Maximum replicas of the primary. @default - the user HPA's maxReplicas */
   readonly maxReplicas?: number;
 }
 

@@ -58,7 +58,7 @@ export function renameTrackedConfigMaps(podSpec: Json, tracked: ReadonlySet<stri
 
 /** Which ConfigMaps the primary gets `-primary` copies of (Flagger's config tracking). */
 export interface ConfigTrackingOptions {
-  /** @default true */
+  /** Copy the ConfigMaps the target references to `<name>-primary`. @default true */
   readonly enabled?: boolean;
   /** ConfigMaps referenced by the target that are managed outside this chart. @default - none */
   readonly exclude?: string[];
