@@ -127,13 +127,19 @@ interface QuietTick {
  */
 export async function step(opts: StepOptions, deps: DriverDeps): Promise<StepReport> {
   if (!opts.configure) hostFor(opts.config, deps);
-  return inTransaction(opts, deps, (tick) => tickOnce({ ...opts, config: tick.config }, tick.deps, tick.attempt));
+  return inTransaction(opts, deps, (tick) => tickOnce({ ...opts, config: tick.config }, tick.deps, tick));
 }
 
 interface Tick {
   config: CanarykitConfig;
   deps: DriverDeps;
   attempt: number;
+  /**
+   * The body may have written to the work tree (true unless the body says otherwise). A body that
+   * returns without having written anything leaves the clone exactly where the sync put it, so the
+   * reset is skipped: at a thousand canaries it walks ~11,000 files twice on every idle tick.
+   */
+  wrote: boolean;
 }
 
 /**
@@ -157,7 +163,7 @@ async function inTransaction<R extends { pushed: boolean }>(
       await pauseForTest('synced');
       let tick: Tick;
       try {
-        tick = { ...configured(opts, deps), attempt };
+        tick = { ...configured(opts, deps), attempt, wrote: true };
       } catch (e) {
         await deps.git.rollbackLocal(before ?? start, bootManaged);
         throw e;
@@ -165,7 +171,7 @@ async function inTransaction<R extends { pushed: boolean }>(
       const managed = managedPaths(tick.config);
       try {
         const result = await body(tick);
-        if (!result.pushed) await deps.git.rollbackLocal(start, managed);
+        if (!result.pushed && tick.wrote) await deps.git.rollbackLocal(start, managed);
         return result;
       } catch (e) {
         await deps.git.rollbackLocal(start, managed);
@@ -253,13 +259,17 @@ function managedPaths(config: CanarykitConfig): string[] {
   return [config.stateDir, config.outdir];
 }
 
-async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): Promise<StepReport> {
+async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promise<StepReport> {
   const { repoDir, config } = opts;
+  const { attempt } = tick;
   const host = hostFor(config, deps);
+  // Set again before the first write below (a synth, a state file, a pull-request branch).
+  tick.wrote = false;
   // A head committed by canarykit itself holds manifests synthesized from exactly its inputs: the
   // first synth is only needed when someone else's commit may have changed the app.
   const [head] = await deps.git.log(1);
   const synthesized = head?.committerEmail !== config.git.committer.email;
+  tick.wrote = synthesized;
   if (synthesized) await deps.synth();
   const entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
   const now = deps.now();
@@ -321,11 +331,13 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, attempt: number): P
   // A due tick that committed nothing still used up its interval (Flagger's cadence).
   if (quiet.length > 0) cache.write({ ...lastTicks, ...Object.fromEntries(quiet.map((q) => [`${q.plan.namespace}/${q.plan.name}`, now.toISOString()])) });
   if (host) {
+    tick.wrote = true;
     const report = await proposeAll(opts, { ...deps, pullRequests: host }, { outcomes, pending, inReview, attempt, synthesized });
     await notifyQuiet(quiet, deps);
     return report;
   }
 
+  if (pending.length > 0) tick.wrote = true;
   for (const p of pending) writeStateFile(path.join(repoDir, p.entry.plan.stateFile), p.decision.state);
   await pauseForTest('state-written');
   // The app is what the output was synthesized from (by this tick's first synth, or by canarykit's
