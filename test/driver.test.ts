@@ -15,7 +15,7 @@ import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startP
  * window. Each scenario is its own namespace, so one Prometheus serves them all.
  */
 
-const NAMESPACES = { healthy: 'healthy', erroring: 'erroring', silent: 'silent', race: 'race', killed: 'killed', down: 'down', rejected: 'rejected', sync: 'sync', stale: 'stale' };
+const NAMESPACES = { healthy: 'healthy', erroring: 'erroring', silent: 'silent', race: 'race', killed: 'killed', down: 'down', rejected: 'rejected', sync: 'sync', stale: 'stale', idle: 'idle' };
 
 function metrics(): OpenMetricsWriter {
   const w = new OpenMetricsWriter();
@@ -196,6 +196,19 @@ describeWithPrometheus('step driver against real Prometheus and git', () => {
     expect(s.remoteState()).toMatchObject({ phase: 'Progressing', canaryWeight: 10, failedChecks: 2 });
     expect(s.subjects().at(-1)).toBe('canary(silent/podinfo): hold at weight 10: request-success-rate: no data');
     expect(s.lastMessage()).toMatch(/is the canary receiving traffic\?/);
+  });
+
+  it('an idle tick (nothing due, head is canarykit\'s) writes nothing, so it leaves the clone without even a reset', async () => {
+    const s = scenario(NAMESPACES.idle);
+    await s.tick();
+    await s.tick();
+    const reflog = (): string[] => git(s.clone, ['reflog', '--format=%H %gs']).split('\n');
+    const before = reflog();
+    const report = await s.tick(1);
+    expect(report).toMatchObject({ pushed: false, outcomes: [{ canary: 'idle/podinfo', action: 'none' }] });
+    // A reset would add "checkout: moving from main to <sha>" to HEAD's reflog.
+    expect(reflog()).toEqual(before);
+    expect(git(s.clone, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
   });
 
   it('retries when the remote moves between read and push, without losing either commit', async () => {

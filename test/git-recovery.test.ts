@@ -112,8 +112,11 @@ describe('GitWorkspace after a killed tick (real repositories)', () => {
     const { dir, ws } = setup();
     git(dir, ['update-ref', 'refs/canarykit/commit-4242', 'HEAD']);
     writeFileSync(join(dir, '.git', 'canarykit-marks-4242'), ':1 0000000000000000000000000000000000000000\n');
+    mkdirSync(join(dir, '.git', 'canarykit'), { recursive: true });
+    writeFileSync(join(dir, '.git', 'canarykit', 'parse-cache.json.tmp-4242'), '{"key":');
     deadTickRecord(dir);
     await ws.exclusive(() => ws.sync({ managed: MANAGED }));
+    expect(existsSync(join(dir, '.git', 'canarykit', 'parse-cache.json.tmp-4242'))).toBe(false);
     expect(git(dir, ['for-each-ref', 'refs/canarykit/'])).toBe('');
     expect(existsSync(join(dir, '.git', 'canarykit-marks-4242'))).toBe(false);
   });

@@ -1,5 +1,7 @@
 import { spawn } from 'child_process';
+import * as path from 'path';
 import { SynthError, UserError } from '../errors';
+import { gitDirOf } from './git/tick-lock';
 
 /**
  * The `-f` paths of a synth command that is exactly `canarykit compile -f PATH…` (what `canarykit
@@ -36,7 +38,7 @@ export async function runSynth(command: string, cwd: string, outdir: string, sta
     // Loaded on use: the compiler pulls in cdk8s, which ticks without a synth never need.
     const { compile } = await import('../compile');
     try {
-      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries });
+      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries, parseCache: parseCacheFile(cwd) });
     } catch (e) {
       if (e instanceof UserError) throw new SynthError(`synth command "${command}" failed; nothing was committed:\n${e.message}`);
       throw e;
@@ -54,6 +56,15 @@ export async function runSynth(command: string, cwd: string, outdir: string, sta
       else reject(new SynthError(`synth command "${command}" failed (exit ${code}); nothing was committed:\n${tail(output)}`));
     });
   });
+}
+
+/** Where the in-process compile keeps parsed inputs: the clone's git dir, never the work tree. */
+function parseCacheFile(cwd: string): string | undefined {
+  try {
+    return path.join(gitDirOf(cwd), 'canarykit', 'parse-cache.json');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The driver's credentials are not the app's business: synth runs without them. */

@@ -5,6 +5,7 @@ import { writeFolders } from '../constructs/canary-app';
 import { OutputFolder } from '../constructs/output';
 import { assertWritableOutputDir } from '../constructs/output-dir';
 import { classifyInputs } from './inputs';
+import { fileParseCache } from './parse-cache';
 import { InputObject, loadYamlInputs } from './load-yaml';
 import { PASSTHROUGH_FOLDER, buildApp, explainConstructProblems } from './to-app';
 
@@ -26,6 +27,8 @@ export interface CompileOptions {
    * compilation is a full one.
    */
   readonly only?: readonly string[];
+  /** A file keeping parsed inputs between runs (src/compile/parse-cache.ts); the driver's in-process synth uses one. */
+  readonly parseCache?: string;
 }
 
 /** What a compilation produced, in memory. */
@@ -91,8 +94,8 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
 }
 
 /** Reads and compiles YAML files and folders without writing anything; relative paths (inputs, state files) from `cwd`. */
-export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string> } = {}): Compiled {
-  return compileObjects(loadYamlInputs(files, opts.cwd), opts);
+export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; parseCache?: string } = {}): Compiled {
+  return compileObjects(loadYamlInputs(files, opts.cwd, opts.parseCache ? fileParseCache(opts.parseCache) : undefined), opts);
 }
 
 /**
@@ -107,14 +110,14 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const stateDir = opts.stateDir ?? 'state';
   if (opts.only && fs.existsSync(path.resolve(opts.cwd ?? process.cwd(), outdir))) {
     const only = new Set(opts.only);
-    const scoped = compileFiles(opts.files, { stateDir, cwd: opts.cwd, only });
+    const scoped = compileFiles(opts.files, { stateDir, cwd: opts.cwd, only, parseCache: opts.parseCache });
     // Every named canary found: its folder is all that changes. Otherwise compile everything.
     if (scoped.folders.length === only.size && only.size > 0) {
       writeFolders(outdir, scoped.folders, { ...where, partial: true });
       return { ...scoped, folders: scoped.folders.length, outdir };
     }
   }
-  const compiled = compileFiles(opts.files, { stateDir, cwd: opts.cwd });
+  const compiled = compileFiles(opts.files, { stateDir, cwd: opts.cwd, parseCache: opts.parseCache });
   writeFolders(outdir, compiled.folders, where);
   return { ...compiled, folders: compiled.folders.length, outdir };
 }

@@ -5,6 +5,7 @@ import { Problem, ValidationError } from '../errors';
 import { Json } from '../constructs/workload/deployment-json';
 import { dottedPath } from './field-path';
 import { nonStringFields } from './string-fields';
+import type { ParseCache } from './parse-cache';
 import { LIMITS, formatBytes, isParserStackOverflow, nodeDepthExceeds, readTextFile } from '../limits';
 
 /** Where an input object came from: the file as the user named it and its document number (1-based). */
@@ -170,7 +171,7 @@ export function parseYaml(text: string, file: string): { objects: InputObject[];
  * Reads and parses every YAML file named by `paths` (files or folders). Throws one
  * ValidationError listing every problem in every file; returns the objects in file order.
  */
-export function loadYamlInputs(paths: readonly string[], cwd = process.cwd()): InputObject[] {
+export function loadYamlInputs(paths: readonly string[], cwd = process.cwd(), cache?: ParseCache): InputObject[] {
   if (paths.length === 0) throw new ValidationError([{ path: '-f', message: 'name at least one YAML file or folder' }], 'nothing to compile');
   const { files, problems } = listYamlFiles(paths, cwd);
   const objects: InputObject[] = [];
@@ -193,7 +194,10 @@ export function loadYamlInputs(paths: readonly string[], cwd = process.cwd()): I
       problems.push({ path: f.display, message: `the inputs exceed ${formatBytes(LIMITS.totalInputBytes)} together; compile fewer files at a time` });
       break;
     }
-    const parsed = parseYaml(text, f.display);
+    const source = text;
+    const cached = cache?.get(f.display, source, () => parseYaml(source, f.display).objects);
+    const parsed = cached ? { objects: cached, problems: [] } : parseYaml(text, f.display);
+    if (!cached && parsed.problems.length === 0) cache?.set(f.display, text, parsed.objects);
     objects.push(...parsed.objects);
     problems.push(...parsed.problems);
     if (objects.length > LIMITS.objects) {
@@ -202,6 +206,7 @@ export function loadYamlInputs(paths: readonly string[], cwd = process.cwd()): I
     }
   }
   if (problems.length > 0) throw new ValidationError(problems, 'cannot read the YAML inputs, nothing was written');
+  cache?.save();
   return objects;
 }
 

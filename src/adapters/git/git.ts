@@ -324,6 +324,9 @@ class SimpleGitWorkspace implements GitWorkspace {
     if (refs.length > 0) await this.run(['update-ref', '--stdin'], refs.map((r) => `delete ${r}\n`).join(''));
     const gitDir = gitDirOf(this.options.dir);
     for (const name of readdirSync(gitDir)) if (/^canarykit-marks-\d+$/.test(name)) rmSync(join(gitDir, name), { force: true });
+    // The in-process compile's parse cache, cut short while being replaced (src/compile/parse-cache.ts).
+    const own = join(gitDir, 'canarykit');
+    if (existsSync(own)) for (const name of readdirSync(own)) if (/\.tmp-\d+$/.test(name)) rmSync(join(own, name), { force: true });
   }
 
   /** What a commit records for `path` (repository-relative) as it is on disk now. */
