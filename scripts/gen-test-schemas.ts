@@ -15,7 +15,24 @@ export const OUTPUT_DIR = path.join(__dirname, '..', 'test', 'schemas');
 
 /** The Kubernetes definitions file and the CRD files whose kinds the tests validate. */
 export const K8S_DEFINITIONS = 'k8s-v1.28.0-definitions.json';
-export const CRD_FILES = ['istio-networking-1.30.3.yaml', 'gateway-api-v1.6.1-httproutes.yaml', 'flux-kustomize-controller-v1.9.4-kustomizations.yaml'];
+export const CRD_FILES = [
+  'istio-networking-1.30.3.yaml',
+  'gateway-api-v1.6.1-httproutes.yaml',
+  'flux-kustomize-controller-v1.9.4-kustomizations.yaml',
+  // Every other provider's routing objects (issue 10) and KEDA's ScaledObject (issue 11).
+  'linkerd-smi-v0.2.7-trafficsplits.yaml',
+  'osm-v1.2.4-trafficsplits.yaml',
+  'smi-sdk-go-v0.4.1-trafficsplits.yaml',
+  'appmesh-controller-v0.5.0-virtualnodes-virtualservices.yaml',
+  'appmesh-controller-v1.13.3-virtualnodes-virtualrouters-virtualservices.yaml',
+  'contour-v1.33.5-httpproxies.yaml',
+  'gloo-v1.21.12-routetables-upstreams.yaml',
+  'traefik-v3.7.8-traefikservices.yaml',
+  'kuma-v2.14.1-trafficroutes.yaml',
+  'apisix-ingress-controller-2.1.0-apisixroutes.yaml',
+  'knative-serving-v1.22.1-services.yaml',
+  'keda-v2.20.1-scaledobjects.yaml',
+];
 
 /** A copy without `description` keys (only at schema positions: a property named "description" stays). */
 function withoutDescriptions(node: unknown, underProperties = false): unknown {
@@ -29,6 +46,26 @@ function withoutDescriptions(node: unknown, underProperties = false): unknown {
   return out;
 }
 
+/**
+ * OpenAPI 3.0's boolean `exclusiveMaximum: true` next to `maximum: N` (Contour's HTTPProxy ports)
+ * as draft-07's `exclusiveMaximum: N`, which ajv compiles; the same rule, spelled as ajv reads it.
+ */
+function draft07(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(draft07);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = draft07(v);
+  if (out.exclusiveMaximum === true && typeof out.maximum === 'number') {
+    out.exclusiveMaximum = out.maximum;
+    delete out.maximum;
+  }
+  if (out.exclusiveMinimum === true && typeof out.minimum === 'number') {
+    out.exclusiveMinimum = out.minimum;
+    delete out.minimum;
+  }
+  return out;
+}
+
 /** file name -> text of every generated file. */
 export function generate(crdsDir: string): Record<string, string> {
   const defs = JSON.parse(fs.readFileSync(path.join(crdsDir, K8S_DEFINITIONS), 'utf8'));
@@ -38,8 +75,13 @@ export function generate(crdsDir: string): Record<string, string> {
       if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message}`);
       const crd = doc.toJS();
       if (crd?.kind !== 'CustomResourceDefinition') continue;
-      for (const v of crd.spec.versions) {
-        crds[`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`] = withoutDescriptions(v.schema.openAPIV3Schema);
+      // apiextensions.k8s.io/v1beta1 CRDs (App Mesh v1beta1, SMI v1alpha3) keep one schema in
+      // spec.validation for every version; v1 CRDs keep one per version.
+      const versions: { name: string; schema?: { openAPIV3Schema?: unknown } }[] = crd.spec.versions ?? [{ name: crd.spec.version }];
+      for (const v of versions) {
+        const schema = v.schema?.openAPIV3Schema ?? crd.spec.validation?.openAPIV3Schema;
+        if (!schema) continue;
+        crds[`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`] = draft07(withoutDescriptions(schema));
       }
     }
   }

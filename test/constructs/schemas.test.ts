@@ -165,7 +165,10 @@ describe('every synthesized object validates against independent schemas', () =>
     expect(strictSchemaProblems({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'r' }, spec: { rules: [{ backendRefs: [{ name: 's', port: 80, weight: -1 }] }] } }).join()).toMatch(/weight/);
     expect(() => manifestProblems({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } })).toThrow(/no kubernetes-models schema|no Kubernetes 1.28/);
     expect(() => validateWithModels({ apiVersion: 'v1', kind: 'Widget' })).toThrow(/no kubernetes-models schema for v1 Widget/);
-    expect(() => strictSchemaProblems({ apiVersion: 'split.smi-spec.io/v1alpha1', kind: 'TrafficSplit' })).toThrow(/no Kubernetes 1.28 or CRD schema/);
+    expect(() => strictSchemaProblems({ apiVersion: 'example.com/v1', kind: 'Widget' })).toThrow(/no Kubernetes 1.28 or CRD schema/);
+    // A provider CRD from ../shared/crds (issue 10) is strict too: Contour's port bound compiles as draft-07.
+    expect(strictSchemaProblems({ apiVersion: 'projectcontour.io/v1', kind: 'HTTPProxy', metadata: { name: 'p' }, spec: { routes: [{ services: [{ name: 's', port: 65536 }] }] } }).join()).toMatch(/port/);
+    expect(strictSchemaProblems({ apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit', metadata: { name: 't' }, spec: { service: 's', backends: [{ service: 'a', weight: 10, wieght: 1 }] } }).join()).toContain('(wieght)');
   });
 
   it('kubernetes-models, the Kubernetes 1.28 definitions and the Istio / Gateway API CRDs accept every object', () => {
