@@ -28,8 +28,8 @@ import { buildServices, serviceNames } from './workload/services';
 export interface CanaryProps {
   /**
    * The user's Deployment, which becomes the canary workload: a cdk8s-plus `Deployment`, an L1
-   * `KubeDeployment`, or an `ApiObject` loaded with `Include`. Create the Canary after the target
-   * is fully configured.
+   * `KubeDeployment`, or an `ApiObject` loaded with `Include`. It is read at synth, so it may be
+   * configured after the Canary is created.
    */
   readonly target: IConstruct;
   /** Name of the canary (state file and output folder). @default - the target's name */
@@ -83,24 +83,50 @@ export class Canary extends Construct {
   readonly name: string;
   /** Namespace of every generated object. */
   readonly namespace: string;
-  /** The analysis plan written next to the manifests; undefined when the props are invalid. */
-  readonly plan?: AnalysisPlan;
-  /** The stage rendered. */
-  readonly state?: CanaryState;
-
   private readonly problems: Problem[] = [];
-  /** Checks that must run at synth time, after the rest of the app is built. */
-  private readonly lateChecks: Array<() => Problem[]> = [];
+  private rendered = false;
+  private renderedPlan?: AnalysisPlan;
+  private renderedState?: CanaryState;
 
-  constructor(scope: Construct, id: string, props: CanaryProps) {
+  constructor(scope: Construct, id: string, private readonly props: CanaryProps) {
     super(scope, id);
     (this as unknown as Record<symbol, boolean>)[CANARY_MARK] = true;
     this.node.addValidation({ validate: () => this.validateProblems().map((p) => `${p.path}: ${p.message}`) });
-
-    const targetObject = ApiObject.of(props.target);
-    const target = targetObject.toJson() as DeploymentJson;
+    // Name and namespace place the output folder and the state file; the rest is read at synth.
+    const target = ApiObject.of(props.target).toJson() as DeploymentJson;
     this.name = props.name ?? target.metadata?.name ?? id;
     this.namespace = target.metadata?.namespace ?? Chart.of(this).namespace ?? 'default';
+  }
+
+  /** The analysis plan written next to the manifests; undefined when the props are invalid. */
+  get plan(): AnalysisPlan | undefined {
+    this.render();
+    return this.renderedPlan;
+  }
+
+  /** The stage rendered. */
+  get state(): CanaryState | undefined {
+    this.render();
+    return this.renderedState;
+  }
+
+  /** Every problem with the props, the state file and the target; paths are relative to this Canary. */
+  validateProblems(): Problem[] {
+    this.render();
+    return [...this.problems];
+  }
+
+  /**
+   * Reads the target, its ConfigMaps and the state file and emits the stage's objects, once, at
+   * synth (cdk8s validation or CanaryApp.render): the target and the ConfigMaps it uses may be
+   * configured after the Canary is created, as with any cdk8s construct.
+   */
+  private render(): void {
+    if (this.rendered) return;
+    this.rendered = true;
+    const props = this.props;
+    const targetObject = ApiObject.of(props.target);
+    const target = targetObject.toJson() as DeploymentJson;
     if (target.kind !== 'Deployment' || !String(target.apiVersion).startsWith('apps/')) {
       this.problem('target', `must be an apps/v1 Deployment (got ${target.apiVersion} ${target.kind})`);
       return;
@@ -194,13 +220,13 @@ export class Canary extends Construct {
 
     if (this.problems.length > 0 || !selector || !state) return;
 
-    this.state = state;
+    this.renderedState = state;
     // The target keeps serving until the new primary is ready (Initializing) and runs while a
     // rollout needs it; otherwise (also after a failed promotion) it is scaled to zero.
     const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
     const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
     const primary = buildPrimaryDeployment({ targetName, namespace: this.namespace, selector, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
-    this.plan = {
+    this.renderedPlan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'AnalysisPlan',
       namespace: this.namespace,
@@ -236,19 +262,6 @@ export class Canary extends Construct {
     buildServices(names, this.namespace, selector, props.service, target.spec.template.spec ?? {}).forEach(emit);
     if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
     provider.router.render(routeProbe).forEach(emit);
-
-    // The target must not change after the Canary read it, or the plan would describe another revision.
-    this.lateChecks.push(() => {
-      const now = ApiObject.of(props.target).toJson() as DeploymentJson;
-      return computeRevision(now.spec.template, configMaps) === canaryPlan.revision
-        ? []
-        : [{ path: 'target', message: 'the Deployment changed after the Canary was created; create the Canary after configuring the target (e.g. after addContainer)' }];
-    });
-  }
-
-  /** Every problem with the props, the state file and the target; paths are relative to this Canary. */
-  validateProblems(): Problem[] {
-    return [...this.problems, ...this.lateChecks.flatMap((check) => check())];
   }
 
   private problem(path: string, message: string): void {
