@@ -326,7 +326,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
       return e.exitCode;
     }
     if (e instanceof TickError) {
-      io.err(`error: ${e.message}`);
+      // Kargo's distinction: a retryable error is left to the next scheduled run; a terminal one is not.
+      io.err(`error: ${e.message}${e.retryable ? '' : '\n(this will not go away by retrying: fix it, then run again)'}`);
       return 1;
     }
     io.err(`internal error (please report): ${(e as Error).stack ?? e}`);

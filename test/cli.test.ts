@@ -152,3 +152,23 @@ describe('synth command environment', () => {
     expect(env).not.toMatch(/secret/);
   });
 });
+
+// Kargo-style errors (style anchors): a terminal tick error says retrying will not help; a retryable one does not.
+describe('terminal vs retryable tick errors', () => {
+  it('a clone whose .git is neither a directory nor a gitdir file: exit 1, says retrying will not help', async () => {
+    const dir = join(tmpdir(), `ck-terminal-${process.pid}-${Date.now()}`);
+    execFileSync('mkdir', ['-p', dir]);
+    writeFileSync(join(dir, '.git'), 'garbage\n');
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const r = await runCli(['step', '--all'], new Date());
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('is neither a git directory nor a gitdir file');
+      expect(r.err).toContain('will not go away by retrying');
+    } finally {
+      process.chdir(cwd);
+      execFileSync('rm', ['-rf', dir]);
+    }
+  });
+});
