@@ -3,6 +3,13 @@ import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
+import { SmiApiVersion, SmiOptions } from '../providers/smi';
+
+/** Options of `Provider.smi()`. */
+export interface SmiProviderOptions extends SmiOptions {
+  /** TrafficSplit API version (`split.smi-spec.io/<apiVersion>`), the one your mesh serves. */
+  readonly apiVersion: SmiApiVersion;
+}
 
 /** The traffic provider of a Canary. Create one with a static factory. */
 export class Provider {
@@ -21,6 +28,29 @@ export class Provider {
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {
     return Provider.of('kubernetes', {});
+  }
+  /** Linkerd: an SMI `split.smi-spec.io/v1alpha1` TrafficSplit, Linkerd's proxy metrics. */
+  static linkerd(options: Pick<SmiOptions, 'hosts'> = {}): Provider {
+    return Provider.of('linkerd', options);
+  }
+  /** Open Service Mesh: an SMI `split.smi-spec.io/v1alpha2` TrafficSplit, OSM's metrics. */
+  static osm(options: Pick<SmiOptions, 'hosts'> = {}): Provider {
+    return Provider.of('osm', options);
+  }
+  /**
+   * Any SMI mesh (Flagger's `smi:<apiVersion>:<mesh>`): a TrafficSplit of that API version; the
+   * built-in metrics are Flagger's default (Istio's) queries.
+   */
+  static smi(options: SmiProviderOptions): Provider {
+    const { apiVersion, ...rest } = options;
+    switch (apiVersion) {
+      case 'v1alpha1':
+        return Provider.of('smiv1alpha1', rest);
+      case 'v1alpha2':
+        return Provider.of('smiv1alpha2', rest);
+      case 'v1alpha3':
+        return Provider.of('smiv1alpha3', rest);
+    }
   }
 
   /**

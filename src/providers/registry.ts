@@ -3,6 +3,7 @@ import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
 import { ProviderModule } from './module';
 import { NGINX } from './nginx';
+import { LINKERD, OSM, SMI_V1ALPHA1, SMI_V1ALPHA2, SMI_V1ALPHA3 } from './smi';
 
 /**
  * A registry whose every key is the name of the module it holds: `{ istio: NGINX }` does not
@@ -22,6 +23,11 @@ export const PROVIDERS = registry({
   nginx: NGINX,
   gatewayapi: GATEWAY_API,
   kubernetes: KUBERNETES,
+  linkerd: LINKERD,
+  osm: OSM,
+  smiv1alpha1: SMI_V1ALPHA1,
+  smiv1alpha2: SMI_V1ALPHA2,
+  smiv1alpha3: SMI_V1ALPHA3,
 });
 
 /** Traffic providers canarykit can render. */

@@ -361,7 +361,7 @@ describe('compile()', () => {
 });
 
 describe('every compiled manifest', () => {
-  it.each(['istio', 'nginx', 'ab-istio', 'ab-nginx', 'bluegreen', 'metrics', 'config-tracking', 'identity'])('%s: valid against the Kubernetes, Istio and Gateway API schemas', (fixture) => {
+  it.each(['istio', 'nginx', 'ab-istio', 'ab-nginx', 'bluegreen', 'metrics', 'config-tracking', 'identity', 'linkerd', 'smi'])('%s: valid against the Kubernetes, Istio, Gateway API and SMI schemas', (fixture) => {
     const out = compileFixture(fixture, stateDir);
     const problems: string[] = [];
     for (const dir of out.dirs) {
