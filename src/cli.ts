@@ -56,7 +56,7 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io, git:
   return {
     pullRequests,
     git,
-    synth: (scope) => runSynth(config.synth, repoDir, config.outdir, config.stateDir, scope),
+    synth: (scope) => runSynth(config.synth, repoDir, config.outdir, config.stateDir, scope, config.controller.meshProvider),
     now: clock(),
     log: (line) => io.err(line),
     // The override is the driver's Prometheus for every query; without it, the canary's metricsServer.
@@ -119,7 +119,7 @@ function canaryArg(value: string): string {
  * writes where the driver reads), or the flags. A flag that contradicts canarykit.yaml is an error:
  * the driver would read state and manifests from one place while compile used another.
  */
-function compileFolders(cwd: string, o: { outdir?: string; state?: string }): { outdir: string; stateDir: string } {
+function compileFolders(cwd: string, o: { outdir?: string; state?: string; meshProvider?: string }): { outdir: string; stateDir: string; meshProvider: string } {
   const config = loadConfig(cwd);
   const hasFile = fs.existsSync(path.join(cwd, CONFIG_FILE));
   const pick = (flag: string, given: string | undefined, key: 'outdir' | 'stateDir'): string => {
@@ -129,7 +129,12 @@ function compileFolders(cwd: string, o: { outdir?: string; state?: string }): { 
     }
     return given;
   };
-  return { outdir: pick('-o', o.outdir, 'outdir'), stateDir: pick('--state', o.state, 'stateDir') };
+  // Flagger's controller flag, kept in canarykit.yaml so the driver's synth and a person's compile agree.
+  const configured = config.controller.meshProvider;
+  if (o.meshProvider !== undefined && hasFile && o.meshProvider !== configured) {
+    throw new ConfigError(`--mesh-provider ${o.meshProvider} contradicts controller.meshProvider: ${configured} in ${CONFIG_FILE}; drop --mesh-provider or change controller.meshProvider`);
+  }
+  return { outdir: pick('-o', o.outdir, 'outdir'), stateDir: pick('--state', o.state, 'stateDir'), meshProvider: o.meshProvider ?? configured };
 }
 
 /** `canarykit init`'s synth for a YAML-only repository: the installed CLI, folders from canarykit.yaml. */
@@ -288,11 +293,12 @@ export function buildProgram(io: Io): Command {
     .requiredOption('-f, --file <path...>', 'YAML files or folders (repeatable)')
     .option('-o, --outdir <dir>', `output folder (default: outdir of ${CONFIG_FILE}, else dist)`)
     .option('--state <dir>', `state folder (default: stateDir of ${CONFIG_FILE}, else state)`)
+    .option('--mesh-provider <name>', `Flagger's -mesh-provider: the provider of a Canary without spec.provider (default: controller.meshProvider of ${CONFIG_FILE}, else istio)`)
     .action(async (o) => {
-      const { outdir, stateDir } = compileFolders(process.cwd(), o);
+      const { outdir, stateDir, meshProvider } = compileFolders(process.cwd(), o);
       // Loaded on use: the compiler pulls in cdk8s, which no other command needs.
       const { compile } = await import('./compile');
-      const r = await compile({ files: o.file, outdir, stateDir });
+      const r = await compile({ files: o.file, outdir, stateDir, meshProvider });
       for (const w of r.warnings) io.err(`warning: ${w}`);
       io.out(`compiled ${r.canaries.length} canar${r.canaries.length === 1 ? 'y' : 'ies'} (${r.canaries.join(', ') || 'none'}) into ${r.folders} folder(s) under ${r.outdir}/`);
     });

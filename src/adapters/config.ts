@@ -19,6 +19,11 @@ export interface CanarykitConfig {
   synth: string;
   outdir: string;
   stateDir: string;
+  /** Settings Flagger users give its controller once, read by `canarykit compile` (and so by the driver's synth). */
+  controller: {
+    /** Flagger's `-mesh-provider`: the provider of a Canary without `spec.provider`. */
+    meshProvider: string;
+  };
   prometheus: {
     /** Overrides every Prometheus address of the plans (the driver often runs outside the cluster). */
     address?: string;
@@ -40,6 +45,7 @@ export const DEFAULT_CONFIG: CanarykitConfig = {
   synth: 'npx tsx src/main.ts',
   outdir: 'dist',
   stateDir: 'state',
+  controller: { meshProvider: 'istio' },
   prometheus: { timeoutSeconds: 5 },
   git: { remote: 'origin', branch: 'main', mode: 'push', committer: { name: 'canarykit', email: 'canarykit@localhost' }, maxAttempts: 3 },
 };
@@ -57,6 +63,11 @@ const SCHEMA = {
     synth: { type: 'string', minLength: 1 },
     outdir: { type: 'string', minLength: 1 },
     stateDir: { type: 'string', minLength: 1 },
+    controller: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { meshProvider: { type: 'string', minLength: 1 } },
+    },
     prometheus: {
       type: 'object',
       additionalProperties: false,
@@ -132,6 +143,7 @@ export function parseConfig(text: string, where: string): CanarykitConfig {
     synth: raw.synth ?? DEFAULT_CONFIG.synth,
     outdir: raw.outdir ?? DEFAULT_CONFIG.outdir,
     stateDir: raw.stateDir ?? DEFAULT_CONFIG.stateDir,
+    controller: { ...DEFAULT_CONFIG.controller, ...raw.controller },
     prometheus: { ...DEFAULT_CONFIG.prometheus, ...raw.prometheus },
     git,
   };
@@ -263,6 +275,11 @@ synth: ${synth}
 # Where synth writes manifests (one folder per canary) and where stage files live.
 outdir: dist
 stateDir: state
+
+# Flagger controller flags, for \`canarykit compile\` (same names, camelCase).
+controller:
+  # -mesh-provider: the provider of a Canary without spec.provider.
+  meshProvider: istio
 
 prometheus:
   # Overrides the metricsServer/MetricTemplate addresses of every canary, for a driver running

@@ -32,13 +32,13 @@ export interface SynthScope {
  * `canarykit compile -f PATH…` is run in this process instead, with canarykit.yaml's folders, as
  * the CLI would run it (see inProcessCompile).
  */
-export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string, scope?: SynthScope): Promise<void> {
+export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string, scope?: SynthScope, meshProvider?: string): Promise<void> {
   const files = stateDir === undefined ? undefined : inProcessCompile(command);
   if (files) {
     // Loaded on use: the compiler pulls in cdk8s, which ticks without a synth never need.
     const { compile } = await import('../compile');
     try {
-      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries, parseCache: parseCacheFile(cwd) });
+      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries, parseCache: parseCacheFile(cwd), meshProvider });
     } catch (e) {
       if (e instanceof UserError) throw new SynthError(`synth command "${command}" failed; nothing was committed:\n${e.message}`);
       throw e;

@@ -29,6 +29,8 @@ export interface CompileOptions {
   readonly only?: readonly string[];
   /** A file keeping parsed inputs between runs (src/compile/parse-cache.ts); the driver's in-process synth uses one. */
   readonly parseCache?: string;
+  /** Flagger's `-mesh-provider`: the provider of a Canary without `spec.provider`. @default 'istio' */
+  readonly meshProvider?: string;
 }
 
 /** What a compilation produced, in memory. */
@@ -66,7 +68,7 @@ function dedupe(problems: readonly Problem[]): Problem[] {
  * objects they refer to) into output folders, through the Canary construct. Reads nothing but the
  * state files; writes nothing. Throws one ValidationError listing every problem.
  */
-export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string> } = {}): Compiled {
+export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; meshProvider?: string } = {}): Compiled {
   // An empty compilation would replace the whole output folder with nothing.
   if (objects.length === 0) throw new ValidationError([{ path: '-f', message: 'the inputs hold no Kubernetes objects (only empty documents)' }], HEADLINE);
   const { inputs, problems } = classifyInputs(objects);
@@ -74,7 +76,7 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
   const only = opts.only;
   const idOf = (c: InputObject): string => `${c.json.metadata.namespace ?? 'default'}/${c.json.metadata.name}`;
   const scoped = only ? { ...inputs, canaries: inputs.canaries.filter((c) => only.has(idOf(c))) } : inputs;
-  const built = buildApp(scoped, opts.stateDir ?? 'state', opts.cwd ?? '.', { scoped: !!only });
+  const built = buildApp(scoped, opts.stateDir ?? 'state', opts.cwd ?? '.', { scoped: !!only, meshProvider: opts.meshProvider });
   if (built.problems.length > 0) throw new ValidationError(dedupe(built.problems), HEADLINE);
   let folders: OutputFolder[];
   try {
@@ -94,7 +96,7 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
 }
 
 /** Reads and compiles YAML files and folders without writing anything; relative paths (inputs, state files) from `cwd`. */
-export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; parseCache?: string } = {}): Compiled {
+export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; parseCache?: string; meshProvider?: string } = {}): Compiled {
   return compileObjects(loadYamlInputs(files, opts.cwd, opts.parseCache ? fileParseCache(opts.parseCache) : undefined), opts);
 }
 
@@ -110,14 +112,14 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const stateDir = opts.stateDir ?? 'state';
   if (opts.only && fs.existsSync(path.resolve(opts.cwd ?? process.cwd(), outdir))) {
     const only = new Set(opts.only);
-    const scoped = compileFiles(opts.files, { stateDir, cwd: opts.cwd, only, parseCache: opts.parseCache });
+    const scoped = compileFiles(opts.files, { stateDir, cwd: opts.cwd, only, parseCache: opts.parseCache, meshProvider: opts.meshProvider });
     // Every named canary found: its folder is all that changes. Otherwise compile everything.
     if (scoped.folders.length === only.size && only.size > 0) {
       writeFolders(outdir, scoped.folders, { ...where, partial: true });
       return { ...scoped, folders: scoped.folders.length, outdir };
     }
   }
-  const compiled = compileFiles(opts.files, { stateDir, cwd: opts.cwd, parseCache: opts.parseCache });
+  const compiled = compileFiles(opts.files, { stateDir, cwd: opts.cwd, parseCache: opts.parseCache, meshProvider: opts.meshProvider });
   writeFolders(outdir, compiled.folders, where);
   return { ...compiled, folders: compiled.folders.length, outdir };
 }

@@ -17,12 +17,16 @@ const FLAGGER_PROVIDERS: readonly string[] = FLAGGER_SCHEMAS.Canary.properties.s
 /** Flagger's default when `spec.provider` is absent (controller flag `-mesh-provider`). */
 export const DEFAULT_PROVIDER = PROVIDERS.istio.flagger.names[0];
 
-/** The router for a Flagger provider value, or the reason there is none. */
-export function providerFor(value: string | undefined): { provider: ProviderName } | { message: string } {
-  const name = value ?? DEFAULT_PROVIDER;
+/**
+ * The router for a Flagger provider value, or the reason there is none. Without `spec.provider` the
+ * controller's `-mesh-provider` applies (`meshProvider`), as in Flagger's advanceCanary.
+ */
+export function providerFor(value: string | undefined, meshProvider: string = DEFAULT_PROVIDER): { provider: ProviderName } | { message: string } {
+  const name = value ?? meshProvider;
   const provider = SUPPORTED_PROVIDERS[name];
   if (provider) return { provider };
   const valid = Object.keys(SUPPORTED_PROVIDERS).join(', ');
+  if (value === undefined) return { message: `is not set, so the mesh provider "${name}" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which canarykit does not support${FLAGGER_PROVIDERS.includes(name) ? ' yet' : ''}; set spec.provider or the mesh provider to one of: ${valid}` };
   // Flagger's older Gateway API version: name the one canarykit renders instead.
   if (name === 'gatewayapi:v1beta1') return { message: `"${name}" is not supported yet: canarykit renders gateway.networking.k8s.io/v1 HTTPRoutes; use gatewayapi:v1 (supported: ${valid})` };
   if (FLAGGER_PROVIDERS.includes(name)) return { message: `"${name}" is not supported yet (supported: ${valid})` };

@@ -64,7 +64,7 @@ interface Resolved {
  * construct; one `_unreferenced` chart with everything else, unchanged. Problems are collected
  * for every Canary before anything is rendered.
  */
-export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean } = {}): BuiltApp {
+export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; meshProvider?: string } = {}): BuiltApp {
   const app = new CanaryApp({ stateRoot });
   const problems: Problem[] = [];
   const warnings: string[] = [];
@@ -75,7 +75,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
   canaries.forEach((obj, n) => {
-    const resolved = resolveCanary(obj, index, problems);
+    const resolved = resolveCanary(obj, index, problems, opts.meshProvider);
     if (!resolved) return;
     const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ingress].filter((o): o is InputObject => !!o);
     let clash = false;
@@ -126,7 +126,7 @@ function compareText(a: string, b: string): number {
 }
 
 /** Finds every object the Canary refers to and checks what canarykit cannot honour. */
-function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[]): Resolved | undefined {
+function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], meshProvider?: string): Resolved | undefined {
   const canary = obj.json as FlaggerCanary;
   const spec = canary.spec;
   const ns = namespaceOf(obj);
@@ -137,7 +137,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[])
   const notFound = (kind: string, name: string, refNs = ns): string =>
     `${kind} ${refNs}/${name} is not among the inputs; add the file that defines it with -f (objects without metadata.namespace are in namespace default)`;
 
-  const choice = providerFor(spec.provider);
+  const choice = providerFor(spec.provider, meshProvider);
   if ('message' in choice) {
     at(['spec', 'provider'], choice.message);
     return undefined;
