@@ -119,7 +119,7 @@ function canaryArg(value: string): string {
  * writes where the driver reads), or the flags. A flag that contradicts canarykit.yaml is an error:
  * the driver would read state and manifests from one place while compile used another.
  */
-function compileFolders(cwd: string, o: { outdir?: string; state?: string; meshProvider?: string }): { outdir: string; stateDir: string; meshProvider: string } {
+function compileFolders(cwd: string, o: { outdir?: string; state?: string; meshProvider?: string }): { outdir: string; stateDir: string; meshProvider?: string } {
   const config = loadConfig(cwd);
   const hasFile = fs.existsSync(path.join(cwd, CONFIG_FILE));
   const pick = (flag: string, given: string | undefined, key: 'outdir' | 'stateDir'): string => {
@@ -131,7 +131,7 @@ function compileFolders(cwd: string, o: { outdir?: string; state?: string; meshP
   };
   // Flagger's controller flag, kept in canarykit.yaml so the driver's synth and a person's compile agree.
   const configured = config.controller.meshProvider;
-  if (o.meshProvider !== undefined && hasFile && o.meshProvider !== configured) {
+  if (o.meshProvider !== undefined && configured !== undefined && o.meshProvider !== configured) {
     throw new ConfigError(`--mesh-provider ${o.meshProvider} contradicts controller.meshProvider: ${configured} in ${CONFIG_FILE}; drop --mesh-provider or change controller.meshProvider`);
   }
   return { outdir: pick('-o', o.outdir, 'outdir'), stateDir: pick('--state', o.state, 'stateDir'), meshProvider: o.meshProvider ?? configured };

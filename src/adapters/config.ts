@@ -21,8 +21,11 @@ export interface CanarykitConfig {
   stateDir: string;
   /** Settings Flagger users give its controller once, read by `canarykit compile` (and so by the driver's synth). */
   controller: {
-    /** Flagger's `-mesh-provider`: the provider of a Canary without `spec.provider`. */
-    meshProvider: string;
+    /**
+     * Flagger's `-mesh-provider`: the provider of a Canary without `spec.provider`. Unset: Flagger's
+     * default, which the compiler owns (compile/support.ts DEFAULT_PROVIDER).
+     */
+    meshProvider?: string;
   };
   prometheus: {
     /** Overrides every Prometheus address of the plans (the driver often runs outside the cluster). */
@@ -45,7 +48,7 @@ export const DEFAULT_CONFIG: CanarykitConfig = {
   synth: 'npx tsx src/main.ts',
   outdir: 'dist',
   stateDir: 'state',
-  controller: { meshProvider: 'istio' },
+  controller: {},
   prometheus: { timeoutSeconds: 5 },
   git: { remote: 'origin', branch: 'main', mode: 'push', committer: { name: 'canarykit', email: 'canarykit@localhost' }, maxAttempts: 3 },
 };
@@ -277,9 +280,9 @@ outdir: dist
 stateDir: state
 
 # Flagger controller flags, for \`canarykit compile\` (same names, camelCase).
-controller:
-  # -mesh-provider: the provider of a Canary without spec.provider.
-  meshProvider: istio
+# controller:
+#   # -mesh-provider: the provider of a Canary without spec.provider (Flagger's default: istio).
+#   meshProvider: linkerd
 
 prometheus:
   # Overrides the metricsServer/MetricTemplate addresses of every canary, for a driver running

@@ -29,7 +29,7 @@ export interface CompileOptions {
   readonly only?: readonly string[];
   /** A file keeping parsed inputs between runs (src/compile/parse-cache.ts); the driver's in-process synth uses one. */
   readonly parseCache?: string;
-  /** Flagger's `-mesh-provider`: the provider of a Canary without `spec.provider`. @default 'istio' */
+  /** Flagger's `-mesh-provider`: the provider of a Canary without `spec.provider`. @default - Flagger's, istio (compile/support.ts) */
   readonly meshProvider?: string;
 }
 
