@@ -1,3 +1,4 @@
+import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions } from '../providers/gateway-api';
 import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
@@ -17,6 +18,10 @@ export class Provider {
   /** Gateway API HTTPRoute with weighted backendRefs. */
   static gatewayApi(options: GatewayApiOptions): Provider {
     return Provider.of('gatewayapi', options);
+  }
+  /** Contour: an HTTPProxy `<svc>` with weighted primary/canary services, for your root HTTPProxy to include. */
+  static contour(options: ContourOptions = {}): Provider {
+    return Provider.of('contour', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

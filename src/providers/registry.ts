@@ -1,3 +1,4 @@
+import { CONTOUR } from './contour';
 import { GATEWAY_API } from './gateway-api';
 import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
@@ -22,6 +23,7 @@ export const PROVIDERS = registry({
   nginx: NGINX,
   gatewayapi: GATEWAY_API,
   kubernetes: KUBERNETES,
+  contour: CONTOUR,
 });
 
 /** Traffic providers canarykit can render. */
