@@ -15,6 +15,7 @@ export type { IstioOptions, HeaderOperations, RetryOptions } from './providers/i
 export type { NginxOptions } from './providers/nginx';
 export type { GatewayApiOptions, GatewayRef } from './providers/gateway-api';
 export type { ContourOptions, ContourRetryOptions } from './providers/contour';
+export type { TraefikOptions } from './providers/traefik';
 
 // Props types.
 export * from './constructs/analysis-options';

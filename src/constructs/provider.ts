@@ -4,6 +4,7 @@ import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
+import { TraefikOptions } from '../providers/traefik';
 
 /** The traffic provider of a Canary. Create one with a static factory. */
 export class Provider {
@@ -22,6 +23,10 @@ export class Provider {
   /** Contour: an HTTPProxy `<svc>` with weighted primary/canary services, for your root HTTPProxy to include. */
   static contour(options: ContourOptions = {}): Provider {
     return Provider.of('contour', options);
+  }
+  /** Traefik: a TraefikService `<svc>` (weighted round robin) for your IngressRoute to send traffic to. */
+  static traefik(options: TraefikOptions = {}): Provider {
+    return Provider.of('traefik', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

@@ -4,6 +4,7 @@ import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
 import { ProviderModule } from './module';
 import { NGINX } from './nginx';
+import { TRAEFIK } from './traefik';
 
 /**
  * A registry whose every key is the name of the module it holds: `{ istio: NGINX }` does not
@@ -24,6 +25,7 @@ export const PROVIDERS = registry({
   gatewayapi: GATEWAY_API,
   kubernetes: KUBERNETES,
   contour: CONTOUR,
+  traefik: TRAEFIK,
 });
 
 /** Traffic providers canarykit can render. */
