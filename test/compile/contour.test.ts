@@ -121,6 +121,8 @@ describe('compile: A/B testing on Contour', () => {
     ['a header in service.match', '      - uri:\n          prefix: /api\n', '      - uri:\n          prefix: /api\n        headers:\n          x-env:\n            exact: prod\n', 'spec.service.match[0].headers', 'is ignored by provider contour'],
     ['a regex A/B header', 'exact: insider', 'regex: "^ins"', 'analysis.match[0].headers.x-canary', 'regex is not supported'],
     ['mirroring', '    iterations: 10\n', '    iterations: 10\n    mirror: true\n', 'analysis.mirror', 'provider contour cannot mirror traffic'],
+    ['a relative path prefix', 'prefix: /api', 'prefix: api', 'abtest.yaml#2 Canary test/abtest: spec.service.match[0].uri.prefix: must start with "/" (got "api")', '(line '],
+    ['a retryOn Contour does not know', '    targetPort: http\n', '    targetPort: http\n    retries:\n      attempts: 2\n      retryOn: 5xx,retriable-5xx\n', 'spec.service.retries.retryOn: "retriable-5xx" is not a Contour retry condition', 'gateway-error'],
   ])('%s is refused before anything is written', (_label, from, to, where, message) => {
     const dir = tempDir('canarykit-contour-bad-');
     try {
