@@ -14,6 +14,8 @@ export { Provider } from './constructs/provider';
 export type { IstioOptions, HeaderOperations, RetryOptions } from './providers/istio';
 export type { NginxOptions } from './providers/nginx';
 export type { GatewayApiOptions, GatewayRef } from './providers/gateway-api';
+export type { ContourOptions, ContourRetryOptions } from './providers/contour';
+export type { TraefikOptions } from './providers/traefik';
 
 // Props types.
 export * from './constructs/analysis-options';

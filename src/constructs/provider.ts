@@ -1,3 +1,4 @@
+import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions } from '../providers/gateway-api';
 import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
@@ -10,6 +11,7 @@ export interface SmiProviderOptions extends SmiOptions {
   /** TrafficSplit API version (`split.smi-spec.io/<apiVersion>`), the one your mesh serves. */
   readonly apiVersion: SmiApiVersion;
 }
+import { TraefikOptions } from '../providers/traefik';
 
 /** The traffic provider of a Canary. Create one with a static factory. */
 export class Provider {
@@ -24,6 +26,14 @@ export class Provider {
   /** Gateway API HTTPRoute with weighted backendRefs. */
   static gatewayApi(options: GatewayApiOptions): Provider {
     return Provider.of('gatewayapi', options);
+  }
+  /** Contour: an HTTPProxy `<svc>` with weighted primary/canary services, for your root HTTPProxy to include. */
+  static contour(options: ContourOptions = {}): Provider {
+    return Provider.of('contour', options);
+  }
+  /** Traefik: a TraefikService `<svc>` (weighted round robin) for your IngressRoute to send traffic to. */
+  static traefik(options: TraefikOptions = {}): Provider {
+    return Provider.of('traefik', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

@@ -1,9 +1,11 @@
+import { CONTOUR } from './contour';
 import { GATEWAY_API } from './gateway-api';
 import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
 import { ProviderModule } from './module';
 import { NGINX } from './nginx';
 import { LINKERD, OSM, SMI_V1ALPHA1, SMI_V1ALPHA2, SMI_V1ALPHA3 } from './smi';
+import { TRAEFIK } from './traefik';
 
 /**
  * A registry whose every key is the name of the module it holds: `{ istio: NGINX }` does not
@@ -28,6 +30,8 @@ export const PROVIDERS = registry({
   smiv1alpha1: SMI_V1ALPHA1,
   smiv1alpha2: SMI_V1ALPHA2,
   smiv1alpha3: SMI_V1ALPHA3,
+  contour: CONTOUR,
+  traefik: TRAEFIK,
 });
 
 /** Traffic providers canarykit can render. */

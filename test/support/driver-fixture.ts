@@ -30,7 +30,7 @@ export interface AppSpec {
     /** A Slack alert provider (severity info) posting here. */
     slack?: string;
     /** Traffic provider. @default 'istio' (Gateway API attaches to Gateway gateway-system/public) */
-    provider?: 'istio' | 'gatewayapi';
+    provider?: 'istio' | 'gatewayapi' | 'contour' | 'traefik';
   }[];
 }
 
@@ -56,9 +56,7 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
     new Canary(chart, 'canary', {
       target,
       service: { port: 9898 },
-      provider: c.provider === 'gatewayapi'
-        ? Provider.gatewayApi({ gatewayRefs: [{ name: 'public', namespace: 'gateway-system' }], hosts: ['app.example.com'] })
-        : Provider.istio({ hosts: ['app.example.com'] }),
+      provider: providerOf(c.provider),
       metricsServer,
       skipAnalysis: c.skipAnalysis,
       suspend: c.suspend,
@@ -78,6 +76,20 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
     });
   }
   app.synth();
+}
+
+function providerOf(name: AppSpec['canaries'][number]['provider']): Provider {
+  switch (name) {
+    case 'gatewayapi':
+      return Provider.gatewayApi({ gatewayRefs: [{ name: 'public', namespace: 'gateway-system' }], hosts: ['app.example.com'] });
+    case 'contour':
+      return Provider.contour();
+    case 'traefik':
+      return Provider.traefik();
+    case 'istio':
+    case undefined:
+      return Provider.istio({ hosts: ['app.example.com'] });
+  }
 }
 
 export function appJson(spec: AppSpec): string {
