@@ -26,6 +26,8 @@ const CLI = process.env.BENCH_CLI ?? path.join(ROOT, 'bin', 'canarykit.js');
 const SIZES = (process.env.BENCH_FLEET_SIZES ?? '1,201,1001').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const RSS_CANARIES = Number(process.env.BENCH_RSS_CANARIES ?? 5000);
+/** BENCH_KEEP=1 keeps the fleets' folders (printed) for profiling a tick by hand. */
+const KEEP = process.env.BENCH_KEEP === '1';
 // `canarykit` on PATH is the CLI measured, so the synth is what `canarykit init` writes for a
 // YAML-only repository (`canarykit compile -f apps/`), whichever build runs it.
 const SHIM = fs.mkdtempSync(path.join(os.tmpdir(), 'canarykit-fleet-bin-'));
@@ -324,7 +326,8 @@ async function main(): Promise<void> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     console.log(`\nload average during the runs: ${loads.join(' | ')}`);
-    for (const f of fleets) fs.rmSync(path.dirname(f.clone), { recursive: true, force: true });
+    if (KEEP) for (const f of fleets) console.log(`kept ${f.size} canaries: clone ${f.clone}, remote ${f.remote}, ready ${f.ready}, human ${f.human}`);
+    else for (const f of fleets) fs.rmSync(path.dirname(f.clone), { recursive: true, force: true });
   } finally {
     await prom.stop();
   }

@@ -7,9 +7,6 @@ import { canaryIdProblems, splitCanaryId } from './names';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './adapters/config';
 import { Configure, DriverDeps, applyManual, selectPlans, step } from './driver/driver';
 import { GitWorkspace, openGitWorkspace } from './adapters/git/git';
-import { startExporter } from './adapters/exporter';
-import { gatherReport } from './driver/report-data';
-import { renderReport } from './driver/report-html';
 import { PullRequestReport, pullRequestHostFor } from './adapters/review/pull-requests';
 import { ManualCommand } from './machine/manual';
 import { clientForProvider } from './adapters/prometheus/client';
@@ -17,7 +14,6 @@ import { readPlans } from './adapters/repo-files';
 import { formatTable, readStatus } from './driver/status';
 import { runSynth } from './adapters/synth';
 import { parseShard } from './driver/shard';
-import { callWebhook } from './adapters/webhooks/call';
 import { packageVersion } from './version';
 import { plannedSchedule } from './machine/schedule';
 
@@ -62,7 +58,8 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io, git:
     // The override is the driver's Prometheus for every query; without it, the canary's metricsServer.
     metricsClient: (provider, driverServer) =>
       clientForProvider(address ? { ...provider, address } : provider, { timeoutMs, driverAddress: address ?? driverServer }),
-    callWebhook: (hook, ctx) => callWebhook(hook, ctx),
+    // Loaded on first use, as every module only some commands or ticks need (issue 14's idle tick).
+    callWebhook: async (hook, ctx) => (await import('./adapters/webhooks/call')).callWebhook(hook, ctx),
   };
 }
 
@@ -260,6 +257,7 @@ export function buildProgram(io: Io): Command {
       const repoDir = repoOf(o);
       const config = loadConfig(repoDir);
       const [entry] = selectPlans(readPlans(repoDir, config.outdir), { canary: canaryArg(id) });
+      const [{ gatherReport }, { renderReport }] = await Promise.all([import('./driver/report-data'), import('./driver/report-html')]);
       const data = await gatherReport({ repoDir, config, entry, rev: o.run, now: clock()(), timeoutMs: config.prometheus.timeoutSeconds * 1000 });
       for (const m of data.metrics) if (m.error) io.err(`warning: ${m.metric.name}: ${m.error}`);
       writeFileAtomic(path.resolve(o.output), renderReport(data));
@@ -277,6 +275,7 @@ export function buildProgram(io: Io): Command {
       const { parseGoDuration } = await import('./compile/durations');
       const interval = parseGoDuration(o.fetchInterval);
       if (!interval || interval.toMilliseconds() < 1000) throw new ConfigError(`--fetch-interval must be a duration of at least 1s, e.g. 30s (got "${o.fetchInterval}")`);
+      const { startExporter } = await import('./adapters/exporter');
       const exporter = await startExporter({ repoDir: repoOf(o), listen: o.listen, fetchIntervalMs: interval.toMilliseconds(), version: packageVersion(), log: (l) => io.err(l) });
       // Runs until SIGTERM (the pod stops) or SIGINT.
       await new Promise<void>((resolve) => {

@@ -13,33 +13,60 @@ export interface PlanEntry {
   readonly folder: string;
 }
 
-/** Every `canary.plan.json` under the output folder, sorted by namespace/name. */
+/**
+ * Every `canary.plan.json` of the output folder, sorted by namespace/name. A plan belongs in
+ * `<outdir>/<namespace>/<name>/`: one found directly in `<outdir>/` or `<outdir>/<namespace>/` is
+ * refused as misplaced, and the canaries' own folders are not listed (they hold ~11 files each, and
+ * listing 11,000 files was most of an idle tick at 1,000 canaries, issue 14), so a plan nested deeper
+ * than its canary's folder is not looked for.
+ */
 export function readPlans(repoDir: string, outdir: string): PlanEntry[] {
   const root = path.join(repoDir, outdir);
   if (!fs.existsSync(root)) return [];
   const entries: PlanEntry[] = [];
-  for (const rel of (fs.readdirSync(root, { recursive: true }) as string[]).sort()) {
-    if (path.basename(rel) !== PLAN_FILE) continue;
+  const realRoot = fs.realpathSync.native(repoDir);
+  for (const rel of planCandidates(root)) {
     const file = path.join(root, rel);
+    const text = readTextFile(file, path.join(outdir, rel), undefined, 're-run synth');
+    if (text === undefined) continue; // a folder two levels down without a plan
     let plan: AnalysisPlan;
     try {
-      plan = JSON.parse(readTextFile(file, path.join(outdir, rel), undefined, 're-run synth') ?? 'null');
+      plan = JSON.parse(text);
     } catch (e) {
-      if (e instanceof ValidationError) throw e;
       throw new ValidationError([{ path: path.join(outdir, rel), message: `not valid JSON (${(e as Error).message}); re-run synth` }], 'invalid analysis plan');
     }
-    if (plan.apiVersion !== PLAN_API_VERSION || plan.kind !== 'AnalysisPlan') {
+    if (plan?.apiVersion !== PLAN_API_VERSION || plan.kind !== 'AnalysisPlan') {
       throw new ValidationError([{ path: path.join(outdir, rel), message: `expected ${PLAN_API_VERSION} AnalysisPlan; re-run synth with this canarykit version` }], 'invalid analysis plan');
     }
     if (!hasCurrentFacts(plan)) {
       throw new StalePlanError([{ path: path.join(outdir, rel), message: 'lacks routing or replicas facts (written by an older canarykit); re-run synth with this canarykit version' }], 'outdated analysis plan');
     }
     const folder = path.join(outdir, path.dirname(rel)).split(path.sep).join('/');
-    const problems = planPathProblems(repoDir, outdir, folder, plan);
+    const problems = planPathProblems(realRoot, outdir, folder, plan);
     if (problems.length > 0) throw new ValidationError(problems.map((message) => ({ path: path.join(outdir, rel), message })), 'invalid analysis plan');
     entries.push({ plan, folder });
   }
   return entries.sort((a, b) => `${a.plan.namespace}/${a.plan.name}`.localeCompare(`${b.plan.namespace}/${b.plan.name}`));
+}
+
+/**
+ * Paths (relative to the output folder, sorted) where a plan may lie: plan files directly in the
+ * output folder or a namespace folder, and `<namespace>/<name>/canary.plan.json` for every
+ * folder two levels down (whether it exists is left to the caller).
+ */
+function planCandidates(root: string): string[] {
+  const out: string[] = [];
+  for (const ns of fs.readdirSync(root, { withFileTypes: true })) {
+    if (!ns.isDirectory()) {
+      if (ns.name === PLAN_FILE) out.push(ns.name);
+      continue;
+    }
+    for (const name of fs.readdirSync(path.join(root, ns.name), { withFileTypes: true })) {
+      if (name.isDirectory()) out.push(path.join(ns.name, name.name, PLAN_FILE));
+      else if (name.name === PLAN_FILE) out.push(path.join(ns.name, name.name));
+    }
+  }
+  return out.sort();
 }
 
 /** Plans since issue 9 carry the facts the driver reads: the provider's (RoutingFacts) and the stage's replicas. */
@@ -54,7 +81,7 @@ function hasCurrentFacts(plan: AnalysisPlan): boolean {
  * The driver writes `plan.stateFile` and commits `folder`: a plan that names another canary's
  * place, or a path leaving the repository (`..`, an absolute path, a symlink out), is refused.
  */
-function planPathProblems(repoDir: string, outdir: string, folder: string, plan: AnalysisPlan): string[] {
+function planPathProblems(realRoot: string, outdir: string, folder: string, plan: AnalysisPlan): string[] {
   const ids = canaryIdProblems(plan.namespace, plan.name, { namespace: 'namespace', name: 'name' });
   if (ids.length > 0) return ids.map((p) => `${p.path}: ${p.message}; re-run synth`);
   const out: string[] = [];
@@ -63,7 +90,7 @@ function planPathProblems(repoDir: string, outdir: string, folder: string, plan:
   const stateFile = typeof plan.stateFile === 'string' ? plan.stateFile : '';
   if (!isSafeRelativePath(stateFile) || !stateFile.endsWith(`/${plan.namespace}/${plan.name}.json`) || stateFile.split('/')[0] === '.git') {
     out.push(`stateFile must be <stateDir>/${plan.namespace}/${plan.name}.json inside the repository (got ${JSON.stringify(plan.stateFile)}); re-run synth`);
-  } else if (!staysInside(repoDir, stateFile)) {
+  } else if (!staysInside(realRoot, stateFile)) {
     out.push(`stateFile ${stateFile} leads out of the repository through a symbolic link; remove the link`);
   }
   return out;
@@ -71,7 +98,8 @@ function planPathProblems(repoDir: string, outdir: string, folder: string, plan:
 
 /** Whether `rel` under `root` resolves inside `root`, following the symlinks of its existing part. */
 export function staysInside(root: string, rel: string): boolean {
-  const realRoot = fs.realpathSync(root);
+  // The native realpath is one system call; the JavaScript one lstats every component.
+  const realRoot = fs.realpathSync.native(root);
   let probe = path.join(realRoot, rel);
   const rest: string[] = [];
   const present = (p: string): boolean => {
@@ -88,7 +116,7 @@ export function staysInside(root: string, rel: string): boolean {
   }
   let real: string;
   try {
-    real = fs.realpathSync(probe);
+    real = fs.realpathSync.native(probe);
   } catch {
     return false; // a dangling symlink: writing through it would create its target wherever it points
   }

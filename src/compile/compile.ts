@@ -68,7 +68,8 @@ function dedupe(problems: readonly Problem[]): Problem[] {
  * objects they refer to) into output folders, through the Canary construct. Reads nothing but the
  * state files; writes nothing. Throws one ValidationError listing every problem.
  */
-export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; meshProvider?: string } = {}): Compiled {
+/** `renderBatch`: canaries built per render batch (buildApp; tests set it to compare batchings). */
+export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; meshProvider?: string; renderBatch?: number } = {}): Compiled {
   // An empty compilation would replace the whole output folder with nothing.
   if (objects.length === 0) throw new ValidationError([{ path: '-f', message: 'the inputs hold no Kubernetes objects (only empty documents)' }], HEADLINE);
   const { inputs, problems } = classifyInputs(objects);
@@ -76,11 +77,12 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
   const only = opts.only;
   const idOf = (c: InputObject): string => `${c.json.metadata.namespace ?? 'default'}/${c.json.metadata.name}`;
   const scoped = only ? { ...inputs, canaries: inputs.canaries.filter((c) => only.has(idOf(c))) } : inputs;
-  const built = buildApp(scoped, opts.stateDir ?? 'state', opts.cwd ?? '.', { scoped: !!only, meshProvider: opts.meshProvider });
+  const built = buildApp(scoped, opts.stateDir ?? 'state', opts.cwd ?? '.', { scoped: !!only, meshProvider: opts.meshProvider, renderBatch: opts.renderBatch });
   if (built.problems.length > 0) throw new ValidationError(dedupe(built.problems), HEADLINE);
   let folders: OutputFolder[];
   try {
-    folders = built.app.render();
+    built.pass.take(true);
+    folders = built.pass.finish();
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;
     throw new ValidationError(dedupe(explainConstructProblems(e.problems, built.charts)), HEADLINE);

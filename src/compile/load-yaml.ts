@@ -94,6 +94,7 @@ export function parseYaml(text: string, file: string): { objects: InputObject[];
   // Documents are composed one at a time, so a file of a million `---` stops at the limit instead
   // of holding a million documents in memory.
   const list: Document.Parsed[] = [];
+  const lines = lazyLines(text);
   const composer = new Composer({ prettyErrors: false, version: '1.1' });
   for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text), true)) {
     if (list.length === LIMITS.documentsPerFile) {
@@ -154,17 +155,30 @@ export function parseYaml(text: string, file: string): { objects: InputObject[];
       problems.push({ path: where, message: `line ${lineAt(isScalar(node) ? node.range?.[0] : undefined)}: ${dottedPath(f.path)} is ${read} in YAML 1.1 (written ${source}), but Kubernetes wants text there and would reject the object; quote it ("${source}")` });
     }
     if (textual.length > 0) return;
-    objects.push({
-      origin: { file, index: i + 1 },
-      json,
-      lineOf: (fieldPath) => {
-        const node = fieldPath.length ? doc.getIn(fieldPath as unknown[], true) : doc.contents;
-        const range = (isScalar(node) || (node && typeof node === 'object' && 'range' in node) ? (node as { range?: [number, number, number] }).range : undefined);
-        return lineAt(range?.[0]);
-      },
-    });
+    objects.push({ origin: { file, index: i + 1 }, json, lineOf: (fieldPath) => lines(i, fieldPath) });
   });
   return { objects, problems };
+}
+
+/**
+ * Line numbers of a file's documents from a parse made when one is first asked for. Keeping every
+ * document's syntax tree for the rare message that names a line was most of the inputs' memory
+ * (~150 MB for 10,000 documents; issue 14), so only the text is kept.
+ */
+function lazyLines(text: string): (index: number, fieldPath: readonly (string | number)[]) => number | undefined {
+  let parsed: { docs: Document.Parsed[]; lineCounter: LineCounter } | undefined;
+  return (index, fieldPath) => {
+    if (!parsed) {
+      const lineCounter = new LineCounter();
+      const composer = new Composer({ prettyErrors: false, version: '1.1' });
+      parsed = { docs: [...composer.compose(new Parser(lineCounter.addNewLine).parse(text), true)] as Document.Parsed[], lineCounter };
+    }
+    const doc = parsed.docs[index];
+    if (!doc) return undefined;
+    const node = fieldPath.length ? doc.getIn(fieldPath as unknown[], true) : doc.contents;
+    const range = (isScalar(node) || (node && typeof node === 'object' && 'range' in node) ? (node as { range?: [number, number, number] }).range : undefined);
+    return range?.[0] === undefined ? undefined : parsed.lineCounter.linePos(range[0]).line;
+  };
 }
 
 /**

@@ -1,11 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App, AppProps, Chart } from 'cdk8s';
-import { Problem, ValidationError } from '../errors';
-import { Canary } from './canary';
-import { OutputFolder, renderFolder } from './output';
+import { App, AppProps } from 'cdk8s';
+import { ValidationError } from '../errors';
+import { OutputFolder } from './output';
+import { RenderPass } from './render-pass';
 import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT, OutputDirOptions, assertWritableOutputDir, isSafeRelativePath } from './output-dir';
-import { Json } from './workload/deployment-json';
 import { scratchFolder } from './scratch';
 import { foldersAreDisjoint, updateOutput } from './output-update';
 
@@ -45,36 +44,9 @@ export class CanaryApp extends App {
 
   /** Renders every folder without writing (used by synth, tests and the compile command). */
   render(): OutputFolder[] {
-    const problems: Problem[] = [];
-    for (const c of this.node.findAll()) {
-      const at = `[${c.node.path}]`;
-      // A Canary's problems name the field: "[chart/canary] analysis.maxWeight: must be ...".
-      if (Canary.isCanary(c)) for (const p of c.validateProblems()) problems.push({ path: `${at} ${p.path}`, message: p.message });
-      else for (const message of c.node.validate()) problems.push({ path: at, message });
-    }
-    const folders: OutputFolder[] = [];
-    const seen = new Map<string, string>();
-    for (const chart of this.node.findAll().filter((c): c is Chart => c instanceof Chart)) {
-      const owned = chart.node.findAll().filter((c) => Chart.of(c) === chart);
-      const canaries = owned.filter(Canary.isCanary);
-      if (canaries.length > 1) {
-        problems.push({ path: `[${chart.node.path}]`, message: `holds ${canaries.length} Canaries; put each Canary in its own Chart so each gets its own folder` });
-        continue;
-      }
-      const canary = canaries[0];
-      const dir = canary ? `${canary.namespace}/${canary.name}` : chart.node.id;
-      const other = seen.get(dir);
-      if (other !== undefined) {
-        problems.push({ path: `[${chart.node.path}]`, message: `writes to ${dir}/, as does [${other}]; give one of them another name or namespace` });
-        continue;
-      }
-      seen.set(dir, chart.node.path);
-      if (problems.length > 0) continue;
-      const objects = owned.filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson() as Json);
-      folders.push(renderFolder(dir, objects, canary?.plan));
-    }
-    if (problems.length > 0) throw new ValidationError(problems, 'synth failed, nothing was written');
-    return folders;
+    const pass = new RenderPass(this);
+    pass.take(false);
+    return pass.finish();
   }
 
   /** Validates, renders, then replaces the output directory in one step. */

@@ -1,12 +1,11 @@
-import { alertContext } from '../adapters/alerts/routing';
-import { sendAlerts } from '../adapters/alerts/sending';
+import { alertContext, alertsFor } from '../adapters/alerts/routing';
 import { FlaggerEvent, postRolloutEvent, tickEvents } from '../machine/flagger-events';
 import { payloadChecksum } from '../adapters/webhooks/hook-context';
 import { Decision } from '../machine/action';
 import { Observations, emptyObservations } from '../model/observations';
 import { AnalysisPlan } from '../model/plan';
 import { CanaryState } from '../model/state';
-import { WebhookContext, callWebhook, runHooks } from '../adapters/webhooks/call';
+import type { WebhookContext } from '../adapters/webhooks/call';
 import type { DriverDeps, QuietTick } from './tick-types';
 
 /** What the tick saw before deciding: the state it started from and its observations. */
@@ -46,21 +45,32 @@ export async function notifyTick(
       checksum: payloadChecksum(plan, state),
       event: { message: e.message, type: e.type, timestamp: deps.now().getTime() },
     };
-    (await runHooks(plan.webhooks, 'event', ctx)).forEach(log);
+    (await (await senders()).runHooks(plan.webhooks, 'event', ctx)).forEach(log);
   };
   for (const e of events.before) await emit(e, seen.state);
   if (events.postRollout) {
     const ctx: WebhookContext = { name: plan.name, namespace: plan.namespace, phase: events.postRollout.payloadPhase, checksum: payloadChecksum(plan, decision.state) };
     // scheduler_hooks.go runPostRolloutHooks: in spec order, each call followed by its event, stop at the first failure.
     for (const hook of plan.webhooks.filter((h) => h.type === 'post-rollout')) {
-      const result = await callWebhook(hook, ctx);
+      const result = await (await senders()).callWebhook(hook, ctx);
       log(result);
       await emit(postRolloutEvent(hook.name, result, events.postRollout.eventPhase), decision.state);
       if (!result.ok) break;
     }
   }
   for (const e of events.after) await emit(e, decision.state);
-  (await sendAlerts(plan, decision.events, { context: alertContext(decision) })).forEach(log);
+  const context = alertContext(decision);
+  if (alertsFor(plan, decision.events, context).length === 0) return;
+  const { sendAlerts } = await import('../adapters/alerts/sending');
+  (await sendAlerts(plan, decision.events, { context })).forEach(log);
+}
+
+/**
+ * The HTTP senders, loaded on first use: most ticks of a fleet notify nothing, and loading them
+ * (node:https, redirects, undici's types) is a measurable part of an idle tick (issue 14).
+ */
+async function senders(): Promise<typeof import('../adapters/webhooks/call')> {
+  return import('../adapters/webhooks/call');
 }
 
 /** A tick seen without observations (manual transitions, callers that kept none). */

@@ -1,8 +1,12 @@
-import Ajv from 'ajv';
 import { ProblemList, ValidationError } from '../errors';
-import { PHASES, Phase } from './phase';
+import { Phase } from './phase';
+// Compiled from STATE_SCHEMA (state-schema.ts) at build time: compiling it with ajv at load cost
+// every tick ~100 ms (issue 14's idle tick).
+import { validate as validateState } from './state-validator.generated';
 
-export const STATE_API_VERSION = 'canarykit.dev/v1alpha1';
+import { STATE_API_VERSION } from './state-schema';
+
+export { STATE_API_VERSION, STATE_SCHEMA } from './state-schema';
 
 /** Deployment-level fields Flagger copies from the target to the primary at promotion. */
 export interface WorkloadSettings {
@@ -62,64 +66,8 @@ export interface CanaryState {
   sessionAffinity?: SessionAffinityState;
 }
 
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
-/** JSON schema of the state file; additionalProperties are rejected so typos surface. */
-export const STATE_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'apiVersion', 'kind', 'namespace', 'name', 'phase', 'canaryWeight', 'mirror', 'iterations',
-    'failedChecks', 'canaryRevision', 'primary', 'lastTransitionTime',
-  ],
-  properties: {
-    apiVersion: { const: STATE_API_VERSION },
-    kind: { const: 'CanaryState' },
-    namespace: { type: 'string', minLength: 1 },
-    name: { type: 'string', minLength: 1 },
-    phase: { enum: [...PHASES] },
-    canaryWeight: { type: 'integer', minimum: 0, maximum: 100 },
-    mirror: { type: 'boolean' },
-    iterations: { type: 'integer', minimum: 0 },
-    failedChecks: { type: 'integer', minimum: 0 },
-    canaryRevision: { type: 'string', minLength: 1 },
-    lastTransitionTime: { type: 'string', format: 'date-time' },
-    paused: { type: 'boolean' },
-    sessionAffinity: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { cookie: { type: 'string' }, previousCookie: { type: 'string' }, primaryCookie: { type: 'string' } },
-    },
-    primary: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['revision', 'template', 'workload', 'annotations', 'configMaps'],
-      properties: {
-        revision: { type: 'string', minLength: 1 },
-        template: { type: 'object' },
-        workload: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            replicas: { type: 'integer', minimum: 0 },
-            minReadySeconds: { type: 'integer', minimum: 0 },
-            progressDeadlineSeconds: { type: 'integer', minimum: 0 },
-            revisionHistoryLimit: { type: 'integer', minimum: 0 },
-            strategy: { type: 'object' },
-          },
-        },
-        annotations: stringMap,
-        configMaps: { type: 'object', additionalProperties: stringMap },
-      },
-    },
-  },
-} as const;
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-ajv.addFormat('date-time', {
-  validate: (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !isNaN(Date.parse(s)),
-});
-const validateState = ajv.compile(STATE_SCHEMA);
 
 /**
  * Validates parsed JSON as a state file; throws a ValidationError listing every problem with its
