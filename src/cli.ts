@@ -60,6 +60,7 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io, git:
       clientForProvider(address ? { ...provider, address } : provider, { timeoutMs, driverAddress: address ?? driverServer }),
     // Loaded on first use, as every module only some commands or ticks need (issue 14's idle tick).
     callWebhook: async (hook, ctx) => (await import('./adapters/webhooks/call')).callWebhook(hook, ctx),
+    sendAlerts: async (plan, events, opts) => (await import('./adapters/alerts/sending')).sendAlerts(plan, events, opts),
   };
 }
 
@@ -319,7 +320,7 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code (0 ran, 2 invalid input, 1 could not complete). */
+/** Runs the CLI; resolves to the exit code (0 ran, 2 invalid input, 1 could not complete and may next time, 3 could not complete until fixed). */
 export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
   try {
     await buildProgram(io).parseAsync(argv);
@@ -333,7 +334,7 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     if (e instanceof TickError) {
       // Kargo's distinction: a retryable error is left to the next scheduled run; a terminal one is not.
       io.err(`error: ${e.message}${e.retryable ? '' : '\n(this will not go away by retrying: fix it, then run again)'}`);
-      return 1;
+      return e.exitCode;
     }
     io.err(`internal error (please report): ${(e as Error).stack ?? e}`);
     return 1;

@@ -38,13 +38,18 @@ export class StalePlanError extends ValidationError {}
 
 /**
  * A tick could not complete for a technical reason (remote unreachable, push kept being rejected,
- * synth command failed). Nothing half-written is left behind. Exit code 1.
+ * synth command failed). Nothing half-written is left behind. Exit code 1 when the next scheduled
+ * run may succeed (retryable), 3 when it cannot until someone fixes the cause (terminal).
  */
 export class TickError extends Error {
-  readonly exitCode: number = 1;
   constructor(message: string, readonly retryable = true) {
     super(message);
     this.name = 'TickError';
+  }
+
+  /** The CLI's exit code (Kargo's distinction: retryable 1, terminal 3). */
+  get exitCode(): number {
+    return this.retryable ? 1 : 3;
   }
 }
 

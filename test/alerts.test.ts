@@ -5,6 +5,7 @@ import { alertMessage, alertPayload, canaryFields, trafficRouting } from '../src
 import { alertContext, alertsFor, receives } from '../src/adapters/alerts/routing';
 import { alertEnvVar, sendAlerts } from '../src/adapters/alerts/sending';
 import { notifyAfterPush } from '../src/driver/driver';
+import { callWebhook } from '../src/adapters/webhooks/call';
 import { initialState } from '../src/machine/decide';
 import { Decision } from '../src/machine/action';
 import { AlertProviderType, AlertSeverity, AnalysisPlan, PlannedAlert } from '../src/model/plan';
@@ -439,7 +440,7 @@ describe('notifyAfterPush', () => {
       events: [newRevision],
     };
     const lines: string[] = [];
-    await notifyAfterPush(plan, decision, { now: () => T0, log: (l) => lines.push(l) });
+    await notifyAfterPush(plan, decision, { now: () => T0, log: (l) => lines.push(l), callWebhook, sendAlerts });
     expect(requests.map((r) => r.path)).toEqual(['/services/driver']);
     expect(requests[0].body).toMatchObject({ attachments: [{ text: FLAGGER_MESSAGES.newRevision, author_name: 'podinfo.test' }] });
     expect(lines).toEqual([

@@ -155,7 +155,7 @@ describe('synth command environment', () => {
 
 // Kargo-style errors (style anchors): a terminal tick error says retrying will not help; a retryable one does not.
 describe('terminal vs retryable tick errors', () => {
-  it('a clone whose .git is neither a directory nor a gitdir file: exit 1, says retrying will not help', async () => {
+  it('a clone whose .git is neither a directory nor a gitdir file: exit 3 (terminal), says retrying will not help', async () => {
     const dir = join(tmpdir(), `ck-terminal-${process.pid}-${Date.now()}`);
     execFileSync('mkdir', ['-p', dir]);
     writeFileSync(join(dir, '.git'), 'garbage\n');
@@ -163,7 +163,7 @@ describe('terminal vs retryable tick errors', () => {
     process.chdir(dir);
     try {
       const r = await runCli(['step', '--all'], new Date());
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(3);
       expect(r.err).toContain('is neither a git directory nor a gitdir file');
       expect(r.err).toContain('will not go away by retrying');
     } finally {

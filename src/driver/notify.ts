@@ -25,12 +25,10 @@ export interface TickSeen {
  * nothing (a closed confirm-traffic-increase gate alerts on every such tick). Failures are logged
  * only, as in Flagger.
  */
-export async function notifyTick(
-  plan: AnalysisPlan,
-  decision: Decision,
-  seen: TickSeen,
-  deps: { now(): Date; log(line: string): void },
-): Promise<void> {
+/** The adapters notification goes through: the tick's webhook caller and alert sender (injected, tick-types.ts). */
+export type NotifyDeps = Pick<DriverDeps, 'now' | 'log' | 'callWebhook' | 'sendAlerts'>;
+
+export async function notifyTick(plan: AnalysisPlan, decision: Decision, seen: TickSeen, deps: NotifyDeps): Promise<void> {
   const log = (r: { ok: boolean; message: string }): void => {
     if (!r.ok) deps.log(`${plan.namespace}/${plan.name}: ${r.message} (ignored)`);
   };
@@ -45,14 +43,15 @@ export async function notifyTick(
       checksum: payloadChecksum(plan, state),
       event: { message: e.message, type: e.type, timestamp: deps.now().getTime() },
     };
-    (await (await senders()).runHooks(plan.webhooks, 'event', ctx)).forEach(log);
+    // events.go sendEventToWebhook: every event hook, whatever the others answered.
+    for (const hook of plan.webhooks.filter((h) => h.type === 'event')) log(await deps.callWebhook(hook, ctx));
   };
   for (const e of events.before) await emit(e, seen.state);
   if (events.postRollout) {
     const ctx: WebhookContext = { name: plan.name, namespace: plan.namespace, phase: events.postRollout.payloadPhase, checksum: payloadChecksum(plan, decision.state) };
     // scheduler_hooks.go runPostRolloutHooks: in spec order, each call followed by its event, stop at the first failure.
     for (const hook of plan.webhooks.filter((h) => h.type === 'post-rollout')) {
-      const result = await (await senders()).callWebhook(hook, ctx);
+      const result = await deps.callWebhook(hook, ctx);
       log(result);
       await emit(postRolloutEvent(hook.name, result, events.postRollout.eventPhase), decision.state);
       if (!result.ok) break;
@@ -61,16 +60,9 @@ export async function notifyTick(
   for (const e of events.after) await emit(e, decision.state);
   const context = alertContext(decision);
   if (alertsFor(plan, decision.events, context).length === 0) return;
-  const { sendAlerts } = await import('../adapters/alerts/sending');
-  (await sendAlerts(plan, decision.events, { context })).forEach(log);
-}
-
-/**
- * The HTTP senders, loaded on first use: most ticks of a fleet notify nothing, and loading them
- * (node:https, redirects, undici's types) is a measurable part of an idle tick (issue 14).
- */
-async function senders(): Promise<typeof import('../adapters/webhooks/call')> {
-  return import('../adapters/webhooks/call');
+  // Loaded on use by default: most ticks of a fleet alert nothing (issue 14).
+  const send = deps.sendAlerts ?? (await import('../adapters/alerts/sending')).sendAlerts;
+  (await send(plan, decision.events, { context })).forEach(log);
 }
 
 /** A tick seen without observations (manual transitions, callers that kept none). */
@@ -79,7 +71,7 @@ export function unseen(state: CanaryState | undefined): TickSeen {
 }
 
 /** Events and alerts of due ticks that committed nothing; sent once the tick's pushes are done. */
-export async function notifyQuiet(quiet: readonly QuietTick[], deps: Pick<DriverDeps, 'now' | 'log'>): Promise<void> {
+export async function notifyQuiet(quiet: readonly QuietTick[], deps: NotifyDeps): Promise<void> {
   for (const q of quiet) await notifyTick(q.plan, q.decision, q.seen, deps);
 }
 
@@ -87,7 +79,7 @@ export async function notifyQuiet(quiet: readonly QuietTick[], deps: Pick<Driver
  * Non-blocking hooks and alerts of a decision, after the step is on the remote. Without `seen`,
  * event webhooks get only the events the decision itself implies.
  */
-export async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: Pick<DriverDeps, 'now' | 'log'>, seen?: TickSeen): Promise<void> {
+export async function notifyAfterPush(plan: AnalysisPlan, decision: Decision, deps: NotifyDeps, seen?: TickSeen): Promise<void> {
   await notifyTick(plan, decision, seen ?? unseen(undefined), deps);
 }
 

@@ -5,6 +5,7 @@ import { PlanEntry } from '../adapters/repo-files';
 import { PullRequestHost, PullRequestReport } from '../adapters/review/pull-requests';
 import type { SynthScope } from '../adapters/synth';
 import { TickCache } from '../adapters/tick-cache';
+import type { sendAlerts } from '../adapters/alerts/sending';
 import { Decision } from '../machine/action';
 import { AnalysisPlan } from '../model/plan';
 import type { TickSeen } from './notify';
@@ -57,6 +58,8 @@ export interface DriverDeps extends ObserverDeps {
   pullRequests?: PullRequestHost;
   /** Last quiet tick per canary (tick-cache.ts). @default the clone's `.git/canarykit/last-ticks.json` */
   tickCache?: TickCache;
+  /** Sends a decision's alerts to its chat services. @default adapters/alerts/sending.ts sendAlerts, loaded on use */
+  sendAlerts?: AlertSender;
 }
 
 /** What one canary's tick decided. */
@@ -108,3 +111,6 @@ export interface QuietTick {
 export function managedPaths(config: CanarykitConfig): string[] {
   return [config.stateDir, config.outdir];
 }
+
+/** The alert adapter's shape (adapters/alerts/sending.ts sendAlerts). */
+export type AlertSender = typeof sendAlerts;
