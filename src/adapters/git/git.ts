@@ -1,120 +1,16 @@
 import { redactUrlCredentials } from '../../redact';
-import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, GitCommandError, WorkspaceNotCleanError } from '../../errors';
 import { interruptedOperation, isUnder, removeScratchFolders } from './clone-leftovers';
-import { FileChange, StreamCommit, assignPaths, cleanMessage, fastImportStream, parseMarks, parseStatusZ, rawDate } from './batch-commit';
 import { parseTrailers } from '../../model/commit-message';
 import { classifyRemoteFailure, summarize } from './git-failures';
 import { TickLease, TickLockOptions, acquireTickLock, gitDirOf } from './tick-lock';
+import { GitFailure, execGit } from './git-process';
+import { BatchGit, commitAll, removeBatchLeftovers } from './commit-all';
+import type { CommitInfo, CommitRequest, GitIdentity, GitWorkspace, GitWorkspaceOptions, SyncOptions } from './workspace';
 
-/** A git author or committer. */
-export interface GitIdentity {
-  name: string;
-  email: string;
-}
-
-/** Where the step driver's clone is and whom its commits are from. */
-export interface GitWorkspaceOptions {
-  /** Root of an existing clone. Commit paths are relative to it. */
-  dir: string;
-  /** @default 'origin' */
-  remote?: string;
-  /** Branch Flux/Argo CD watch. @default 'main' */
-  branch?: string;
-  /** @default canarykit <canarykit@localhost> */
-  committer?: GitIdentity;
-  /** @default the committer */
-  author?: GitIdentity;
-}
-
-/** One commit as read back by `log`. */
-export interface CommitInfo {
-  sha: string;
-  subject: string;
-  /** The full message: subject, body and trailers. */
-  message: string;
-  trailers: Record<string, string>;
-  /** Committer e-mail: tells canarykit's own commits from people's. */
-  committerEmail: string;
-}
-
-/** A change to commit: the message and the paths whose additions, edits and deletions it records. */
-export interface CommitRequest {
-  message: string;
-  paths: readonly string[];
-  /**
-   * Author date: when the stage was decided (the driver's clock). Stage history (exporter,
-   * review charts, report) reads stage times from it. @default git's now
-   */
-  date?: Date;
-}
-
-/** What `sync` may treat as canarykit's own. */
-export interface SyncOptions {
-  /**
-   * Repository-relative folders canarykit writes (`outdir`, `stateDir`). After a tick that did
-   * not finish (see `exclusive`), uncommitted edits and untracked files under them are discarded,
-   * with the scratch folders of an interrupted synth next to the first one (the output folder).
-   */
-  managed?: readonly string[];
-}
-
-/** The git operations of one tick. Local state is always made to match the remote, never merged. */
-export interface GitWorkspace {
-  /**
-   * Runs one tick holding the clone (src/adapters/git/tick-lock.ts): CloneBusyError while another tick
-   * runs in it; after a tick that was killed or failed without restoring the clone, waits for what
-   * it left running, removes the git lock files it left, and lets `sync` discard its edits.
-   */
-  exclusive<T>(body: () => Promise<T>): Promise<T>;
-  /**
-   * Makes the local branch exactly the remote branch and returns its sha. Unpushed commits made
-   * by canarykit are discarded (the step is re-derived from fresh observations), and so are the
-   * leftovers of an unfinished tick (SyncOptions.managed). Uncommitted edits to other tracked
-   * files, unpushed commits by anyone else, or a merge/rebase in progress raise
-   * WorkspaceNotCleanError.
-   */
-  sync(options?: SyncOptions): Promise<string>;
-  /** Commits everything under `paths`; returns the new sha, or null when nothing changed. */
-  commit(change: CommitRequest): Promise<string | null>;
-  /**
-   * Commits each change in order, on top of the previous one, as `commit` would one by one, but
-   * with one `git status` and one `git fast-import` for all of them, then moves the branch with a
-   * compare-and-swap (src/adapters/git/batch-commit.ts). Returns each commit's sha, or null for a change
-   * with nothing to commit.
-   */
-  commitAll(changes: readonly CommitRequest[]): Promise<(string | null)[]>;
-  /** Pushes the branch. PushRejectedError when the remote moved; GitCommandError otherwise. */
-  push(): Promise<void>;
-  /**
-   * Checks out the branch at `sha`, resetting it, the index and tracked files (undoes a local
-   * commit after a failed tick, and returns from another branch), and removes untracked files
-   * under `cleanPaths` (files a failed tick wrote but never committed).
-   */
-  rollbackLocal(sha: string, cleanPaths?: readonly string[]): Promise<void>;
-  /**
-   * Creates or resets local branch `name` at `sha` and checks it out; edits to tracked files are
-   * carried over (`sha` is HEAD when the driver calls it). Refuses the branch itself.
-   */
-  checkoutBranch(name: string, sha: string): Promise<void>;
-  /**
-   * Pushes local branch `name` to the same name on the remote, replacing whatever is there
-   * (`+refs/heads/<name>`). Refuses the branch itself, which is only ever fast-forwarded.
-   */
-  forcePushBranch(name: string): Promise<void>;
-  /** Deletes branch `name` on the remote. */
-  deleteRemoteBranch(name: string): Promise<void>;
-  /** Paths under `paths` that differ from HEAD: tracked changes and untracked files. */
-  changedPaths(paths: readonly string[]): Promise<string[]>;
-  /** Sha of HEAD. */
-  head(): Promise<string>;
-  /** True when no tracked file differs from HEAD (untracked files are ignored). */
-  isClean(): Promise<boolean>;
-  /** The last `n` commits of HEAD, newest first. */
-  log(n: number): Promise<CommitInfo[]>;
-}
+export type { GitIdentity, GitWorkspaceOptions, CommitInfo, CommitRequest, SyncOptions, GitWorkspace } from './workspace';
 
 /** Who commits when the configuration names nobody. */
 export const DEFAULT_IDENTITY: GitIdentity = { name: 'canarykit', email: 'canarykit@localhost' };
@@ -131,15 +27,6 @@ export function openGitWorkspace(options: GitWorkspaceOptions & { tickLock?: Tic
  */
 export function redactCredentials(text: string): string {
   return redactUrlCredentials(text);
-}
-
-/**
- * A git process that exited non-zero, with its output (may contain credentials: redact first).
- */
-class GitFailure extends Error {
-  constructor(readonly exitCode: number, readonly stdout: string, readonly stderr: string) {
-    super(stderr.trim() || stdout.trim() || `git exited with ${exitCode}`);
-  }
 }
 
 interface LocalState {
@@ -270,76 +157,22 @@ class SimpleGitWorkspace implements GitWorkspace {
   }
 
   async commitAll(changes: readonly CommitRequest[]): Promise<(string | null)[]> {
-    if (changes.length === 0) return [];
-    for (const c of changes) if (c.paths.length === 0) throw new Error('commit needs at least one path');
-    const parent = await this.head();
-    const all = [...new Set(changes.flatMap((c) => c.paths))];
-    // One status for the whole tick: the index's stat data makes it cheap at any fleet size.
-    const changed = parseStatusZ(await this.run(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--no-renames', '--', ...all]));
-    const perChange = assignPaths(changed, changes);
-    const now = new Date();
-    const commits: { index: number; commit: StreamCommit }[] = [];
-    perChange.forEach((paths, index) => {
-      if (paths.length === 0) return;
-      const author = this.options.author ?? this.committer;
-      commits.push({
-        index,
-        commit: {
-          message: cleanMessage(changes[index].message),
-          files: paths.map((p) => this.fileChange(p)),
-          // As `git commit --date @<s> +0000`: the stage's time is the driver's clock, in UTC.
-          author: { ...author, when: changes[index].date ? rawDate(changes[index].date!) : rawDate(now, -now.getTimezoneOffset()) },
-          committer: { ...this.committer, when: rawDate(now, -now.getTimezoneOffset()) },
-        },
-      });
-    });
-    const result: (string | null)[] = changes.map(() => null);
-    if (commits.length === 0) return result;
-    const gitDir = gitDirOf(this.options.dir);
-    const marksFile = join(gitDir, `canarykit-marks-${process.pid}`);
-    // fast-import writes to a scratch ref; the branch itself moves only by the compare-and-swap below.
-    const scratch = `refs/canarykit/commit-${process.pid}`;
-    try {
-      await this.run(
-        ['fast-import', '--quiet', '--force', '--done', '--date-format=raw', `--export-marks=${marksFile}`],
-        fastImportStream(scratch, parent, commits.map((c) => c.commit)),
-      );
-      const marks = parseMarks(readFileSync(marksFile, 'utf8'));
-      commits.forEach((c, i) => (result[c.index] = marks.get(i + 1) ?? null));
-      const tip = marks.get(commits.length);
-      if (!tip) throw new GitCommandError(`git fast-import in ${this.options.dir} reported no commit for the tick`);
-      // Fails if the branch moved since `parent` was read (it cannot while the tick holds the clone).
-      await this.run(['update-ref', '--stdin'], `start\nupdate refs/heads/${this.branch} ${tip} ${parent}\ndelete ${scratch}\ncommit\n`);
-    } finally {
-      rmSync(marksFile, { force: true });
-    }
-    // The index follows the branch; entries whose content did not change keep their stat data.
-    await this.run(['reset', '--mixed', '--quiet', 'HEAD']);
-    return result;
+    return commitAll(this.batchGit(), changes);
   }
 
-  /** commitAll's scratch ref and marks file, left by a tick killed while it built its commits. */
   private async removeBatchLeftovers(): Promise<void> {
-    const refs = (await this.run(['for-each-ref', '--format=%(refname)', 'refs/canarykit/'])).split('\n').filter((r) => r.startsWith('refs/canarykit/commit-'));
-    if (refs.length > 0) await this.run(['update-ref', '--stdin'], refs.map((r) => `delete ${r}\n`).join(''));
-    const gitDir = gitDirOf(this.options.dir);
-    for (const name of readdirSync(gitDir)) if (/^canarykit-marks-\d+$/.test(name)) rmSync(join(gitDir, name), { force: true });
-    // The in-process compile's parse cache, cut short while being replaced (src/compile/parse-cache.ts).
-    const own = join(gitDir, 'canarykit');
-    if (existsSync(own)) for (const name of readdirSync(own)) if (/\.tmp-\d+$/.test(name)) rmSync(join(own, name), { force: true });
+    return removeBatchLeftovers(this.batchGit());
   }
 
-  /** What a commit records for `path` (repository-relative) as it is on disk now. */
-  private fileChange(path: string): FileChange {
-    const abs = resolve(this.options.dir, path);
-    let stat;
-    try {
-      stat = lstatSync(abs);
-    } catch {
-      return { path, deleted: true };
-    }
-    if (stat.isSymbolicLink()) return { path, content: Buffer.from(readlinkSync(abs)), mode: '120000' };
-    return { path, content: readFileSync(abs), mode: stat.mode & 0o111 ? '100755' : '100644' };
+  private batchGit(): BatchGit {
+    return {
+      dir: this.options.dir,
+      branch: this.branch,
+      author: this.options.author ?? this.committer,
+      committer: this.committer,
+      run: (args, input) => this.run(args, input),
+      head: () => this.head(),
+    };
   }
 
   async push(): Promise<void> {
@@ -465,27 +298,9 @@ class SimpleGitWorkspace implements GitWorkspace {
     );
   }
 
-  /** Runs git: a non-zero exit rejects with GitFailure; git that cannot start becomes GitCommandError. */
+  /** Runs git in the clone (git-process.ts). */
   private exec(args: string[], input?: string | Buffer): Promise<string> {
-    return new Promise((resolveRun, reject) => {
-      const child = spawn('git', args, { cwd: this.options.dir, env: this.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout!.on('data', (d: Buffer) => out.push(d));
-      child.stderr!.on('data', (d: Buffer) => err.push(d));
-      // Not retried: git missing from PATH will not come back on the next attempt.
-      child.on('error', (e) => reject(new GitCommandError(`git ${args[0]} failed: ${redactCredentials(e.message)}`, false)));
-      child.on('close', (code) => {
-        const stdout = Buffer.concat(out).toString();
-        if (code === 0) resolveRun(stdout);
-        else reject(new GitFailure(code ?? 1, stdout, Buffer.concat(err).toString()));
-      });
-      if (input !== undefined) {
-        // A git that exits early (bad input) closes its stdin; its exit code tells what happened.
-        child.stdin!.on('error', () => undefined);
-        child.stdin!.end(input);
-      }
-    });
+    return execGit(this.options.dir, this.env, args, input);
   }
 }
 
