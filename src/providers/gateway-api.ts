@@ -1,11 +1,32 @@
 import { Duration } from 'cdk8s';
 import { Problem } from '../errors';
 import { HttpMatch, StringMatch } from '../constructs/match';
-import { Json, nonEmpty } from '../constructs/workload/deployment-json';
+import { nonEmpty } from '../constructs/workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
 import { PlannedRoute } from '../model/plan';
-import type { HttpRouteSpec } from '../../imports/gatewayapi-gateway.networking.k8s.io';
+import type {
+  HttpRouteSpec,
+  HttpRouteSpecRules,
+  HttpRouteSpecRulesBackendRefs,
+  HttpRouteSpecRulesBackendRefsFilters,
+  HttpRouteSpecRulesBackendRefsFiltersType,
+  HttpRouteSpecRulesFilters,
+  HttpRouteSpecRulesFiltersType,
+  HttpRouteSpecRulesMatches,
+  HttpRouteSpecRulesMatchesHeadersType,
+  HttpRouteSpecRulesMatchesMethod,
+  HttpRouteSpecRulesMatchesPathType,
+} from '../../imports/gatewayapi-gateway.networking.k8s.io';
+
+// The CRD's enums are TypeScript enums in the 31k-line generated module: imported as types only and
+// spelled as their string values, so the router types its objects without loading that module.
+type Rule = HttpRouteSpecRules;
+type Match = HttpRouteSpecRulesMatches;
+type BackendRef = HttpRouteSpecRulesBackendRefs;
+type BackendFilter = HttpRouteSpecRulesBackendRefsFilters;
+type RuleFilter = HttpRouteSpecRulesFilters;
+type StringMatchOf = { name: string; type: HttpRouteSpecRulesMatchesHeadersType; value: string };
 import { Router, RouterInput, RoutingObject } from './router';
 import { toMatch } from '../compile/flagger-match';
 import { HTTP_OBSERVER } from './http-observer';
@@ -85,14 +106,14 @@ export class GatewayApiRouter implements Router {
   render(input: RouterInput): RoutingObject<'HTTPRoute', HttpRouteSpec>[] {
     const { names, weights, analysis, port } = input;
     const serviceMatches = (this.opts.match ?? []).map(toRouteMatch);
-    const defaultMatches = serviceMatches.length ? serviceMatches : [{ path: { type: 'PathPrefix', value: '/' } }];
+    const defaultMatches: Match[] = serviceMatches.length ? serviceMatches : [{ path: { type: 'PathPrefix' as HttpRouteSpecRulesMatchesPathType, value: '/' } }];
     const timeouts = this.opts.timeout || this.opts.backendTimeout
       ? { request: formatDuration(this.opts.timeout), backendRequest: formatDuration(this.opts.backendTimeout) }
       : undefined;
-    const backend = (name: string, weight: number, filters?: Json[]): Json => ({ group: '', kind: 'Service', name, port, weight, filters });
-    const rule = (matches: Json[], backendRefs: Json[], filters?: Json[]): Json => ({ matches, filters, backendRefs, timeouts });
+    const backend = (name: string, weight: number, filters?: BackendFilter[]): BackendRef => ({ group: '', kind: 'Service', name, port, weight, filters });
+    const rule = (matches: Match[], backendRefs: BackendRef[], filters?: RuleFilter[]): Rule => ({ matches, filters, backendRefs, timeouts });
 
-    let rules: Json[];
+    let rules: Rule[];
     if (analysis.match.length > 0) {
       const abMatches = mergeRouteMatches(analysis.match.map(toRouteMatch), serviceMatches);
       rules = [
@@ -101,15 +122,17 @@ export class GatewayApiRouter implements Router {
       ];
     } else {
       const mirror = weights.mirror && analysis.iterations > 0
-        ? [{ type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: names.canary, port } } }]
+        ? [{ type: 'RequestMirror' as HttpRouteSpecRulesFiltersType, requestMirror: { backendRef: { group: '', kind: 'Service', name: names.canary, port } } }]
         : undefined;
       const affinity = analysis.sessionAffinity;
       const cookies = input.cookies;
-      const weighted = (primaryFilters?: Json[], canaryFilters?: Json[]): Json =>
+      const weighted = (primaryFilters?: BackendFilter[], canaryFilters?: BackendFilter[]): Rule =>
         rule(defaultMatches, [backend(names.primary, weights.primary, primaryFilters), backend(names.canary, weights.canary, canaryFilters)], mirror);
-      const sticky = (cookie: string): Json[] =>
-        mergeRouteMatches([{ headers: [{ type: 'RegularExpression', name: 'Cookie', value: cookieRegex(cookie) }] }], serviceMatches);
-      const setCookie = (value: string): Json[] => [{ type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } }];
+      const sticky = (cookie: string): Match[] =>
+        mergeRouteMatches([{ headers: [{ type: 'RegularExpression' as HttpRouteSpecRulesMatchesHeadersType, name: 'Cookie', value: cookieRegex(cookie) }] }], serviceMatches);
+      const setCookie = (value: string): BackendFilter[] => [{ type: 'ResponseHeaderModifier' as HttpRouteSpecRulesBackendRefsFiltersType, responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } }];
+      // The same header filter on a whole rule (the CRD types rule and backend filters apart).
+      const setCookieOnRule = (value: string): RuleFilter[] => [{ type: 'ResponseHeaderModifier' as HttpRouteSpecRulesFiltersType, responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } }];
       if (affinity && cookies?.cookie && weights.canary > 0) {
         // Same layout as Istio: sticky canary, optional sticky primary, then the weighted rule.
         rules = [rule(sticky(cookies.cookie), [backend(names.primary, 0), backend(names.canary, 100)])];
@@ -122,7 +145,7 @@ export class GatewayApiRouter implements Router {
       } else if (affinity && cookies?.previousCookie) {
         // After the run, expire the canary cookie of sessions that still carry it.
         rules = [
-          rule(sticky(cookies.previousCookie), [backend(names.primary, 100), backend(names.canary, 0)], setCookie(`${cookies.previousCookie}; Max-Age=-1`)),
+          rule(sticky(cookies.previousCookie), [backend(names.primary, 100), backend(names.canary, 0)], setCookieOnRule(`${cookies.previousCookie}; Max-Age=-1`)),
           weighted(),
         ];
       } else {
@@ -144,24 +167,26 @@ export class GatewayApiRouter implements Router {
   }
 }
 
-function stringMatchType(sm: StringMatch): { type: string; value: string } {
-  if (sm.regex !== undefined) return { type: 'RegularExpression', value: sm.regex };
-  return { type: 'Exact', value: sm.exact ?? '' };
+function stringMatchType(sm: StringMatch): { type: HttpRouteSpecRulesMatchesHeadersType; value: string } {
+  if (sm.regex !== undefined) return { type: 'RegularExpression' as HttpRouteSpecRulesMatchesHeadersType, value: sm.regex };
+  return { type: 'Exact' as HttpRouteSpecRulesMatchesHeadersType, value: sm.exact ?? '' };
 }
 
 /** Istio-shaped match -> HTTPRouteMatch. */
-function toRouteMatch(m: HttpMatch): Json {
-  let path: Json | undefined;
-  if (m.uri?.regex !== undefined) path = { type: 'RegularExpression', value: m.uri.regex };
-  else if (m.uri?.exact !== undefined) path = { type: 'Exact', value: m.uri.exact };
-  else if (m.uri?.prefix !== undefined) path = { type: 'PathPrefix', value: m.uri.prefix };
-  const list = (map?: Record<string, StringMatch>): Json[] | undefined =>
+function toRouteMatch(m: HttpMatch): Match {
+  const pathType = (t: string): HttpRouteSpecRulesMatchesPathType => t as HttpRouteSpecRulesMatchesPathType;
+  let path: Match['path'];
+  if (m.uri?.regex !== undefined) path = { type: pathType('RegularExpression'), value: m.uri.regex };
+  else if (m.uri?.exact !== undefined) path = { type: pathType('Exact'), value: m.uri.exact };
+  else if (m.uri?.prefix !== undefined) path = { type: pathType('PathPrefix'), value: m.uri.prefix };
+  const list = (map?: Record<string, StringMatch>): StringMatchOf[] | undefined =>
     map ? Object.keys(map).sort().map((name) => ({ name, ...stringMatchType(map[name]) })) : undefined;
-  return { path, method: m.method?.exact, headers: list(m.headers), queryParams: list(m.queryParams) };
+  const queryParams = list(m.queryParams) as Match['queryParams'];
+  return { path, method: m.method?.exact as HttpRouteSpecRulesMatchesMethod | undefined, headers: list(m.headers), queryParams };
 }
 
 /** Cross product: analysis headers/queryParams replace the service match's (reference §2.9). */
-function mergeRouteMatches(analysis: Json[], service: Json[]): Json[] {
+function mergeRouteMatches(analysis: Match[], service: Match[]): Match[] {
   if (service.length === 0) return analysis;
   return analysis.flatMap((a) => service.map((s) => ({ ...s, headers: a.headers ?? s.headers, queryParams: a.queryParams ?? s.queryParams })));
 }
