@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { builtinQuery } from '../src/constructs/metrics/builtin';
 import { TemplateVars } from '../src/constructs/metrics/template';
-import { PrometheusClient, QueryValue } from '../src/adapters/prometheus/client';
+import { PrometheusClient } from '../src/adapters/prometheus/client';
+import { BuiltinMetricName } from '../src/model/builtin-metrics';
+import { PODINFO_VARS, builtinValue, squash } from './support/builtin-metrics';
 import { describeWithPrometheus, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
 // Built-in metrics of Flagger's contour observer (pkg/metrics/observers/contour.go), run against
 // a real Prometheus holding Envoy cluster series as Contour's Envoy exports them.
 
-const vars: TemplateVars = {
-  name: 'podinfo',
-  namespace: 'test',
-  target: 'podinfo',
-  service: 'podinfo',
-  ingress: 'podinfo',
-  route: 'podinfo',
-  interval: '1m',
-  variables: {},
-};
-const squash = (q: string) => q.replace(/\s+/g, '');
+const vars = PODINFO_VARS;
 
 describe('contour built-in query text (observers/contour.go)', () => {
   it('success rate: non-5xx share of the canary Envoy cluster, selected by {{ service }}', () => {
@@ -62,11 +54,7 @@ function envoyData(): OpenMetricsWriter {
 
 describeWithPrometheus('contour built-in queries against Prometheus', () => {
   const prom = usePrometheus(envoyData);
-  const valueOf = async (metric: 'request-success-rate' | 'request-duration', v: TemplateVars = vars) => {
-    const result: QueryValue = await new PrometheusClient({ address: prom.url }).query(builtinQuery(metric, 'contour', v).query, QUERY_TIME);
-    if (result.kind !== 'value') throw new Error(`${metric}: ${result.kind}`);
-    return result.value;
-  };
+  const valueOf = (metric: BuiltinMetricName, v: TemplateVars = vars) => builtinValue(prom.url, metric, 'contour', v);
 
   it('success rate with 1 in 25 requests a 503 is 96', async () => {
     expect(await valueOf('request-success-rate')).toBeCloseTo(96, 9);

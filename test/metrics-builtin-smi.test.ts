@@ -1,25 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { builtinQuery } from '../src/constructs/metrics/builtin';
-import { TemplateVars } from '../src/constructs/metrics/template';
-import { PrometheusClient, QueryValue } from '../src/adapters/prometheus/client';
+import { PrometheusClient } from '../src/adapters/prometheus/client';
+import { BuiltinMetricName } from '../src/model/builtin-metrics';
 import { ProviderName } from '../src/providers/registry';
+import { PODINFO_VARS, builtinValue, squash } from './support/builtin-metrics';
 import { describeWithPrometheus, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
 // Built-in metrics of the SMI family: Flagger pkg/metrics/observers/linkerd.go, osm.go, and
 // factory.go's default (the Istio observer) for smi:v1alpha1/2/3, which have no case of their own.
 
-const vars: TemplateVars = {
-  name: 'podinfo',
-  namespace: 'test',
-  target: 'podinfo',
-  service: 'podinfo',
-  ingress: 'podinfo',
-  route: 'podinfo',
-  interval: '1m',
-  variables: {},
-};
+const vars = PODINFO_VARS;
 
-const squash = (q: string) => q.replace(/\s+/g, '');
 
 describe('SMI-family built-in query text', () => {
   it('linkerd: inbound response_total without failures, p99 of response_latency_ms (already ms, no scaling)', () => {
@@ -99,11 +90,7 @@ function half(buckets: Record<string, number>): Record<string, number> {
 
 describeWithPrometheus('SMI-family built-in queries against Prometheus', () => {
   const prom = usePrometheus(trafficData);
-  const valueOf = async (metric: 'request-success-rate' | 'request-duration', provider: ProviderName, v = vars): Promise<number> => {
-    const result: QueryValue = await new PrometheusClient({ address: prom.url }).query(builtinQuery(metric, provider, v).query, QUERY_TIME);
-    if (result.kind !== 'value') throw new Error(`${metric}/${provider}: no data`);
-    return result.value;
-  };
+  const valueOf = (metric: BuiltinMetricName, provider: ProviderName, v = vars): Promise<number> => builtinValue(prom.url, metric, provider, v);
 
   it('linkerd: 95% success, p99 375 ms over the inbound canary Deployment only', async () => {
     expect(await valueOf('request-success-rate', 'linkerd')).toBeCloseTo(95, 9);

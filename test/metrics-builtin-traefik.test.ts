@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { builtinQuery } from '../src/constructs/metrics/builtin';
 import { TemplateVars } from '../src/constructs/metrics/template';
-import { PrometheusClient, QueryValue } from '../src/adapters/prometheus/client';
+import { PrometheusClient } from '../src/adapters/prometheus/client';
+import { BuiltinMetricName } from '../src/model/builtin-metrics';
+import { PODINFO_VARS, builtinValue, squash } from './support/builtin-metrics';
 import { describeWithPrometheus, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
 // Built-in metrics of Flagger's traefik observer (pkg/metrics/observers/traefik.go), run against
 // a real Prometheus holding Traefik's service histogram series.
 
-const vars: TemplateVars = {
-  name: 'podinfo',
-  namespace: 'test',
-  target: 'podinfo',
-  service: 'podinfo',
-  ingress: 'podinfo',
-  route: 'podinfo',
-  interval: '1m',
-  variables: {},
-};
-const squash = (q: string) => q.replace(/\s+/g, '');
+const vars = PODINFO_VARS;
 const SERVICE = 'service=~"test-podinfo-canary-[0-9a-zA-Z-]+@kubernetescrd"';
 
 describe('traefik built-in query text (observers/traefik.go)', () => {
@@ -54,11 +46,7 @@ function traefikData(): OpenMetricsWriter {
 
 describeWithPrometheus('traefik built-in queries against Prometheus', () => {
   const prom = usePrometheus(traefikData);
-  const valueOf = async (metric: 'request-success-rate' | 'request-duration', v: TemplateVars = vars) => {
-    const result: QueryValue = await new PrometheusClient({ address: prom.url }).query(builtinQuery(metric, 'traefik', v).query, QUERY_TIME);
-    if (result.kind !== 'value') throw new Error(`${metric}: ${result.kind}`);
-    return result.value;
-  };
+  const valueOf = (metric: BuiltinMetricName, v: TemplateVars = vars) => builtinValue(prom.url, metric, 'traefik', v);
 
   it('success rate with 1 in 10 requests a 503 is 90', async () => {
     expect(await valueOf('request-success-rate')).toBeCloseTo(90, 9);

@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { builtinQuery, isBuiltinMetric } from '../src/constructs/metrics/builtin';
-import { TemplateVars } from '../src/constructs/metrics/template';
-import { PrometheusClient, QueryValue } from '../src/adapters/prometheus/client';
+import { PrometheusClient } from '../src/adapters/prometheus/client';
+import { BuiltinMetricName } from '../src/model/builtin-metrics';
+import { ProviderName } from '../src/providers/registry';
+import { PODINFO_VARS, builtinValue, squash } from './support/builtin-metrics';
 import { describeWithPrometheus, OpenMetricsWriter, QUERY_TIME, usePrometheus } from './support/prometheus';
 
-const vars: TemplateVars = {
-  name: 'podinfo',
-  namespace: 'test',
-  target: 'podinfo',
-  service: 'podinfo',
-  ingress: 'podinfo',
-  route: 'podinfo',
-  interval: '1m',
-  variables: {},
-};
+const vars = PODINFO_VARS;
 
 /** Whitespace is insignificant in PromQL outside strings, and these queries have none in strings. */
-const squash = (q: string) => q.replace(/\s+/g, '');
 
 describe('builtinQuery text', () => {
   it('istio success rate is Flagger query over the canary workload', () => {
@@ -122,12 +114,7 @@ function half(buckets: Record<string, number>): Record<string, number> {
 
 describeWithPrometheus('built-in queries against Prometheus', () => {
   const prom = usePrometheus(trafficData);
-  const valueOf = async (metric: 'request-success-rate' | 'request-duration', provider: Parameters<typeof builtinQuery>[1]) => {
-    const client = new PrometheusClient({ address: prom.url });
-    const result: QueryValue = await client.query(builtinQuery(metric, provider, vars).query, QUERY_TIME);
-    if (result.kind !== 'value') throw new Error(`${metric}/${provider}: no data`);
-    return result.value;
-  };
+  const valueOf = (metric: BuiltinMetricName, provider: ProviderName) => builtinValue(prom.url, metric, provider);
 
   it('istio success rate with 5% 500s is 95', async () => {
     expect(await valueOf('request-success-rate', 'istio')).toBeCloseTo(95, 9);
