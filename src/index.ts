@@ -11,9 +11,10 @@ export type { StrictIncludeProps } from './constructs/include';
 
 // Providers and their options.
 export { Provider } from './constructs/provider';
+export type { GatewayApiProviderOptions, SmiProviderOptions } from './constructs/provider';
 export type { IstioOptions, HeaderOperations, RetryOptions } from './providers/istio';
 export type { NginxOptions } from './providers/nginx';
-export type { GatewayApiOptions, GatewayRef } from './providers/gateway-api';
+export type { GatewayApiOptions, GatewayApiVersion, GatewayRef } from './providers/gateway-api';
 export type { ContourOptions, ContourRetryOptions } from './providers/contour';
 export type { TraefikOptions } from './providers/traefik';
 

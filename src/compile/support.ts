@@ -27,8 +27,6 @@ export function providerFor(value: string | undefined, meshProvider: string = DE
   if (provider) return { provider };
   const valid = Object.keys(SUPPORTED_PROVIDERS).join(', ');
   if (value === undefined) return { message: `is not set, so the mesh provider "${name}" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which canarykit does not support${FLAGGER_PROVIDERS.includes(name) ? ' yet' : ''}; set spec.provider or the mesh provider to one of: ${valid}` };
-  // Flagger's older Gateway API version: name the one canarykit renders instead.
-  if (name === 'gatewayapi:v1beta1') return { message: `"${name}" is not supported yet: canarykit renders gateway.networking.k8s.io/v1 HTTPRoutes; use gatewayapi:v1 (supported: ${valid})` };
   if (FLAGGER_PROVIDERS.includes(name)) return { message: `"${name}" is not supported yet (supported: ${valid})` };
   return { message: `unknown provider "${name}" (Flagger would fall back to istio with a warning; canarykit does not guess). Supported: ${valid}` };
 }

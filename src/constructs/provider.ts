@@ -1,10 +1,19 @@
 import { ContourOptions } from '../providers/contour';
-import { GatewayApiOptions } from '../providers/gateway-api';
+import { GatewayApiOptions, GatewayApiVersion } from '../providers/gateway-api';
 import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
 import { SmiApiVersion, SmiOptions } from '../providers/smi';
+
+/** Options of `Provider.gatewayApi()`. */
+export interface GatewayApiProviderOptions extends GatewayApiOptions {
+  /**
+   * HTTPRoute API version: `v1beta1` is Flagger's `gatewayapi:v1beta1` (no timeouts, no primary
+   * cookie, no wait for the route to be Accepted). @default 'v1'
+   */
+  readonly apiVersion?: GatewayApiVersion;
+}
 
 /** Options of `Provider.smi()`. */
 export interface SmiProviderOptions extends SmiOptions {
@@ -23,9 +32,15 @@ export class Provider {
   static nginx(options: NginxOptions): Provider {
     return Provider.of('nginx', options);
   }
-  /** Gateway API HTTPRoute with weighted backendRefs. */
-  static gatewayApi(options: GatewayApiOptions): Provider {
-    return Provider.of('gatewayapi', options);
+  /** Gateway API HTTPRoute with weighted backendRefs (`gateway.networking.k8s.io/v1` unless `apiVersion` says otherwise). */
+  static gatewayApi(options: GatewayApiProviderOptions): Provider {
+    const { apiVersion = 'v1', ...rest } = options;
+    switch (apiVersion) {
+      case 'v1':
+        return Provider.of('gatewayapi', rest);
+      case 'v1beta1':
+        return Provider.of('gatewayapiv1beta1', rest);
+    }
   }
   /** Contour: an HTTPProxy `<svc>` with weighted primary/canary services, for your root HTTPProxy to include. */
   static contour(options: ContourOptions = {}): Provider {

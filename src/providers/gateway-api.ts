@@ -30,7 +30,8 @@ type StringMatchOf = { name: string; type: HttpRouteSpecRulesMatchesHeadersType;
 import { Router, RouterInput, RoutingObject } from './router';
 import { toMatch } from '../compile/flagger-match';
 import { HTTP_OBSERVER } from './http-observer';
-import { ProviderModule } from './module';
+import type { FlaggerCanarySpec } from '../compile/flagger-types';
+import { FlaggerContext, ProviderModule } from './module';
 
 /** A Gateway API parentRef (the Gateway the HTTPRoute attaches to). */
 export interface GatewayRef {
@@ -62,15 +63,47 @@ export interface GatewayApiOptions {
   readonly backendTimeout?: Duration;
 }
 
-const API_VERSION = 'gateway.networking.k8s.io/v1' as const;
+/**
+ * The HTTPRoute version Flagger writes: `gatewayapi:v1` (pkg/router/gateway_api.go) or
+ * `gatewayapi:v1beta1` (pkg/router/gateway_api_v1beta1.go, e.g. Linkerd's Gateway API mode).
+ */
+export type GatewayApiVersion = 'v1' | 'v1beta1';
+
+/**
+ * What the v1beta1 router lacks next to v1 (gateway_api_v1beta1.go): it writes no `timeouts`, has no
+ * sticky primary cookie, and its GetRoutes does not wait for the route to be Accepted.
+ */
+const FEATURES: Readonly<Record<GatewayApiVersion, { provider: 'gatewayapi' | 'gatewayapiv1beta1'; flaggerName: string; timeouts: boolean; primaryCookie: boolean; acceptance: boolean }>> = {
+  v1: { provider: 'gatewayapi', flaggerName: 'gatewayapi:v1', timeouts: true, primaryCookie: true, acceptance: true },
+  v1beta1: { provider: 'gatewayapiv1beta1', flaggerName: 'gatewayapi:v1beta1', timeouts: false, primaryCookie: false, acceptance: false },
+};
 
 /** Gateway API: one HTTPRoute `<svc>` with weighted backendRefs (reference §2.9). */
 export class GatewayApiRouter implements Router {
-  readonly provider = 'gatewayapi' as const;
-  constructor(private readonly opts: GatewayApiOptions) {}
+  readonly provider: 'gatewayapi' | 'gatewayapiv1beta1';
+  private readonly apiVersion: string;
+  private readonly features: (typeof FEATURES)[GatewayApiVersion];
+  /** gateway_api.go GetRoutes: the HTTPRoute `<apex>` must be Accepted by each parent at its generation (v1 only). */
+  readonly routeStatus?: (input: RouterInput) => PlannedRoute;
+
+  constructor(private readonly opts: GatewayApiOptions, version: GatewayApiVersion = 'v1') {
+    this.features = FEATURES[version];
+    this.provider = this.features.provider;
+    this.apiVersion = `gateway.networking.k8s.io/${version}`;
+    if (this.features.acceptance) this.routeStatus = (input) => this.acceptance(input);
+  }
 
   validate(input: RouterInput): Problem[] {
     const problems: Problem[] = [];
+    const name = this.features.flaggerName;
+    if (!this.features.timeouts) {
+      for (const key of ['timeout', 'backendTimeout'] as const) {
+        if (this.opts[key]) problems.push({ path: `provider.gatewayApi.${key}`, message: `provider ${name} writes no HTTPRoute timeouts (Flagger's v1beta1 router ignores ${key}); remove it or use gatewayapi:v1` });
+      }
+    }
+    if (!this.features.primaryCookie && input.analysis.sessionAffinity?.primaryCookieName) {
+      problems.push({ path: 'analysis.sessionAffinity.primaryCookieName', message: `provider ${name} has no sticky primary cookie (Flagger's v1beta1 router ignores primaryCookieName); remove it or use gatewayapi:v1` });
+    }
     if (!this.opts.gatewayRefs?.length) problems.push({ path: 'provider.gatewayApi.gatewayRefs', message: 'at least one Gateway reference is required' });
     const check = (matches: readonly HttpMatch[], path: string): void =>
       matches.forEach((m, i) => {
@@ -88,10 +121,9 @@ export class GatewayApiRouter implements Router {
     return problems;
   }
 
-  /** gateway_api.go GetRoutes: the HTTPRoute `<apex>` must be Accepted by each parent at its generation. */
-  routeStatus(input: RouterInput): PlannedRoute {
+  private acceptance(input: RouterInput): PlannedRoute {
     return {
-      apiVersion: API_VERSION,
+      apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
       namespace: input.namespace,
       name: input.names.apex,
@@ -107,7 +139,7 @@ export class GatewayApiRouter implements Router {
     const { names, weights, analysis, port } = input;
     const serviceMatches = (this.opts.match ?? []).map(toRouteMatch);
     const defaultMatches: Match[] = serviceMatches.length ? serviceMatches : [{ path: { type: 'PathPrefix' as HttpRouteSpecRulesMatchesPathType, value: '/' } }];
-    const timeouts = this.opts.timeout || this.opts.backendTimeout
+    const timeouts = this.features.timeouts && (this.opts.timeout || this.opts.backendTimeout)
       ? { request: formatDuration(this.opts.timeout), backendRequest: formatDuration(this.opts.backendTimeout) }
       : undefined;
     const backend = (name: string, weight: number, filters?: BackendFilter[]): BackendRef => ({ group: '', kind: 'Service', name, port, weight, filters });
@@ -115,7 +147,8 @@ export class GatewayApiRouter implements Router {
 
     let rules: Rule[];
     if (analysis.match.length > 0) {
-      const abMatches = mergeRouteMatches(analysis.match.map(toRouteMatch), serviceMatches);
+      // SetRoutes merges the A/B matches with the rule's own (the default PathPrefix / included).
+      const abMatches = mergeRouteMatches(analysis.match.map(toRouteMatch), defaultMatches);
       rules = [
         rule(abMatches, [backend(names.primary, weights.primary), backend(names.canary, weights.canary)]),
         rule(defaultMatches, [backend(names.primary, 100)]),
@@ -136,7 +169,7 @@ export class GatewayApiRouter implements Router {
       if (affinity && cookies?.cookie && weights.canary > 0) {
         // Same layout as Istio: sticky canary, optional sticky primary, then the weighted rule.
         rules = [rule(sticky(cookies.cookie), [backend(names.primary, 0), backend(names.canary, 100)])];
-        const primaryCookie = affinity.primaryCookieName ? cookies.primaryCookie : undefined;
+        const primaryCookie = this.features.primaryCookie && affinity.primaryCookieName ? cookies.primaryCookie : undefined;
         if (primaryCookie) rules.push(rule(sticky(primaryCookie), [backend(names.primary, 100), backend(names.canary, 0)]));
         rules.push(weighted(
           primaryCookie ? setCookie(canaryCookieHeader(primaryCookie, analysis.intervalSeconds)) : undefined,
@@ -154,7 +187,7 @@ export class GatewayApiRouter implements Router {
     }
     return [
       {
-        apiVersion: API_VERSION,
+        apiVersion: this.apiVersion,
         kind: 'HTTPRoute',
         metadata: { name: names.apex, namespace: input.namespace, labels: nonEmpty(input.apex?.labels), annotations: nonEmpty(input.apex?.annotations) },
         spec: {
@@ -191,37 +224,57 @@ function mergeRouteMatches(analysis: Match[], service: Match[]): Match[] {
   return analysis.flatMap((a) => service.map((s) => ({ ...s, headers: a.headers ?? s.headers, queryParams: a.queryParams ?? s.queryParams })));
 }
 
+const CAPABILITIES = {
+  shiftsWeights: true,
+  // HTTPRoute RequestMirror filters, during blue/green only (the router checks the strategy).
+  mirroring: true,
+  sessionAffinity: true,
+  matchKinds: ['uri', 'method', 'headers', 'queryParams'],
+  promotionSteps: true,
+} as const;
+
+const NOT_YET_FIELDS = [['service', 'headers'], ['service', 'corsPolicy'], ['service', 'rewrite']] as const;
+
+function toOptions(spec: FlaggerCanarySpec, duration: FlaggerContext['duration']): GatewayApiOptions {
+  const s = spec.service;
+  return {
+    gatewayRefs: s.gatewayRefs ?? [],
+    hosts: s.hosts,
+    match: s.match?.map(toMatch),
+    timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
+    backendTimeout: duration(s.backendTimeout, ['spec', 'service', 'backendTimeout']),
+  };
+}
+
 /** Gateway API HTTPRoute with weighted backendRefs; no mesh telemetry, so the HTTP observer. */
 export const GATEWAY_API = {
   name: 'gatewayapi',
-  capabilities: {
-    flaggerName: 'gatewayapi:v1',
-    shiftsWeights: true,
-    // HTTPRoute RequestMirror filters, during blue/green only (the router checks the strategy).
-    mirroring: true,
-    sessionAffinity: true,
-    matchKinds: ['uri', 'method', 'headers', 'queryParams'],
-    promotionSteps: true,
-  },
+  capabilities: { flaggerName: 'gatewayapi:v1', ...CAPABILITIES },
   observer: HTTP_OBSERVER,
   flagger: {
-    // gatewayapi:v1beta1 is refused by the compiler with its own message (support.ts).
     names: ['gatewayapi:v1'],
     fields: [['service', 'hosts'], ['service', 'gatewayRefs'], ['service', 'match'], ['service', 'timeout'], ['service', 'backendTimeout']],
-    notYet: {
-      fields: [['service', 'headers'], ['service', 'corsPolicy'], ['service', 'rewrite']],
-      message: 'is not supported yet with provider gatewayapi:v1 (canarykit renders no HTTPRoute filters)',
-    },
-    toOptions: (spec, { duration }) => {
-      const s = spec.service;
-      return {
-        gatewayRefs: s.gatewayRefs ?? [],
-        hosts: s.hosts,
-        match: s.match?.map(toMatch),
-        timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
-        backendTimeout: duration(s.backendTimeout, ['spec', 'service', 'backendTimeout']),
-      };
-    },
+    notYet: { fields: NOT_YET_FIELDS, message: 'is not supported yet with provider gatewayapi:v1 (canarykit renders no HTTPRoute filters)' },
+    toOptions: (spec, { duration }) => toOptions(spec, duration),
   },
-  router: (o: GatewayApiOptions) => new GatewayApiRouter(o),
+  router: (o: GatewayApiOptions) => new GatewayApiRouter(o, 'v1'),
 } as const satisfies ProviderModule<'gatewayapi', GatewayApiOptions>;
+
+/**
+ * Flagger's `gatewayapi:v1beta1` (pkg/router/gateway_api_v1beta1.go): the same HTTPRoute as
+ * `gateway.networking.k8s.io/v1beta1`, without timeouts, primary cookie or acceptance check; the
+ * HTTP observer as for every `gatewayapi*` provider (observers/factory.go).
+ */
+export const GATEWAY_API_V1BETA1 = {
+  name: 'gatewayapiv1beta1',
+  capabilities: { flaggerName: 'gatewayapi:v1beta1', ...CAPABILITIES },
+  observer: HTTP_OBSERVER,
+  flagger: {
+    names: ['gatewayapi:v1beta1'],
+    // service.timeout / backendTimeout are left out: the v1beta1 router never reads them.
+    fields: [['service', 'hosts'], ['service', 'gatewayRefs'], ['service', 'match']],
+    notYet: { fields: NOT_YET_FIELDS, message: 'is not supported yet with provider gatewayapi:v1beta1 (canarykit renders no HTTPRoute filters)' },
+    toOptions: (spec, { duration }) => ({ ...toOptions(spec, duration), timeout: undefined, backendTimeout: undefined }),
+  },
+  router: (o: GatewayApiOptions) => new GatewayApiRouter(o, 'v1beta1'),
+} as const satisfies ProviderModule<'gatewayapiv1beta1', GatewayApiOptions>;

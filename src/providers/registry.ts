@@ -1,5 +1,5 @@
 import { CONTOUR } from './contour';
-import { GATEWAY_API } from './gateway-api';
+import { GATEWAY_API, GATEWAY_API_V1BETA1 } from './gateway-api';
 import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
 import { ProviderModule } from './module';
@@ -24,6 +24,7 @@ export const PROVIDERS = registry({
   istio: ISTIO,
   nginx: NGINX,
   gatewayapi: GATEWAY_API,
+  gatewayapiv1beta1: GATEWAY_API_V1BETA1,
   kubernetes: KUBERNETES,
   linkerd: LINKERD,
   osm: OSM,

@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
 import * as gatewayV1 from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
+import * as gatewayV1beta1 from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1';
 import * as istioV1beta1 from '@kubernetes-models/istio/networking.istio.io/v1beta1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
 import * as autoscalingV2 from 'kubernetes-models/autoscaling/v2';
@@ -31,6 +32,7 @@ const MODELS: Record<string, Record<string, unknown>> = {
   'networking.k8s.io/v1': networkingV1,
   'networking.istio.io/v1beta1': istioV1beta1,
   'gateway.networking.k8s.io/v1': gatewayV1,
+  'gateway.networking.k8s.io/v1beta1': gatewayV1beta1,
 };
 
 type Model = new (data: Json) => { validate(): void };

@@ -434,6 +434,17 @@ describe('Gateway API (reference §2.9)', () => {
     ]);
   });
 
+  it('A/B without service matches: the A/B rule carries the default PathPrefix / (gateway_api.go SetRoutes, mergeMatchConditions)', () => {
+    const f = render({
+      provider: 'gatewayApi',
+      analysis: { iterations: 10, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
+      state: progressing({ canaryWeight: 100 }),
+    });
+    const rules = f.get('HTTPRoute', 'podinfo').spec.rules;
+    expect(rules[0].matches).toEqual([{ path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-canary', type: 'Exact', value: 'insider' }] }]);
+    expect(rules[1].matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
+  });
+
   it('blue/green mirroring adds a RequestMirror filter to the canary Service', () => {
     const f = render({ provider: 'gatewayApi', analysis: { iterations: 5, mirror: true }, state: progressing({ canaryWeight: 0, mirror: true }) });
     const rule = f.get('HTTPRoute', 'podinfo').spec.rules[0];
