@@ -27,5 +27,11 @@ export function toMatch(m: FlaggerMatch): HttpMatch {
     queryParams: toMap(m.queryParams),
     sourceLabels: m.sourceLabels,
     port: m.port,
+    // Go `omitempty` in Flagger's HTTPMatchRequest: false, "" and [] are not written.
+    name: m.name || undefined,
+    ignoreUriCase: m.ignoreUriCase || undefined,
+    withoutHeaders: toMap(m.withoutHeaders),
+    sourceNamespace: m.sourceNamespace || undefined,
+    gateways: m.gateways?.length ? m.gateways : undefined,
   });
 }

@@ -40,6 +40,11 @@ export interface FlaggerMatch {
   queryParams?: Record<string, FlaggerStringMatch>;
   sourceLabels?: Record<string, string>;
   port?: number;
+  name?: string;
+  ignoreUriCase?: boolean;
+  withoutHeaders?: Record<string, FlaggerStringMatch>;
+  sourceNamespace?: string;
+  gateways?: string[];
   [unsupported: string]: unknown;
 }
 

@@ -77,7 +77,12 @@ const PROVIDER_FIELDS: ReadonlyArray<[string[], ProviderName[]]> = (() => {
   return [...readers.entries()].sort(([a], [b]) => rank(a) - rank(b)).map(([k, providers]) => [k.split('.'), providers]);
 })();
 
-const MATCH_FIELDS = new Set(['uri', 'method', 'scheme', 'authority', 'headers', 'queryParams', 'sourceLabels', 'port']);
+const MATCH_FIELDS = new Set(['uri', 'method', 'scheme', 'authority', 'headers', 'queryParams', 'sourceLabels', 'port', 'name', 'ignoreUriCase', 'withoutHeaders', 'sourceNamespace', 'gateways']);
+const STRING_MATCH_FIELDS = ['uri', 'method', 'scheme', 'authority'] as const;
+const STRING_MATCH_MAPS = ['headers', 'queryParams', 'withoutHeaders'] as const;
+// Flagger's StringMatch has `suffix`, Istio's VirtualService CRD does not: the API server prunes it,
+// and a match left empty selects every request (it would send all traffic to the canary).
+const SUFFIX_MESSAGE = 'suffix matches are not in Istio\'s VirtualService schema (the API server would drop the field and the match would select every request); use regex, e.g. ".*value$"';
 const SESSION_AFFINITY_FIELDS = new Set(['cookieName', 'primaryCookieName', 'maxAge']);
 
 function get(spec: FlaggerCanarySpec, keys: string[]): unknown {
@@ -89,8 +94,13 @@ function checkMatches(matches: FlaggerMatch[] | undefined, base: (string | numbe
     for (const key of Object.keys(m)) {
       if (!MATCH_FIELDS.has(key)) out.push({ segments: [...base, i, key], message: `is not supported yet in matches (supported: ${[...MATCH_FIELDS].join(', ')})` });
     }
-    for (const [name, sm] of Object.entries(m.headers ?? {})) {
-      if (sm.suffix !== undefined) out.push({ segments: [...base, i, 'headers', name, 'suffix'], message: 'suffix matches are not supported yet; use regex (e.g. ".*value$")' });
+    for (const key of STRING_MATCH_FIELDS) {
+      if (m[key]?.suffix !== undefined) out.push({ segments: [...base, i, key, 'suffix'], message: SUFFIX_MESSAGE });
+    }
+    for (const key of STRING_MATCH_MAPS) {
+      for (const [name, sm] of Object.entries(m[key] ?? {})) {
+        if (sm.suffix !== undefined) out.push({ segments: [...base, i, key, name, 'suffix'], message: SUFFIX_MESSAGE });
+      }
     }
   });
 }

@@ -29,4 +29,14 @@ export interface HttpMatch {
   readonly scheme?: StringMatch;
   /** Host header (HTTP/2 `:authority`). @default - none */
   readonly authority?: StringMatch;
+  /** Istio only: a name for the match, copied into access logs and stats. @default - none */
+  readonly name?: string;
+  /** Istio only: match `uri` case-insensitively. @default false */
+  readonly ignoreUriCase?: boolean;
+  /** Istio only: header name -> match the request must NOT have. @default - none */
+  readonly withoutHeaders?: Record<string, StringMatch>;
+  /** Istio only: match callers in this namespace. @default - any namespace */
+  readonly sourceNamespace?: string;
+  /** Istio only: gateways the match applies to (overrides the VirtualService's). @default - the VirtualService's gateways */
+  readonly gateways?: string[];
 }

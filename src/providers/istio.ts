@@ -68,7 +68,8 @@ export function mergeMatches(analysis: readonly HttpMatch[], service: readonly H
   const out: HttpMatch[] = [];
   for (const a of analysis) {
     for (const s of service) {
-      out.push({ ...s, headers: a.headers, ...(a.sourceLabels ? { sourceLabels: a.sourceLabels } : {}) });
+      // istio.go mergeMatchConditions: the service match, with the analysis headers and sourceLabels where set.
+      out.push({ ...s, ...(a.headers ? { headers: a.headers } : {}), ...(a.sourceLabels ? { sourceLabels: a.sourceLabels } : {}) });
     }
   }
   return out;
@@ -202,7 +203,7 @@ export const ISTIO = {
     shiftsWeights: true,
     mirroring: true,
     sessionAffinity: true,
-    matchKinds: ['uri', 'method', 'headers', 'queryParams', 'scheme', 'authority', 'sourceLabels', 'port'],
+    matchKinds: ['uri', 'method', 'headers', 'queryParams', 'scheme', 'authority', 'sourceLabels', 'port', 'name', 'ignoreUriCase', 'withoutHeaders', 'sourceNamespace', 'gateways'],
     promotionSteps: true,
   },
   observer: {

@@ -6,7 +6,9 @@ import type { RoutingFacts } from '../model/plan';
 import type { Router } from './router';
 
 /** The parts of a request an A/B `match` can select on. */
-export type MatchKind = 'uri' | 'method' | 'headers' | 'cookies' | 'queryParams' | 'sourceLabels' | 'port' | 'scheme' | 'authority';
+export type MatchKind =
+  | 'uri' | 'method' | 'headers' | 'cookies' | 'queryParams' | 'sourceLabels' | 'port' | 'scheme' | 'authority'
+  | 'name' | 'ignoreUriCase' | 'withoutHeaders' | 'sourceNamespace' | 'gateways';
 
 /** What a provider can do with traffic (Flagger keeps these as branches in its scheduler). */
 export interface RoutingCapabilities {
