@@ -122,7 +122,17 @@ export interface FlaggerAnalysis {
   metrics?: FlaggerMetric[];
   webhooks?: FlaggerWebhook[];
   alerts?: FlaggerAlert[];
-  sessionAffinity?: { cookieName: string; primaryCookieName?: string; maxAge?: number; [attribute: string]: unknown };
+  sessionAffinity?: {
+    cookieName: string;
+    primaryCookieName?: string;
+    maxAge?: number;
+    domain?: string;
+    httpOnly?: boolean;
+    partitioned?: boolean;
+    path?: string;
+    sameSite?: 'Strict' | 'Lax' | 'None';
+    secure?: boolean;
+  };
 }
 
 export interface FlaggerCanarySpec {

@@ -83,7 +83,6 @@ const STRING_MATCH_MAPS = ['headers', 'queryParams', 'withoutHeaders'] as const;
 // Flagger's StringMatch has `suffix`, Istio's VirtualService CRD does not: the API server prunes it,
 // and a match left empty selects every request (it would send all traffic to the canary).
 const SUFFIX_MESSAGE = 'suffix matches are not in Istio\'s VirtualService schema (the API server would drop the field and the match would select every request); use regex, e.g. ".*value$"';
-const SESSION_AFFINITY_FIELDS = new Set(['cookieName', 'primaryCookieName', 'maxAge']);
 
 function get(spec: FlaggerCanarySpec, keys: string[]): unknown {
   return keys.reduce<any>((v, k) => v?.[k], spec);
@@ -136,10 +135,5 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
   out.push(...(module.flagger.unsupported?.(spec) ?? []));
   checkMatches(spec.service.match, ['spec', 'service', 'match'], out);
   checkMatches(spec.analysis.match, ['spec', 'analysis', 'match'], out);
-  for (const [key, value] of Object.entries(spec.analysis.sessionAffinity ?? {})) {
-    if (!SESSION_AFFINITY_FIELDS.has(key) && isSet(value)) {
-      at(['analysis', 'sessionAffinity', key], 'cookie attributes are not supported yet (cookieName, primaryCookieName and maxAge are)');
-    }
-  }
   return out;
 }

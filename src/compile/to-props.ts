@@ -129,6 +129,12 @@ export function toCanaryProps(
       cookieName: a.sessionAffinity.cookieName,
       primaryCookieName: a.sessionAffinity.primaryCookieName || undefined,
       maxAge: a.sessionAffinity.maxAge === undefined ? undefined : Duration.seconds(a.sessionAffinity.maxAge),
+      domain: a.sessionAffinity.domain,
+      httpOnly: a.sessionAffinity.httpOnly,
+      partitioned: a.sessionAffinity.partitioned,
+      path: a.sessionAffinity.path,
+      sameSite: a.sessionAffinity.sameSite,
+      secure: a.sessionAffinity.secure,
     },
   };
 

@@ -129,6 +129,18 @@ export interface SessionAffinityOptions {
   readonly primaryCookieName?: string;
   /** Lifetime of the canary cookie. @default Duration.days(1) */
   readonly maxAge?: Duration;
+  /** `Domain` attribute: the host the cookie is sent to. @default - the request's host */
+  readonly domain?: string;
+  /** `HttpOnly` attribute: scripts cannot read the cookie. @default false */
+  readonly httpOnly?: boolean;
+  /** `Partitioned` attribute: the browser keeps the cookie in partitioned storage. @default false */
+  readonly partitioned?: boolean;
+  /** `Path` attribute: the path a request must have for the cookie to be sent. @default - the request's path */
+  readonly path?: string;
+  /** `SameSite` attribute. @default - none (the browser's default, Lax) */
+  readonly sameSite?: 'Strict' | 'Lax' | 'None';
+  /** `Secure` attribute: sent over HTTPS only. @default false */
+  readonly secure?: boolean;
 }
 
 /** How the rollout is analysed and how traffic moves (Flagger's `spec.analysis`). */

@@ -102,6 +102,13 @@ export function resolveAnalysis(
       cookieName: a.sessionAffinity.cookieName,
       primaryCookieName: a.sessionAffinity.primaryCookieName,
       maxAge: seconds(a.sessionAffinity.maxAge, 86400),
+      // Go omitempty: unset, false and "" leave the plan (and the cookie) unchanged.
+      ...(a.sessionAffinity.domain ? { domain: a.sessionAffinity.domain } : {}),
+      ...(a.sessionAffinity.httpOnly ? { httpOnly: true as const } : {}),
+      ...(a.sessionAffinity.partitioned ? { partitioned: true as const } : {}),
+      ...(a.sessionAffinity.path ? { path: a.sessionAffinity.path } : {}),
+      ...(a.sessionAffinity.sameSite ? { sameSite: a.sessionAffinity.sameSite } : {}),
+      ...(a.sessionAffinity.secure ? { secure: true as const } : {}),
     },
   };
   return { resolved: { settings, strategy, match }, problems };

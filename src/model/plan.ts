@@ -93,7 +93,17 @@ export interface PlannedAlert {
   };
 }
 
-export interface SessionAffinityPlan {
+/** `Set-Cookie` attributes after Max-Age (Flagger's SessionAffinity fields, in BuildCookie's order). */
+export interface CookieAttributes {
+  domain?: string;
+  httpOnly?: true;
+  partitioned?: true;
+  path?: string;
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  secure?: true;
+}
+
+export interface SessionAffinityPlan extends CookieAttributes {
   cookieName: string;
   primaryCookieName?: string;
   maxAge: number;

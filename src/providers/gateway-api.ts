@@ -172,8 +172,8 @@ export class GatewayApiRouter implements Router {
         const primaryCookie = this.features.primaryCookie && affinity.primaryCookieName ? cookies.primaryCookie : undefined;
         if (primaryCookie) rules.push(rule(sticky(primaryCookie), [backend(names.primary, 100), backend(names.canary, 0)]));
         rules.push(weighted(
-          primaryCookie ? setCookie(canaryCookieHeader(primaryCookie, analysis.intervalSeconds)) : undefined,
-          setCookie(canaryCookieHeader(cookies.cookie, affinity.maxAge)),
+          primaryCookie ? setCookie(canaryCookieHeader(primaryCookie, analysis.intervalSeconds, affinity)) : undefined,
+          setCookie(canaryCookieHeader(cookies.cookie, affinity.maxAge, affinity)),
         ));
       } else if (affinity && cookies?.previousCookie) {
         // After the run, expire the canary cookie of sessions that still carry it.

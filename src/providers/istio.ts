@@ -170,7 +170,7 @@ export class IstioRouter implements Router {
       if (affinity.primaryCookieName && cookies.primaryCookie) {
         routes.push({ ...this.base(sticky(cookies.primaryCookie)), route: [primary(100), canary(0)] });
       }
-      const setCookie = (value: string, maxAge: number): Extra => ({ headers: { response: { add: { 'Set-Cookie': canaryCookieHeader(value, maxAge) } } } });
+      const setCookie = (value: string, maxAge: number): Extra => ({ headers: { response: { add: { 'Set-Cookie': canaryCookieHeader(value, maxAge, affinity) } } } });
       weighted = {
         ...weighted,
         route: [

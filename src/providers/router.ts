@@ -1,5 +1,5 @@
 import { Problem } from '../errors';
-import { PlannedRoute, Strategy } from '../model/plan';
+import { PlannedRoute, SessionAffinityPlan, Strategy } from '../model/plan';
 import { SessionAffinityState } from '../model/state';
 import { HttpMatch } from '../constructs/match';
 import { ObjectMetadataOptions } from '../constructs/service-options';
@@ -32,7 +32,7 @@ export interface RoutingAnalysis {
   readonly mirrorWeight: number;
   readonly iterations: number;
   readonly intervalSeconds: number;
-  readonly sessionAffinity?: { cookieName: string; primaryCookieName?: string; maxAge: number };
+  readonly sessionAffinity?: SessionAffinityPlan;
 }
 
 /** Everything a router needs to render one stage. */
