@@ -32,6 +32,8 @@ import { toMatch } from '../compile/flagger-match';
 import { HTTP_OBSERVER } from './http-observer';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
 import { FlaggerContext, ProviderModule } from './module';
+import type { HeaderOperations } from './header-operations';
+import { filterProblems, GatewayApiCorsPolicy, GatewayApiMirror, GatewayApiRewrite, routeFilters } from './gateway-api-filters';
 
 /** A Gateway API parentRef (the Gateway the HTTPRoute attaches to). */
 export interface GatewayRef {
@@ -61,6 +63,14 @@ export interface GatewayApiOptions {
   readonly timeout?: Duration;
   /** `timeouts.backendRequest`. @default - none */
   readonly backendTimeout?: Duration;
+  /** Request and response header changes on every rule (Flagger's `service.headers`). @default - none */
+  readonly headers?: HeaderOperations;
+  /** URL rewrite on every rule (Flagger's `service.rewrite`). @default - none */
+  readonly rewrite?: GatewayApiRewrite;
+  /** Services that get a copy of every request (Flagger's `service.mirror`). @default - none */
+  readonly mirror?: GatewayApiMirror[];
+  /** CORS filter on every rule, v1 only (Flagger's `service.corsPolicy`). @default - none */
+  readonly corsPolicy?: GatewayApiCorsPolicy;
 }
 
 /**
@@ -73,9 +83,9 @@ export type GatewayApiVersion = 'v1' | 'v1beta1';
  * What the v1beta1 router lacks next to v1 (gateway_api_v1beta1.go): it writes no `timeouts`, has no
  * sticky primary cookie, and its GetRoutes does not wait for the route to be Accepted.
  */
-const FEATURES: Readonly<Record<GatewayApiVersion, { provider: 'gatewayapi' | 'gatewayapiv1beta1'; flaggerName: string; timeouts: boolean; primaryCookie: boolean; acceptance: boolean }>> = {
-  v1: { provider: 'gatewayapi', flaggerName: 'gatewayapi:v1', timeouts: true, primaryCookie: true, acceptance: true },
-  v1beta1: { provider: 'gatewayapiv1beta1', flaggerName: 'gatewayapi:v1beta1', timeouts: false, primaryCookie: false, acceptance: false },
+const FEATURES: Readonly<Record<GatewayApiVersion, { provider: 'gatewayapi' | 'gatewayapiv1beta1'; flaggerName: string; timeouts: boolean; primaryCookie: boolean; acceptance: boolean; cors: boolean }>> = {
+  v1: { provider: 'gatewayapi', flaggerName: 'gatewayapi:v1', timeouts: true, primaryCookie: true, acceptance: true, cors: true },
+  v1beta1: { provider: 'gatewayapiv1beta1', flaggerName: 'gatewayapi:v1beta1', timeouts: false, primaryCookie: false, acceptance: false, cors: false },
 };
 
 /** Gateway API: one HTTPRoute `<svc>` with weighted backendRefs (reference §2.9). */
@@ -101,6 +111,7 @@ export class GatewayApiRouter implements Router {
         if (this.opts[key]) problems.push({ path: `provider.gatewayApi.${key}`, message: `provider ${name} writes no HTTPRoute timeouts (Flagger's v1beta1 router ignores ${key}); remove it or use gatewayapi:v1` });
       }
     }
+    problems.push(...filterProblems(this.opts, name, this.features.cors));
     if (!this.features.primaryCookie && input.analysis.sessionAffinity?.primaryCookieName) {
       problems.push({ path: 'analysis.sessionAffinity.primaryCookieName', message: `provider ${name} has no sticky primary cookie (Flagger's v1beta1 router ignores primaryCookieName); remove it or use gatewayapi:v1` });
     }
@@ -143,7 +154,12 @@ export class GatewayApiRouter implements Router {
       ? { request: formatDuration(this.opts.timeout), backendRequest: formatDuration(this.opts.backendTimeout) }
       : undefined;
     const backend = (name: string, weight: number, filters?: BackendFilter[]): BackendRef => ({ group: '', kind: 'Service', name, port, weight, filters });
-    const rule = (matches: Match[], backendRefs: BackendRef[], filters?: RuleFilter[]): Rule => ({ matches, filters, backendRefs, timeouts });
+    // makeFilters: every rule Flagger writes starts with the service's filters.
+    const base = routeFilters(this.opts, this.features.cors);
+    const rule = (matches: Match[], backendRefs: BackendRef[], extra: RuleFilter[] = []): Rule => {
+      const filters = [...base, ...extra];
+      return { matches, filters: filters.length ? filters : undefined, backendRefs, timeouts };
+    };
 
     let rules: Rule[];
     if (analysis.match.length > 0) {
@@ -154,9 +170,9 @@ export class GatewayApiRouter implements Router {
         rule(defaultMatches, [backend(names.primary, 100)]),
       ];
     } else {
-      const mirror = weights.mirror && analysis.iterations > 0
+      const mirror: RuleFilter[] = weights.mirror && analysis.iterations > 0
         ? [{ type: 'RequestMirror' as HttpRouteSpecRulesFiltersType, requestMirror: { backendRef: { group: '', kind: 'Service', name: names.canary, port } } }]
-        : undefined;
+        : [];
       const affinity = analysis.sessionAffinity;
       const cookies = input.cookies;
       const weighted = (primaryFilters?: BackendFilter[], canaryFilters?: BackendFilter[]): Rule =>
@@ -168,9 +184,10 @@ export class GatewayApiRouter implements Router {
       const setCookieOnRule = (value: string): RuleFilter[] => [{ type: 'ResponseHeaderModifier' as HttpRouteSpecRulesFiltersType, responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] } }];
       if (affinity && cookies?.cookie && weights.canary > 0) {
         // Same layout as Istio: sticky canary, optional sticky primary, then the weighted rule.
-        rules = [rule(sticky(cookies.cookie), [backend(names.primary, 0), backend(names.canary, 100)])];
+        // Sticky rules are copies of the weighted rule (filters included) with their own matches and backends.
+        rules = [rule(sticky(cookies.cookie), [backend(names.primary, 0), backend(names.canary, 100)], mirror)];
         const primaryCookie = this.features.primaryCookie && affinity.primaryCookieName ? cookies.primaryCookie : undefined;
-        if (primaryCookie) rules.push(rule(sticky(primaryCookie), [backend(names.primary, 100), backend(names.canary, 0)]));
+        if (primaryCookie) rules.push(rule(sticky(primaryCookie), [backend(names.primary, 100), backend(names.canary, 0)], mirror));
         rules.push(weighted(
           primaryCookie ? setCookie(canaryCookieHeader(primaryCookie, analysis.intervalSeconds, affinity)) : undefined,
           setCookie(canaryCookieHeader(cookies.cookie, affinity.maxAge, affinity)),
@@ -178,7 +195,7 @@ export class GatewayApiRouter implements Router {
       } else if (affinity && cookies?.previousCookie) {
         // After the run, expire the canary cookie of sessions that still carry it.
         rules = [
-          rule(sticky(cookies.previousCookie), [backend(names.primary, 100), backend(names.canary, 0)], setCookieOnRule(`${cookies.previousCookie}; Max-Age=-1`)),
+          rule(sticky(cookies.previousCookie), [backend(names.primary, 100), backend(names.canary, 0)], [...mirror, ...setCookieOnRule(`${cookies.previousCookie}; Max-Age=-1`)]),
           weighted(),
         ];
       } else {
@@ -233,16 +250,25 @@ const CAPABILITIES = {
   promotionSteps: true,
 } as const;
 
-const NOT_YET_FIELDS = [['service', 'headers'], ['service', 'corsPolicy'], ['service', 'rewrite']] as const;
+/** Fields both routers read (makeFilters: headers, rewrite and its type, mirror). */
+const COMMON_FIELDS = [
+  ['service', 'hosts'], ['service', 'gatewayRefs'], ['service', 'match'],
+  ['service', 'headers'], ['service', 'rewrite'], ['service', 'rewrite', 'type'], ['service', 'mirror'],
+] as const;
 
 function toOptions(spec: FlaggerCanarySpec, duration: FlaggerContext['duration']): GatewayApiOptions {
   const s = spec.service;
+  const cors = s.corsPolicy as (Omit<GatewayApiCorsPolicy, 'maxAge'> & { maxAge?: string }) | undefined;
   return {
     gatewayRefs: s.gatewayRefs ?? [],
     hosts: s.hosts,
     match: s.match?.map(toMatch),
     timeout: duration(s.timeout, ['spec', 'service', 'timeout']),
     backendTimeout: duration(s.backendTimeout, ['spec', 'service', 'backendTimeout']),
+    headers: s.headers,
+    rewrite: s.rewrite,
+    mirror: s.mirror as GatewayApiMirror[] | undefined,
+    corsPolicy: cors && { ...cors, maxAge: duration(cors.maxAge, ['spec', 'service', 'corsPolicy', 'maxAge']) },
   };
 }
 
@@ -253,8 +279,7 @@ export const GATEWAY_API = {
   observer: HTTP_OBSERVER,
   flagger: {
     names: ['gatewayapi:v1'],
-    fields: [['service', 'hosts'], ['service', 'gatewayRefs'], ['service', 'match'], ['service', 'timeout'], ['service', 'backendTimeout']],
-    notYet: { fields: NOT_YET_FIELDS, message: 'is not supported yet with provider gatewayapi:v1 (canarykit renders no HTTPRoute filters)' },
+    fields: [...COMMON_FIELDS, ['service', 'timeout'], ['service', 'backendTimeout'], ['service', 'corsPolicy']],
     toOptions: (spec, { duration }) => toOptions(spec, duration),
   },
   router: (o: GatewayApiOptions) => new GatewayApiRouter(o, 'v1'),
@@ -271,10 +296,9 @@ export const GATEWAY_API_V1BETA1 = {
   observer: HTTP_OBSERVER,
   flagger: {
     names: ['gatewayapi:v1beta1'],
-    // service.timeout / backendTimeout are left out: the v1beta1 router never reads them.
-    fields: [['service', 'hosts'], ['service', 'gatewayRefs'], ['service', 'match']],
-    notYet: { fields: NOT_YET_FIELDS, message: 'is not supported yet with provider gatewayapi:v1beta1 (canarykit renders no HTTPRoute filters)' },
-    toOptions: (spec, { duration }) => ({ ...toOptions(spec, duration), timeout: undefined, backendTimeout: undefined }),
+    // timeouts and corsPolicy are left out: the v1beta1 router never reads them.
+    fields: COMMON_FIELDS,
+    toOptions: (spec, { duration }) => ({ ...toOptions(spec, duration), timeout: undefined, backendTimeout: undefined, corsPolicy: undefined }),
   },
   router: (o: GatewayApiOptions) => new GatewayApiRouter(o, 'v1beta1'),
 } as const satisfies ProviderModule<'gatewayapiv1beta1', GatewayApiOptions>;

@@ -18,13 +18,8 @@ type IstioObject = RoutingObject<'DestinationRule', DestinationRuleSpec> | Routi
 import { toMatch } from '../compile/flagger-match';
 import { ProviderModule } from './module';
 
-/** Istio header manipulation (`VirtualService.http[].headers`). */
-export interface HeaderOperations {
-  /** Changes to request headers. */
-  readonly request?: { add?: Record<string, string>; set?: Record<string, string>; remove?: string[] };
-  /** Changes to response headers. */
-  readonly response?: { add?: Record<string, string>; set?: Record<string, string>; remove?: string[] };
-}
+import type { HeaderOperations } from './header-operations';
+export type { HeaderOperations };
 
 /** Istio retry policy. */
 export interface RetryOptions {

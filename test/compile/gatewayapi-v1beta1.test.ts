@@ -127,7 +127,6 @@ describe('compile: Linkerd Gateway API mode (gatewayapi:v1beta1, gateway_api_v1b
   it.each([
     ['service.timeout (the v1beta1 router writes no timeouts)', '    targetPort: 9898\n', '    targetPort: 9898\n    timeout: 15s\n', 'spec.service.timeout', 'not gatewayapi:v1beta1'],
     ['a sticky primary cookie', '    stepWeight: 5\n', '    stepWeight: 5\n    sessionAffinity:\n      cookieName: flagger-cookie\n      primaryCookieName: primary-cookie\n', 'spec.analysis.sessionAffinity.primaryCookieName', 'provider gatewayapi:v1beta1 has no sticky primary cookie'],
-    ['HTTPRoute filters (service.headers)', '    targetPort: 9898\n', '    targetPort: 9898\n    headers:\n      request:\n        add:\n          x-a: b\n', 'spec.service.headers', 'with provider gatewayapi:v1beta1'],
   ])('%s is refused before anything is written', (_label, from, to, where, message) => {
     const dir = variant(from, to);
     try {
