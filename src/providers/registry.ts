@@ -1,3 +1,4 @@
+import { APPMESH, APPMESH_V1BETA2 } from './appmesh';
 import { CONTOUR } from './contour';
 import { GATEWAY_API } from './gateway-api';
 import { ISTIO } from './istio';
@@ -32,6 +33,8 @@ export const PROVIDERS = registry({
   smiv1alpha3: SMI_V1ALPHA3,
   contour: CONTOUR,
   traefik: TRAEFIK,
+  appmesh: APPMESH,
+  appmeshv1beta2: APPMESH_V1BETA2,
 });
 
 /** Traffic providers canarykit can render. */
