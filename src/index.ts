@@ -17,6 +17,7 @@ export type { NginxOptions } from './providers/nginx';
 export type { GatewayApiOptions, GatewayApiVersion, GatewayRef } from './providers/gateway-api';
 export type { ContourOptions, ContourRetryOptions } from './providers/contour';
 export type { TraefikOptions } from './providers/traefik';
+export type { AppMeshApiVersion, AppMeshOptions, AppMeshRetryOptions } from './providers/appmesh';
 
 // Props types.
 export * from './constructs/analysis-options';

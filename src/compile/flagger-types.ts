@@ -73,6 +73,8 @@ export interface FlaggerService {
   backendTimeout?: string;
   headers?: Record<string, any>;
   corsPolicy?: Record<string, unknown>;
+  meshName?: string;
+  backends?: string[];
   apex?: FlaggerMetadata;
   primary?: FlaggerMetadata;
   canary?: FlaggerMetadata;

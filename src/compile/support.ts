@@ -52,14 +52,12 @@ const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
   [['autoscalerRef', 'primaryScalerQueries'], 'is only used with KEDA ScaledObjects, which are not supported yet'],
   [['service', 'trafficDistribution'], 'is not supported yet'],
   [['service', 'unmanagedMetadata'], 'is not supported: canarykit owns the generated Services entirely, so there are no foreign keys to preserve; put labels and annotations in service.apex, service.primary or service.canary'],
-  [['service', 'meshName'], 'is only used by App Mesh, which canarykit does not support'],
-  [['service', 'backends'], 'is only used by App Mesh, which canarykit does not support'],
 ];
 
 // Provider-specific fields in the order they are reported (Flagger's CanaryService field order).
 const PROVIDER_FIELD_ORDER = [
   'service.hosts', 'service.gateways', 'service.gatewayRefs', 'service.delegation', 'service.trafficPolicy', 'service.match',
-  'service.retries', 'service.timeout', 'service.backendTimeout', 'service.headers', 'service.corsPolicy', 'service.rewrite', 'ingressRef',
+  'service.retries', 'service.timeout', 'service.backendTimeout', 'service.headers', 'service.corsPolicy', 'service.rewrite', 'service.meshName', 'service.backends', 'ingressRef',
 ];
 
 /**

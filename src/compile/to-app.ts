@@ -245,6 +245,8 @@ const PROP_TO_SPEC: ReadonlyArray<[string, string]> = [
   ['provider.nginx.ingress', 'spec.ingressRef'],
   ['provider.contour.pathPrefix', 'spec.service.match[0].uri.prefix'],
   ['provider.contour', 'spec.service'],
+  ['provider.appmesh.pathPrefix', 'spec.service.match[0].uri.prefix'],
+  ['provider.appmesh', 'spec.service'],
   ['target', 'spec.targetRef'],
   ['autoscaler', 'spec.autoscalerRef'],
 ];

@@ -185,7 +185,10 @@ export class Canary extends Construct {
       namespace: this.namespace,
       names,
       port: props.service.port,
+      portName: props.service.portName,
+      targetPort: props.service.targetPort,
       portDiscovery: props.service.portDiscovery ?? false,
+      target: { name: targetName, selectorKey: selector?.key },
       apex: props.service.apex,
       analysis: {
         strategy: resolved.strategy,

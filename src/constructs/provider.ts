@@ -1,3 +1,5 @@
+import { ValidationError } from '../errors';
+import { AppMeshOptions } from '../providers/appmesh';
 import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions, GatewayApiVersion } from '../providers/gateway-api';
 import { IstioOptions } from '../providers/istio';
@@ -49,6 +51,22 @@ export class Provider {
   /** Traefik: a TraefikService `<svc>` (weighted round robin) for your IngressRoute to send traffic to. */
   static traefik(options: TraefikOptions = {}): Provider {
     return Provider.of('traefik', options);
+  }
+  /**
+   * AWS App Mesh: VirtualNodes for primary and canary and a weighted virtual router behind the
+   * `<svc>` VirtualService (`apiVersion` picks the controller API, v1beta2 unless set).
+   */
+  static appMesh(options: AppMeshOptions = {}): Provider {
+    const { apiVersion, ...rest } = options;
+    switch (apiVersion) {
+      case 'v1beta1':
+        return Provider.of('appmesh', rest);
+      case undefined:
+      case 'v1beta2':
+        return Provider.of('appmeshv1beta2', rest);
+      default:
+        throw new ValidationError([{ path: 'provider.appmesh.apiVersion', message: `must be v1beta1 or v1beta2 (got ${JSON.stringify(apiVersion)})` }]);
+    }
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

@@ -43,6 +43,8 @@ export interface FlaggerContext {
   duration(text: string | undefined, segments: (string | number)[]): Duration | undefined;
   /** `spec.ingressRef`, loaded into the canary's chart (only for providers that ask for it). */
   readonly ingress?: IConstruct;
+  /** The Canary's own `metadata.annotations` (some routers read switches there). */
+  readonly annotations: Readonly<Record<string, string>>;
 }
 
 /** How a Flagger Canary with this provider becomes construct props. */

@@ -1,3 +1,4 @@
+import { APPMESH, APPMESH_V1BETA2 } from './appmesh';
 import { CONTOUR } from './contour';
 import { GATEWAY_API, GATEWAY_API_V1BETA1 } from './gateway-api';
 import { ISTIO } from './istio';
@@ -33,6 +34,8 @@ export const PROVIDERS = registry({
   smiv1alpha3: SMI_V1ALPHA3,
   contour: CONTOUR,
   traefik: TRAEFIK,
+  appmesh: APPMESH,
+  appmeshv1beta2: APPMESH_V1BETA2,
 });
 
 /** Traffic providers canarykit can render. */

@@ -40,7 +40,16 @@ export interface RouterInput {
   readonly namespace: string;
   readonly names: ServiceNames;
   readonly port: number;
+  /** Name of the first Service port (`service.portName`). @default - unset ('http' on the Service) */
+  readonly portName?: string;
+  /** Container port the Services target (`service.targetPort`). @default - same as `port` */
+  readonly targetPort?: number | string;
   readonly portDiscovery: boolean;
+  /**
+   * The target Deployment: its name and the key of its selector label (Flagger's `targetRef.name`
+   * and the label selector its router factory gets). @default - unknown (routers that need it refuse)
+   */
+  readonly target?: { readonly name: string; readonly selectorKey?: string };
   readonly apex?: ObjectMetadataOptions;
   readonly analysis: RoutingAnalysis;
   readonly weights: RouteWeights;

@@ -90,6 +90,15 @@ function k8sSchemas(): { ajv: Ajv; byGvk: Map<string, string> } {
 
 let crds: Map<string, ValidateFunction> | undefined;
 
+/**
+ * Kinds whose CRD (apiextensions.k8s.io/v1beta1, `preserveUnknownFields` left at its default true)
+ * makes the API server keep unknown fields without reporting them, so strict field validation has
+ * nothing to refuse: App Mesh controller v0.5.0's hand-written schema lacks fields its own Go types
+ * (and Flagger's pkg/apis/appmesh/v1beta1) have, e.g. `routes[].name`, `routes[].priority` and
+ * `backends[].virtualService`. Their known fields are still checked (types, enums, required).
+ */
+const UNPRUNED = new Set(['appmesh.k8s.aws/v1beta1/VirtualNode', 'appmesh.k8s.aws/v1beta1/VirtualService']);
+
 function crdSchemas(): Map<string, ValidateFunction> {
   if (crds) return crds;
   crds = new Map();
@@ -98,7 +107,7 @@ function crdSchemas(): Map<string, ValidateFunction> {
   for (const [gvk, schema] of Object.entries(all)) {
     // The API server always accepts these at the root even when a CRD schema omits them (Istio's do).
     schema.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...schema.properties };
-    closeObjects(schema);
+    if (!UNPRUNED.has(gvk)) closeObjects(schema);
     crds.set(gvk, ajv.compile(schema));
   }
   return crds;

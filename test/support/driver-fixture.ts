@@ -30,7 +30,7 @@ export interface AppSpec {
     /** A Slack alert provider (severity info) posting here. */
     slack?: string;
     /** Traffic provider. @default 'istio' (Gateway API attaches to Gateway gateway-system/public) */
-    provider?: 'istio' | 'gatewayapi' | 'contour' | 'traefik';
+    provider?: 'istio' | 'gatewayapi' | 'contour' | 'traefik' | 'appmesh' | 'appmeshv1beta2';
   }[];
 }
 
@@ -86,6 +86,10 @@ function providerOf(name: AppSpec['canaries'][number]['provider']): Provider {
       return Provider.contour();
     case 'traefik':
       return Provider.traefik();
+    case 'appmesh':
+      return Provider.appMesh({ apiVersion: 'v1beta1', meshName: 'global' });
+    case 'appmeshv1beta2':
+      return Provider.appMesh();
     case 'istio':
     case undefined:
       return Provider.istio({ hosts: ['app.example.com'] });
