@@ -184,6 +184,7 @@ export class Canary extends Construct {
     const routeProbe = {
       namespace: this.namespace,
       names,
+      selector,
       port: props.service.port,
       portDiscovery: props.service.portDiscovery ?? false,
       apex: props.service.apex,

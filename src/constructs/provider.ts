@@ -1,5 +1,6 @@
 import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions } from '../providers/gateway-api';
+import { GlooOptions } from '../providers/gloo';
 import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
@@ -34,6 +35,13 @@ export class Provider {
   /** Traefik: a TraefikService `<svc>` (weighted round robin) for your IngressRoute to send traffic to. */
   static traefik(options: TraefikOptions = {}): Provider {
     return Provider.of('traefik', options);
+  }
+  /**
+   * Gloo Edge: a RouteTable `<svc>` (for your VirtualService to delegate to) with a weighted route to
+   * the primary and canary Upstreams it also writes.
+   */
+  static gloo(options: GlooOptions = {}): Provider {
+    return Provider.of('gloo', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

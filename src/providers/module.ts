@@ -3,6 +3,7 @@ import type { IConstruct } from 'constructs';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
 import type { BuiltinMetricName } from '../model/builtin-metrics';
 import type { RoutingFacts } from '../model/plan';
+import type { Json } from '../constructs/workload/deployment-json';
 import type { Router } from './router';
 
 /** The parts of a request an A/B `match` can select on. */
@@ -41,6 +42,24 @@ export interface FlaggerContext {
   duration(text: string | undefined, segments: (string | number)[]): Duration | undefined;
   /** `spec.ingressRef`, loaded into the canary's chart (only for providers that ask for it). */
   readonly ingress?: IConstruct;
+  /**
+   * The objects of the module's `references` found among the inputs, by Canary field: read only,
+   * they stay in the output where they are (several canaries may share one).
+   */
+  readonly references: Readonly<Record<string, Json>>;
+}
+
+/**
+ * A Canary field naming an object among the inputs that the provider reads but does not own
+ * (Gloo's `upstreamRef`): compile finds it by group, kind, namespace and name and hands it to
+ * `toOptions` as JSON. Its namespace is the ref's, else the Canary's.
+ */
+export interface FlaggerReference {
+  /** Field under `spec` holding `{ apiVersion, kind, name, namespace? }`. */
+  readonly field: string;
+  /** API group of the object, e.g. `gloo.solo.io`. */
+  readonly group: string;
+  readonly kind: string;
 }
 
 /** How a Flagger Canary with this provider becomes construct props. */
@@ -49,8 +68,15 @@ export interface FlaggerMapping<O> {
   readonly names: readonly string[];
   /** Canary fields (segments under `spec`) only this provider, among the supported ones, reads. */
   readonly fields: readonly (readonly string[])[];
+  /**
+   * `-mesh-provider` values starting with this also select the provider (Flagger's HasPrefix in
+   * its router factory); `spec.provider` is held to `names` by Flagger's CRD enum. @default - none
+   */
+  readonly namePrefix?: string;
   /** Needs `spec.ingressRef` resolved to an Ingress among the inputs. */
   readonly ingressRef?: boolean;
+  /** Optional references to objects among the inputs, resolved when the field is set. @default - none */
+  readonly references?: readonly FlaggerReference[];
   /** Fields Flagger reads for this provider that canarykit cannot render yet, and why. */
   readonly notYet?: { readonly fields: readonly (readonly string[])[]; readonly message: string };
   /** Problems with values of fields this provider reads (checked after the generic ones). */

@@ -1,5 +1,6 @@
 import { CONTOUR } from './contour';
 import { GATEWAY_API } from './gateway-api';
+import { GLOO } from './gloo';
 import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
 import { ProviderModule } from './module';
@@ -32,6 +33,7 @@ export const PROVIDERS = registry({
   smiv1alpha3: SMI_V1ALPHA3,
   contour: CONTOUR,
   traefik: TRAEFIK,
+  gloo: GLOO,
 });
 
 /** Traffic providers canarykit can render. */
