@@ -160,14 +160,13 @@ function glooMatchers(matches: readonly HttpMatch[]): Matcher[] | undefined {
   return [{ ...(headers.length ? { headers } : {}), ...(methods.length ? { methods } : {}) }];
 }
 
-/** spec.upstreamRef: Flagger gets the Upstream by name in the ref's namespace, read as-is. */
+/** spec.upstreamRef: Flagger gets the Upstream by name in the ref's namespace. */
 function upstreamRefProblems(spec: FlaggerCanarySpec): Unsupported[] {
   const ref = spec.upstreamRef;
   if (!ref) return [];
   const out: Unsupported[] = [];
-  if (ref.kind !== 'Upstream' || ref.apiVersion !== UPSTREAM_API) {
-    out.push({ segments: ['spec', 'upstreamRef'], message: `must refer to a ${UPSTREAM_API} Upstream (got ${ref.apiVersion} ${ref.kind}); Flagger reads an Upstream by this name whatever the kind says` });
-  }
+  // Flagger's CRD holds kind to Upstream; the apiVersion is not read (getGlooConfigUpstream asks the
+  // gloo.solo.io/v1 client), so neither is checked here.
   // getGlooConfigUpstream asks for namespace "" when none is set, which finds nothing and stops the canary.
   if (!ref.namespace) out.push({ segments: ['spec', 'upstreamRef', 'namespace'], message: "must be set: Flagger does not default it to the Canary's namespace and fails to find the Upstream" });
   return out;
