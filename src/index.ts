@@ -17,6 +17,7 @@ export type { GatewayApiOptions, GatewayRef } from './providers/gateway-api';
 export type { ContourOptions, ContourRetryOptions } from './providers/contour';
 export type { TraefikOptions } from './providers/traefik';
 export type { GlooOptions, GlooUpstreamManifest } from './providers/gloo';
+export type { SkipperOptions } from './providers/skipper';
 
 // Props types.
 export * from './constructs/analysis-options';

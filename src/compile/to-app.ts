@@ -256,6 +256,7 @@ const PROP_TO_SPEC: ReadonlyArray<[string, string]> = [
   ['provider.gatewayApi', 'spec.service'],
   ['provider.nginx.ingress', 'spec.ingressRef'],
   ['provider.gloo.upstreamRef', 'spec.upstreamRef'],
+  ['provider.skipper.ingress', 'spec.ingressRef'],
   ['provider.contour.pathPrefix', 'spec.service.match[0].uri.prefix'],
   ['provider.contour', 'spec.service'],
   ['target', 'spec.targetRef'],

@@ -199,6 +199,7 @@ export class Canary extends Construct {
       },
       weights: { primary: 100 - (state?.canaryWeight ?? 0), canary: state?.canaryWeight ?? 0, mirror: state?.mirror ?? false },
       cookies: state?.sessionAffinity,
+      phase: state?.phase,
     };
     this.problems.push(...provider.router.validate(routeProbe));
 

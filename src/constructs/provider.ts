@@ -5,6 +5,7 @@ import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
+import { SkipperOptions } from '../providers/skipper';
 import { SmiApiVersion, SmiOptions } from '../providers/smi';
 
 /** Options of `Provider.smi()`. */
@@ -42,6 +43,10 @@ export class Provider {
    */
   static gloo(options: GlooOptions = {}): Provider {
     return Provider.of('gloo', options);
+  }
+  /** Skipper: a `<ingress>-canary` clone of your Ingress whose backend-weights annotation splits primary and canary. */
+  static skipper(options: SkipperOptions): Provider {
+    return Provider.of('skipper', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

@@ -2,6 +2,7 @@ import type { Duration } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
 import type { BuiltinMetricName } from '../model/builtin-metrics';
+import type { TemplateVars } from '../constructs/metrics/template';
 import type { RoutingFacts } from '../model/plan';
 import type { Json } from '../constructs/workload/deployment-json';
 import type { Router } from './router';
@@ -91,6 +92,11 @@ export interface Observer {
   readonly name: string;
   /** PromQL of each built-in metric, with template variables. */
   readonly queries: Readonly<Record<BuiltinMetricName, string>>;
+  /**
+   * Rewrites the template variables before the built-in queries are rendered (Skipper's observer
+   * spells names the way Skipper writes route IDs). @default - the variables as they are
+   */
+  encodeVars?(vars: TemplateVars): TemplateVars;
 }
 
 /**

@@ -6,6 +6,7 @@ import { KUBERNETES } from './kubernetes';
 import { ProviderModule } from './module';
 import { NGINX } from './nginx';
 import { LINKERD, OSM, SMI_V1ALPHA1, SMI_V1ALPHA2, SMI_V1ALPHA3 } from './smi';
+import { SKIPPER } from './skipper';
 import { TRAEFIK } from './traefik';
 
 /**
@@ -34,6 +35,7 @@ export const PROVIDERS = registry({
   contour: CONTOUR,
   traefik: TRAEFIK,
   gloo: GLOO,
+  skipper: SKIPPER,
 });
 
 /** Traffic providers canarykit can render. */

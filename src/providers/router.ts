@@ -1,6 +1,7 @@
 import { Problem } from '../errors';
 import { PlannedRoute, Strategy } from '../model/plan';
 import { SessionAffinityState } from '../model/state';
+import { Phase } from '../model/phase';
 import { HttpMatch } from '../constructs/match';
 import { ObjectMetadataOptions } from '../constructs/service-options';
 import { ServiceNames } from '../constructs/workload/services';
@@ -51,6 +52,8 @@ export interface RouterInput {
   readonly analysis: RoutingAnalysis;
   readonly weights: RouteWeights;
   readonly cookies?: SessionAffinityState;
+  /** The committed stage's phase (some routers mark the routes Flagger has switched off). @default 'Initializing' */
+  readonly phase?: Phase;
 }
 
 /**
