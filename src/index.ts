@@ -18,6 +18,8 @@ export type { GatewayApiOptions, GatewayApiVersion, GatewayRef } from './provide
 export type { ContourOptions, ContourRetryOptions } from './providers/contour';
 export type { TraefikOptions } from './providers/traefik';
 export type { AppMeshApiVersion, AppMeshOptions, AppMeshRetryOptions } from './providers/appmesh';
+export type { GlooOptions, GlooUpstreamManifest } from './providers/gloo';
+export type { SkipperOptions } from './providers/skipper';
 
 // Props types.
 export * from './constructs/analysis-options';

@@ -144,6 +144,7 @@ export interface FlaggerCanarySpec {
   targetRef: CrossRef;
   autoscalerRef?: CrossRef & { primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number }; primaryScalerQueries?: Record<string, string> };
   ingressRef?: CrossRef;
+  upstreamRef?: CrossRef & { namespace?: string };
   service: FlaggerService;
   analysis: FlaggerAnalysis;
   skipAnalysis?: boolean;

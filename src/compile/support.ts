@@ -25,6 +25,11 @@ export function providerFor(value: string | undefined, meshProvider: string = DE
   const name = value ?? meshProvider;
   const provider = SUPPORTED_PROVIDERS[name];
   if (provider) return { provider };
+  // Flagger's router factory selects some providers by prefix (any `gloo*`); its CRD enum keeps
+  // spec.provider to the exact names, so only the controller flag can carry another spelling.
+  const byPrefix = providerModules().find((m) => m.flagger.namePrefix !== undefined && name.startsWith(m.flagger.namePrefix));
+  if (byPrefix && value === undefined) return { provider: byPrefix.name };
+  if (byPrefix) return { message: `"${name}" is rejected by Flagger's Canary CRD (its enum allows ${byPrefix.flagger.names.join(', ')}; other ${byPrefix.flagger.namePrefix}* spellings work only as --mesh-provider); use ${byPrefix.flagger.names[0]}` };
   const valid = Object.keys(SUPPORTED_PROVIDERS).join(', ');
   if (value === undefined) return { message: `is not set, so the mesh provider "${name}" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which canarykit does not support${FLAGGER_PROVIDERS.includes(name) ? ' yet' : ''}; set spec.provider or the mesh provider to one of: ${valid}` };
   if (FLAGGER_PROVIDERS.includes(name)) return { message: `"${name}" is not supported yet (supported: ${valid})` };
@@ -48,7 +53,6 @@ function isSet(v: unknown): boolean {
 const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
   [['revertOnDeletion'], 'is not supported: there is no controller to restore the target on deletion. To retire a canary, remove the Canary from the inputs and commit the plain Deployment'],
   [['routeRef'], 'is only used by the APISIX provider, which canarykit does not support'],
-  [['upstreamRef'], 'is only used by the Gloo provider, which canarykit does not support'],
   [['autoscalerRef', 'primaryScalerQueries'], 'is only used with KEDA ScaledObjects, which are not supported yet'],
   [['service', 'trafficDistribution'], 'is not supported yet'],
   [['service', 'unmanagedMetadata'], 'is not supported: canarykit owns the generated Services entirely, so there are no foreign keys to preserve; put labels and annotations in service.apex, service.primary or service.canary'],
@@ -57,7 +61,7 @@ const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
 // Provider-specific fields in the order they are reported (Flagger's CanaryService field order).
 const PROVIDER_FIELD_ORDER = [
   'service.hosts', 'service.gateways', 'service.gatewayRefs', 'service.delegation', 'service.trafficPolicy', 'service.match',
-  'service.retries', 'service.timeout', 'service.backendTimeout', 'service.headers', 'service.corsPolicy', 'service.rewrite', 'service.meshName', 'service.backends', 'ingressRef',
+  'service.retries', 'service.timeout', 'service.backendTimeout', 'service.headers', 'service.corsPolicy', 'service.rewrite', 'service.meshName', 'service.backends', 'ingressRef', 'upstreamRef',
 ];
 
 /**

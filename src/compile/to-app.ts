@@ -60,6 +60,7 @@ interface Resolved {
   target: InputObject;
   autoscaler?: InputObject;
   ingress?: InputObject;
+  references: Map<string, InputObject>;
   configMaps: InputObject[];
   templates: Map<number, InputObject>;
   alertProviders: Map<number, InputObject>;
@@ -116,7 +117,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
     resolved.configMaps.forEach(load);
     const autoscaler = resolved.autoscaler && load(resolved.autoscaler);
     const ingress = resolved.ingress && load(resolved.ingress);
-    const refs: CanaryRefs = { target, autoscaler, ingress, templates: resolved.templates, alertProviders: resolved.alertProviders };
+    const refs: CanaryRefs = { target, autoscaler, ingress, references: resolved.references, templates: resolved.templates, alertProviders: resolved.alertProviders };
     const { props, problems: propProblems } = toCanaryProps(obj, resolved.provider, refs, stateDir);
     problems.push(...propProblems);
     if (props) new Canary(chart, 'canary', props);
@@ -186,6 +187,17 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     }
   }
 
+  // Read-only references (Gloo's config Upstream): found, not claimed, so canaries may share one.
+  const references = new Map<string, InputObject>();
+  for (const r of module.flagger.references ?? []) {
+    const ref = spec[r.field] as { apiVersion?: string; kind?: string; name?: string; namespace?: string } | undefined;
+    if (!ref?.name) continue;
+    const refNs = ref.namespace || ns;
+    const found = index.find(r.group, r.kind, refNs, ref.name);
+    if (found) references.set(r.field, found);
+    else at(['spec', r.field], notFound(r.kind, ref.name, refNs));
+  }
+
   const configMaps: InputObject[] = [];
   if (target) {
     for (const cm of findConfigMapRefs((target.json.spec?.template?.spec ?? {}) as Json)) {
@@ -233,7 +245,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   });
 
   if (problems.length > before || !target) return undefined;
-  return { provider, target, autoscaler, ingress, configMaps, templates, alertProviders };
+  return { provider, target, autoscaler, ingress, references, configMaps, templates, alertProviders };
 }
 
 /** Construct prop paths (`provider.istio.match[0]`) -> Canary YAML paths (`spec.service.match[0]`). */
@@ -243,6 +255,8 @@ const PROP_TO_SPEC: ReadonlyArray<[string, string]> = [
   ['provider.istio', 'spec.service'],
   ['provider.gatewayApi', 'spec.service'],
   ['provider.nginx.ingress', 'spec.ingressRef'],
+  ['provider.gloo.upstreamRef', 'spec.upstreamRef'],
+  ['provider.skipper.ingress', 'spec.ingressRef'],
   ['provider.contour.pathPrefix', 'spec.service.match[0].uri.prefix'],
   ['provider.contour', 'spec.service'],
   ['provider.appmesh.pathPrefix', 'spec.service.match[0].uri.prefix'],

@@ -13,6 +13,7 @@ import { toMatch } from './flagger-match';
 import { FlaggerAlertProvider, FlaggerCanary, FlaggerMetadata, FlaggerMetricTemplate } from './flagger-types';
 import { InputObject } from './load-yaml';
 import { fieldProblem } from './schema';
+import type { Json } from '../constructs/workload/deployment-json';
 
 /** The objects a Canary refers to, found among the inputs. */
 export interface CanaryRefs {
@@ -22,6 +23,8 @@ export interface CanaryRefs {
   readonly autoscaler?: IConstruct;
   /** `spec.ingressRef`, loaded into the canary's chart. */
   readonly ingress?: IConstruct;
+  /** The objects of the provider's Flagger references (read, not claimed), by Canary field. */
+  readonly references?: ReadonlyMap<string, InputObject>;
   /** The MetricTemplate of each `analysis.metrics[i].templateRef`, by metric index. */
   readonly templates: ReadonlyMap<number, InputObject>;
   /** The AlertProvider of each `analysis.alerts[i].providerRef`, by alert index. */
@@ -67,7 +70,7 @@ export function toCanaryProps(
 
   // The module's own options: TypeScript cannot pair name and options across the registry union.
   const module = PROVIDERS[provider];
-  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ingress: refs.ingress, annotations: canary.metadata.annotations ?? {} }) as never);
+  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ingress: refs.ingress, annotations: canary.metadata.annotations ?? {}, references: referenced(refs) }) as never);
 
   const metrics: MetricOptions[] = (a.metrics ?? []).map((m, i) => {
     const template = refs.templates.get(i);
@@ -156,6 +159,10 @@ export function toCanaryProps(
       stateDir,
     },
   };
+}
+
+function referenced(refs: CanaryRefs): Record<string, Json> {
+  return Object.fromEntries([...(refs.references ?? [])].map(([field, o]) => [field, o.json as Json]));
 }
 
 function metadata(m: FlaggerMetadata | undefined): ObjectMetadataOptions | undefined {

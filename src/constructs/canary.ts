@@ -184,6 +184,7 @@ export class Canary extends Construct {
     const routeProbe = {
       namespace: this.namespace,
       names,
+      selector,
       port: props.service.port,
       portName: props.service.portName,
       targetPort: props.service.targetPort,
@@ -201,6 +202,7 @@ export class Canary extends Construct {
       },
       weights: { primary: 100 - (state?.canaryWeight ?? 0), canary: state?.canaryWeight ?? 0, mirror: state?.mirror ?? false },
       cookies: state?.sessionAffinity,
+      phase: state?.phase,
     };
     this.problems.push(...provider.router.validate(routeProbe));
 

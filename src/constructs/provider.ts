@@ -2,10 +2,12 @@ import { ValidationError } from '../errors';
 import { AppMeshOptions } from '../providers/appmesh';
 import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions, GatewayApiVersion } from '../providers/gateway-api';
+import { GlooOptions } from '../providers/gloo';
 import { IstioOptions } from '../providers/istio';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
+import { SkipperOptions } from '../providers/skipper';
 import { SmiApiVersion, SmiOptions } from '../providers/smi';
 
 /** Options of `Provider.gatewayApi()`. */
@@ -67,6 +69,17 @@ export class Provider {
       default:
         throw new ValidationError([{ path: 'provider.appmesh.apiVersion', message: `must be v1beta1 or v1beta2 (got ${JSON.stringify(apiVersion)})` }]);
     }
+  }
+  /**
+   * Gloo Edge: a RouteTable `<svc>` (for your VirtualService to delegate to) with a weighted route to
+   * the primary and canary Upstreams it also writes.
+   */
+  static gloo(options: GlooOptions = {}): Provider {
+    return Provider.of('gloo', options);
+  }
+  /** Skipper: a `<ingress>-canary` clone of your Ingress whose backend-weights annotation splits primary and canary. */
+  static skipper(options: SkipperOptions): Provider {
+    return Provider.of('skipper', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

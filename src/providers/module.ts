@@ -2,7 +2,9 @@ import type { Duration } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
 import type { BuiltinMetricName } from '../model/builtin-metrics';
+import type { TemplateVars } from '../constructs/metrics/template';
 import type { RoutingFacts } from '../model/plan';
+import type { Json } from '../constructs/workload/deployment-json';
 import type { Router } from './router';
 
 /** The parts of a request an A/B `match` can select on. */
@@ -45,6 +47,24 @@ export interface FlaggerContext {
   readonly ingress?: IConstruct;
   /** The Canary's own `metadata.annotations` (some routers read switches there). */
   readonly annotations: Readonly<Record<string, string>>;
+  /**
+   * The objects of the module's `references` found among the inputs, by Canary field: read only,
+   * they stay in the output where they are (several canaries may share one).
+   */
+  readonly references: Readonly<Record<string, Json>>;
+}
+
+/**
+ * A Canary field naming an object among the inputs that the provider reads but does not own
+ * (Gloo's `upstreamRef`): compile finds it by group, kind, namespace and name and hands it to
+ * `toOptions` as JSON. Its namespace is the ref's, else the Canary's.
+ */
+export interface FlaggerReference {
+  /** Field under `spec` holding `{ apiVersion, kind, name, namespace? }`. */
+  readonly field: string;
+  /** API group of the object, e.g. `gloo.solo.io`. */
+  readonly group: string;
+  readonly kind: string;
 }
 
 /** How a Flagger Canary with this provider becomes construct props. */
@@ -53,8 +73,15 @@ export interface FlaggerMapping<O> {
   readonly names: readonly string[];
   /** Canary fields (segments under `spec`) only this provider, among the supported ones, reads. */
   readonly fields: readonly (readonly string[])[];
+  /**
+   * `-mesh-provider` values starting with this also select the provider (Flagger's HasPrefix in
+   * its router factory); `spec.provider` is held to `names` by Flagger's CRD enum. @default - none
+   */
+  readonly namePrefix?: string;
   /** Needs `spec.ingressRef` resolved to an Ingress among the inputs. */
   readonly ingressRef?: boolean;
+  /** Optional references to objects among the inputs, resolved when the field is set. @default - none */
+  readonly references?: readonly FlaggerReference[];
   /** Fields Flagger reads for this provider that canarykit cannot render yet, and why. */
   readonly notYet?: { readonly fields: readonly (readonly string[])[]; readonly message: string };
   /** Problems with values of fields this provider reads (checked after the generic ones). */
@@ -69,6 +96,11 @@ export interface Observer {
   readonly name: string;
   /** PromQL of each built-in metric, with template variables. */
   readonly queries: Readonly<Record<BuiltinMetricName, string>>;
+  /**
+   * Rewrites the template variables before the built-in queries are rendered (Skipper's observer
+   * spells names the way Skipper writes route IDs). @default - the variables as they are
+   */
+  encodeVars?(vars: TemplateVars): TemplateVars;
 }
 
 /**

@@ -1,11 +1,13 @@
 import { APPMESH, APPMESH_V1BETA2 } from './appmesh';
 import { CONTOUR } from './contour';
 import { GATEWAY_API, GATEWAY_API_V1BETA1 } from './gateway-api';
+import { GLOO } from './gloo';
 import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
 import { ProviderModule } from './module';
 import { NGINX } from './nginx';
 import { LINKERD, OSM, SMI_V1ALPHA1, SMI_V1ALPHA2, SMI_V1ALPHA3 } from './smi';
+import { SKIPPER } from './skipper';
 import { TRAEFIK } from './traefik';
 
 /**
@@ -36,6 +38,8 @@ export const PROVIDERS = registry({
   traefik: TRAEFIK,
   appmesh: APPMESH,
   appmeshv1beta2: APPMESH_V1BETA2,
+  gloo: GLOO,
+  skipper: SKIPPER,
 });
 
 /** Traffic providers canarykit can render. */

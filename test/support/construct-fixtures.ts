@@ -335,6 +335,8 @@ export interface FixtureOptions {
   readonly secrets?: Record<string, Record<string, string>>;
   /** Any other Canary props. */
   readonly canary?: Partial<CanaryProps>;
+  /** Builds the provider in the podinfo chart (for providers taking objects of the chart). @default - from `provider` */
+  readonly providerIn?: (chart: Chart) => Provider;
   /** Chart id. @default 'podinfo' */
   readonly chartId?: string;
   readonly namespace?: string;
@@ -375,7 +377,7 @@ export function addPodinfoChart(app: App, o: FixtureOptions = {}): Omit<Fixture,
   const target = addTarget(chart, o.target ?? 'l1', o.podinfo);
   for (const [name, data] of Object.entries(o.configMaps ?? {})) new k8s.KubeConfigMap(chart, `cm-${name}`, { metadata: { name }, data });
   for (const [name, stringData] of Object.entries(o.secrets ?? {})) new k8s.KubeSecret(chart, `secret-${name}`, { metadata: { name }, type: 'Opaque', stringData });
-  const provider = makeProvider(chart, o);
+  const provider = o.providerIn?.(chart) ?? makeProvider(chart, o);
   const hpa = o.hpa ? addHpa(chart, o.podinfo?.name ?? TARGET) : undefined;
   const canary = new Canary(chart, 'canary', {
     target,

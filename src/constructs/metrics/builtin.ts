@@ -1,6 +1,7 @@
 import { BuiltinMetricName } from '../../model/builtin-metrics';
 import { ProviderName } from '../../providers/registry';
 import { PROVIDERS } from '../../providers/registry';
+import type { Observer } from '../../providers/module';
 import { renderQuery, TemplateVars } from './template';
 
 export { BUILTIN_METRICS, isBuiltinMetric } from '../../model/builtin-metrics';
@@ -24,9 +25,9 @@ const UNITS: Record<BuiltinMetricName, BuiltinQuery['unit']> = {
  * the rate window; nginx uses `ingress`).
  */
 export function builtinQuery(metric: BuiltinMetricName, provider: ProviderName, vars: TemplateVars): BuiltinQuery {
-  const observer = PROVIDERS[provider].observer;
+  const observer: Observer = PROVIDERS[provider].observer;
   return {
-    query: renderQuery(observer.queries[metric], vars, `built-in ${metric} (${observer.name})`),
+    query: renderQuery(observer.queries[metric], observer.encodeVars?.(vars) ?? vars, `built-in ${metric} (${observer.name})`),
     unit: UNITS[metric],
   };
 }
