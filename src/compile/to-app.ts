@@ -243,6 +243,7 @@ const PROP_TO_SPEC: ReadonlyArray<[string, string]> = [
   ['provider.istio', 'spec.service'],
   ['provider.gatewayApi', 'spec.service'],
   ['provider.nginx.ingress', 'spec.ingressRef'],
+  ['provider.kuma.mesh', 'metadata.annotations'],
   ['provider.contour.pathPrefix', 'spec.service.match[0].uri.prefix'],
   ['provider.contour', 'spec.service'],
   ['target', 'spec.targetRef'],

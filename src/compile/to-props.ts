@@ -67,7 +67,7 @@ export function toCanaryProps(
 
   // The module's own options: TypeScript cannot pair name and options across the registry union.
   const module = PROVIDERS[provider];
-  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ingress: refs.ingress }) as never);
+  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ingress: refs.ingress, annotations: canary.metadata.annotations ?? {} }) as never);
 
   const metrics: MetricOptions[] = (a.metrics ?? []).map((m, i) => {
     const template = refs.templates.get(i);

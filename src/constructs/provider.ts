@@ -1,6 +1,7 @@
 import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions } from '../providers/gateway-api';
 import { IstioOptions } from '../providers/istio';
+import { KumaOptions } from '../providers/kuma';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
@@ -34,6 +35,10 @@ export class Provider {
   /** Traefik: a TraefikService `<svc>` (weighted round robin) for your IngressRoute to send traffic to. */
   static traefik(options: TraefikOptions = {}): Provider {
     return Provider.of('traefik', options);
+  }
+  /** Kuma: a cluster-scoped TrafficRoute `<svc>` splitting the apex service between primary and canary by weight. */
+  static kuma(options: KumaOptions = {}): Provider {
+    return Provider.of('kuma', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

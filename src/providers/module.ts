@@ -41,6 +41,8 @@ export interface FlaggerContext {
   duration(text: string | undefined, segments: (string | number)[]): Duration | undefined;
   /** `spec.ingressRef`, loaded into the canary's chart (only for providers that ask for it). */
   readonly ingress?: IConstruct;
+  /** The Canary's `metadata.annotations` (Flagger's Kuma router reads the mesh from one). */
+  readonly annotations: Readonly<Record<string, string>>;
 }
 
 /** How a Flagger Canary with this provider becomes construct props. */

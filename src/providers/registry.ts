@@ -2,6 +2,7 @@ import { CONTOUR } from './contour';
 import { GATEWAY_API } from './gateway-api';
 import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
+import { KUMA } from './kuma';
 import { ProviderModule } from './module';
 import { NGINX } from './nginx';
 import { LINKERD, OSM, SMI_V1ALPHA1, SMI_V1ALPHA2, SMI_V1ALPHA3 } from './smi';
@@ -32,6 +33,7 @@ export const PROVIDERS = registry({
   smiv1alpha3: SMI_V1ALPHA3,
   contour: CONTOUR,
   traefik: TRAEFIK,
+  kuma: KUMA,
 });
 
 /** Traffic providers canarykit can render. */
