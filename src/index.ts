@@ -16,6 +16,8 @@ export type { NginxOptions } from './providers/nginx';
 export type { GatewayApiOptions, GatewayRef } from './providers/gateway-api';
 export type { ContourOptions, ContourRetryOptions } from './providers/contour';
 export type { TraefikOptions } from './providers/traefik';
+export type { KumaOptions } from './providers/kuma';
+export type { ApisixOptions } from './providers/apisix';
 
 // Props types.
 export * from './constructs/analysis-options';

@@ -127,6 +127,7 @@ export interface FlaggerCanarySpec {
   targetRef: CrossRef;
   autoscalerRef?: CrossRef & { primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number }; primaryScalerQueries?: Record<string, string> };
   ingressRef?: CrossRef;
+  routeRef?: CrossRef;
   service: FlaggerService;
   analysis: FlaggerAnalysis;
   skipAnalysis?: boolean;

@@ -20,8 +20,8 @@ export interface CanaryRefs {
   readonly target: IConstruct;
   /** `spec.autoscalerRef`, loaded into the canary's chart. */
   readonly autoscaler?: IConstruct;
-  /** `spec.ingressRef`, loaded into the canary's chart. */
-  readonly ingress?: IConstruct;
+  /** The object of the provider's reference field (`spec.ingressRef`, `spec.routeRef`), loaded into the canary's chart. */
+  readonly ref?: IConstruct;
   /** The MetricTemplate of each `analysis.metrics[i].templateRef`, by metric index. */
   readonly templates: ReadonlyMap<number, InputObject>;
   /** The AlertProvider of each `analysis.alerts[i].providerRef`, by alert index. */
@@ -67,7 +67,7 @@ export function toCanaryProps(
 
   // The module's own options: TypeScript cannot pair name and options across the registry union.
   const module = PROVIDERS[provider];
-  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ingress: refs.ingress, annotations: canary.metadata.annotations ?? {} }) as never);
+  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ref: refs.ref, annotations: canary.metadata.annotations ?? {} }) as never);
 
   const metrics: MetricOptions[] = (a.metrics ?? []).map((m, i) => {
     const template = refs.templates.get(i);

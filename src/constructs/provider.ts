@@ -1,3 +1,4 @@
+import { ApisixOptions } from '../providers/apisix';
 import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions } from '../providers/gateway-api';
 import { IstioOptions } from '../providers/istio';
@@ -39,6 +40,10 @@ export class Provider {
   /** Kuma: a cluster-scoped TrafficRoute `<svc>` splitting the apex service between primary and canary by weight. */
   static kuma(options: KumaOptions = {}): Provider {
     return Provider.of('kuma', options);
+  }
+  /** APISIX: a canary ApisixRoute `<route>-<svc>-canary`, cloned from your ApisixRoute, with weighted primary and canary backends. */
+  static apisix(options: ApisixOptions): Provider {
+    return Provider.of('apisix', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

@@ -39,10 +39,21 @@ export interface Unsupported {
 export interface FlaggerContext {
   /** Parses a Go duration at `spec...` segments, reporting a problem there when it is not one. */
   duration(text: string | undefined, segments: (string | number)[]): Duration | undefined;
-  /** `spec.ingressRef`, loaded into the canary's chart (only for providers that ask for it). */
-  readonly ingress?: IConstruct;
+  /** The object the mapping's `ref` field names, loaded into the canary's chart (only for providers with a `ref`). */
+  readonly ref?: IConstruct;
   /** The Canary's `metadata.annotations` (Flagger's Kuma router reads the mesh from one). */
   readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** A user object a Canary field names, which the compiler must find among the inputs. */
+export interface ReferencedObject {
+  /** The field under `spec` holding `{ apiVersion, kind, name }`. */
+  readonly field: 'ingressRef' | 'routeRef';
+  /** API group and kind searched for, in the Canary's namespace. */
+  readonly group: string;
+  readonly kind: string;
+  /** What the object must be, for the error when the field is missing. */
+  readonly purpose: string;
 }
 
 /** How a Flagger Canary with this provider becomes construct props. */
@@ -51,8 +62,8 @@ export interface FlaggerMapping<O> {
   readonly names: readonly string[];
   /** Canary fields (segments under `spec`) only this provider, among the supported ones, reads. */
   readonly fields: readonly (readonly string[])[];
-  /** Needs `spec.ingressRef` resolved to an Ingress among the inputs. */
-  readonly ingressRef?: boolean;
+  /** Needs a Canary field (`spec.ingressRef`, `spec.routeRef`) resolved to an object among the inputs. */
+  readonly ref?: ReferencedObject;
   /** Fields Flagger reads for this provider that canarykit cannot render yet, and why. */
   readonly notYet?: { readonly fields: readonly (readonly string[])[]; readonly message: string };
   /** Problems with values of fields this provider reads (checked after the generic ones). */

@@ -1,3 +1,4 @@
+import { APISIX } from './apisix';
 import { CONTOUR } from './contour';
 import { GATEWAY_API } from './gateway-api';
 import { ISTIO } from './istio';
@@ -34,6 +35,7 @@ export const PROVIDERS = registry({
   contour: CONTOUR,
   traefik: TRAEFIK,
   kuma: KUMA,
+  apisix: APISIX,
 });
 
 /** Traffic providers canarykit can render. */
