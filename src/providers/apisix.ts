@@ -87,6 +87,8 @@ export class ApisixRouter implements Router {
     if (user.metadata.namespace !== undefined && user.metadata.namespace !== input.namespace) {
       problems.push({ path: 'provider.apisix.route', message: `ApisixRoute "${user.metadata.name}" is in namespace "${user.metadata.namespace}"; Flagger reads it from the canary's namespace "${input.namespace}"` });
     }
+    const name = `${user.metadata.name}-${input.names.apex}-canary`;
+    if (name.length > 253) problems.push({ path: 'provider.apisix.route', message: `the canary ApisixRoute name "${name}" is longer than 253 characters; shorten the ApisixRoute or Service name` });
     for (const message of this.prepared(input.names.apex).problems) problems.push({ path: 'provider.apisix.route', message });
     // apisix.go writes backend weights only: SetRoutes ignores the mirror flag, there are no matches or cookies.
     if (a.match.length) problems.push({ path: 'analysis.match', message: 'provider apisix cannot route by request attributes (Flagger\'s canary ApisixRoute only splits by weight); remove match or use provider nginx or istio' });

@@ -108,6 +108,18 @@ describe('compile: podinfo on Kuma (kuma tutorial)', () => {
     expect(parse(out.folders[0].files.get('trafficroute-podinfo.yaml')!).kind).toBe('TrafficRoute');
   });
 
+  it('the same Canary name in two namespaces would share the cluster-scoped TrafficRoute: refused, nothing written', () => {
+    const dir = tempDir('canarykit-kuma-two-');
+    try {
+      const text = fs.readFileSync(path.join(FIXTURES, 'kuma', 'podinfo.yaml'), 'utf8');
+      fs.writeFileSync(path.join(dir, 'test.yaml'), text);
+      fs.writeFileSync(path.join(dir, 'prod.yaml'), text.replaceAll('namespace: test', 'namespace: prod'));
+      expect(() => compileFiles([dir], { stateDir })).toThrow('writes the cluster-scoped TrafficRoute "podinfo", as does');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     ['an A/B match', '    stepWeight: 10\n', '    stepWeight: 10\n    match:\n      - headers:\n          x-canary:\n            exact: insider\n', 'analysis.match', 'provider kuma cannot route by request attributes'],
     ['mirroring', '    stepWeight: 10\n', '    stepWeight: 10\n    mirror: true\n', 'analysis.mirror', 'provider kuma cannot mirror traffic'],

@@ -191,6 +191,7 @@ describe('APISIX canary ApisixRoute across the phases of a run (apisix.go Reconc
     ['a route without the apex backend', { route: edited((r) => (r.spec.http[0].backends[0].serviceName = 'web')) }, 'has no HTTP route with a backend serviceName "podinfo"'],
     ['two backends', { route: edited((r) => r.spec.http[0].backends.push({ serviceName: 'web', servicePort: 80 })) }, 'HTTP route "method" of ApisixRoute "podinfo" must have exactly one backend'],
     ['another kind', { route: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'podinfo' }, spec: {} } }, 'provider.apisix.route: must be an apisix.apache.org/v2 ApisixRoute'],
+    ['a canary route name over 253 characters', { route: edited((r) => (r.metadata.name = 'r'.repeat(240))) }, 'is longer than 253 characters'],
     ['another namespace', { route: edited((r) => (r.metadata.namespace = 'edge')) }, 'is in namespace "edge"; Flagger reads it from the canary\'s namespace "test"'],
     [
       'fields Flagger\'s types lack',

@@ -11,7 +11,8 @@ import { CanaryAnalysisOptions } from '../../src/constructs/analysis-options';
 import { KumaOptions } from '../../src/providers/kuma';
 import { CanaryState } from '../../src/model/state';
 import { Json } from '../../src/constructs/workload/deployment-json';
-import { fixture, newPrimary, phaseCases, removeTempDirs, render, RenderedFolder, stage, tempDir } from '../support/construct-fixtures';
+import { CanaryApp } from '../../src/constructs/canary-app';
+import { addPodinfoChart, fixture, newPrimary, phaseCases, removeTempDirs, render, RenderedFolder, stage, tempDir } from '../support/construct-fixtures';
 import { manifestProblems, strictSchemaProblems } from './manifest-validator';
 
 // Flagger pkg/router/kuma.go (Reconcile creates the TrafficRoute at 100/0; SetRoutes rewrites
@@ -152,6 +153,17 @@ describe('Kuma TrafficRoute across the phases of a run (kuma.go Reconcile / SetR
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).message).toContain(where);
     expect((error as ValidationError).message).toContain(message);
+  });
+
+  it('two canaries whose apex Services share a name in different namespaces would share the cluster-scoped TrafficRoute: refused', () => {
+    const app = new CanaryApp({ outdir: tempDir() });
+    addPodinfoChart(app, { chartId: 'a', namespace: 'team-a', canary: { provider: Provider.kuma() } });
+    addPodinfoChart(app, { chartId: 'b', namespace: 'team-b', canary: { provider: Provider.kuma() } });
+    expect(() => app.render()).toThrow('[b]: writes the cluster-scoped TrafficRoute "podinfo", as does team-a/podinfo/; one object cannot belong to two canaries');
+    const renamed = new CanaryApp({ outdir: tempDir() });
+    addPodinfoChart(renamed, { chartId: 'a', namespace: 'team-a', canary: { provider: Provider.kuma() } });
+    addPodinfoChart(renamed, { chartId: 'b', namespace: 'team-b', canary: { provider: Provider.kuma() }, service: { name: 'podinfo-b' } });
+    expect(renamed.render().map((f) => f.dir)).toEqual(['team-a/podinfo', 'team-b/podinfo']);
   });
 
   it('each output folder builds with kubectl kustomize, the TrafficRoute still without a namespace', async () => {
