@@ -80,14 +80,14 @@ export class GoDecoder {
         ...many('methods', m.methods),
         ...many('hosts', m.hosts),
         ...many('remoteAddrs', m.remoteAddrs),
-        ...(m.exprs?.length ? { exprs: m.exprs.map((e: unknown, i: number) => this.expr(e, `${at}.match.exprs[${i}]`)) } : {}),
+        ...(list(m.exprs).length ? { exprs: list(m.exprs).map((e: unknown, i: number) => this.expr(e, `${at}.match.exprs[${i}]`)) } : {}),
       },
       websocket: o.websocket ?? false,
     };
     if (o.timeout != null) out.timeout = this.timeout(o.timeout, `${at}.timeout`);
-    if (o.backends?.length) out.backends = o.backends.map((b: unknown, i: number) => this.backend(b, `${at}.backends[${i}]`));
+    if (list(o.backends).length) out.backends = list(o.backends).map((b: unknown, i: number) => this.backend(b, `${at}.backends[${i}]`));
     if (o.plugin_config_name) out.plugin_config_name = o.plugin_config_name;
-    if (o.plugins?.length) out.plugins = this.plugins(o.plugins, `${at}.plugins`);
+    if (list(o.plugins).length) out.plugins = this.plugins(list(o.plugins), `${at}.plugins`);
     if (o.authentication != null) {
       const a = this.known(o.authentication, `${at}.authentication`, ['enable', 'type', 'keyAuth', 'jwtAuth']);
       out.authentication = {
@@ -109,7 +109,7 @@ export class GoDecoder {
       protocol: o.protocol ?? '',
       match: { ingressPort: m.ingressPort ?? 0 },
       backend: { serviceName: b.serviceName ?? '', servicePort: b.servicePort ?? 0, ...str('resolveGranularity', b.resolveGranularity), ...str('subset', b.subset) },
-      ...(o.plugins?.length ? { plugins: this.plugins(o.plugins, `${at}.plugins`) } : {}),
+      ...(list(o.plugins).length ? { plugins: this.plugins(list(o.plugins), `${at}.plugins`) } : {}),
     };
   }
 
@@ -154,7 +154,9 @@ export class GoDecoder {
   }
 }
 
-const many = (key: string, v: unknown[] | undefined): Json => (v?.length ? { [key]: v } : {});
+/** A JSON array, or none (Go would fail to decode anything else; the API server's schema check rejects it first). */
+const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+const many = (key: string, v: unknown): Json => (list(v).length ? { [key]: v } : {});
 const str = (key: string, v: string | undefined): Json => (v ? { [key]: v } : {});
 const strings = (o: Json, keys: string[]): Record<string, string> => Object.fromEntries(keys.filter((k) => o[k]).map((k) => [k, o[k]]));
 

@@ -62,11 +62,12 @@ export class ApisixRouter implements Router {
     for (const k of Object.keys(spec)) if (k !== 'http' && k !== 'stream') go.dropped.push(`spec.${k}`);
     const httpRoutes: Json[] = Array.isArray(spec.http) ? spec.http : [];
     // getTargetHttpRoute: the first HTTP route with a backend named after the apex Service.
-    const index = httpRoutes.findIndex((r) => (r?.backends ?? []).some((b: Json) => b?.serviceName === apex));
+    const backends = (r: Json | undefined): Json[] => (Array.isArray(r?.backends) ? r!.backends : []);
+    const index = httpRoutes.findIndex((r) => backends(r).some((b) => b?.serviceName === apex));
     let http: ApisixHttpRoute | undefined;
     if (httpRoutes.length === 0) problems.push(`ApisixRoute "${user.metadata.name}" has no spec.http routes (Flagger: "spec.http is empty")`);
     else if (index < 0) problems.push(`ApisixRoute "${user.metadata.name}" has no HTTP route with a backend serviceName "${apex}" (the apex Service); point one at it`);
-    else if (httpRoutes[index].backends.length !== 1) problems.push(`HTTP route "${httpRoutes[index].name}" of ApisixRoute "${user.metadata.name}" must have exactly one backend, the apex Service (Flagger supports only one)`);
+    else if (backends(httpRoutes[index]).length !== 1) problems.push(`HTTP route "${httpRoutes[index].name}" of ApisixRoute "${user.metadata.name}" must have exactly one backend, the apex Service (Flagger supports only one)`);
     else http = go.http(httpRoutes[index], `spec.http[${index}]`);
     const stream = (Array.isArray(spec.stream) ? spec.stream : []).map((s: unknown, i: number) => go.stream(s, `spec.stream[${i}]`));
     if (go.dropped.length) {
