@@ -20,6 +20,8 @@ export type { TraefikOptions } from './providers/traefik';
 export type { AppMeshApiVersion, AppMeshOptions, AppMeshRetryOptions } from './providers/appmesh';
 export type { GlooOptions, GlooUpstreamManifest } from './providers/gloo';
 export type { SkipperOptions } from './providers/skipper';
+export type { KumaOptions } from './providers/kuma';
+export type { ApisixOptions } from './providers/apisix';
 
 // Props types.
 export * from './constructs/analysis-options';

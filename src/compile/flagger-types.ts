@@ -145,6 +145,7 @@ export interface FlaggerCanarySpec {
   autoscalerRef?: CrossRef & { primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number }; primaryScalerQueries?: Record<string, string> };
   ingressRef?: CrossRef;
   upstreamRef?: CrossRef & { namespace?: string };
+  routeRef?: CrossRef;
   service: FlaggerService;
   analysis: FlaggerAnalysis;
   skipAnalysis?: boolean;

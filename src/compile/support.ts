@@ -52,7 +52,6 @@ function isSet(v: unknown): boolean {
 // Fields Flagger reads but canarykit does not honour. Set to their empty default, they are accepted.
 const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
   [['revertOnDeletion'], 'is not supported: there is no controller to restore the target on deletion. To retire a canary, remove the Canary from the inputs and commit the plain Deployment'],
-  [['routeRef'], 'is only used by the APISIX provider, which canarykit does not support'],
   [['autoscalerRef', 'primaryScalerQueries'], 'is only used with KEDA ScaledObjects, which are not supported yet'],
   [['service', 'trafficDistribution'], 'is not supported yet'],
   [['service', 'unmanagedMetadata'], 'is not supported: canarykit owns the generated Services entirely, so there are no foreign keys to preserve; put labels and annotations in service.apex, service.primary or service.canary'],
@@ -61,7 +60,7 @@ const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
 // Provider-specific fields in the order they are reported (Flagger's CanaryService field order).
 const PROVIDER_FIELD_ORDER = [
   'service.hosts', 'service.gateways', 'service.gatewayRefs', 'service.delegation', 'service.trafficPolicy', 'service.match',
-  'service.retries', 'service.timeout', 'service.backendTimeout', 'service.headers', 'service.corsPolicy', 'service.rewrite', 'service.meshName', 'service.backends', 'ingressRef', 'upstreamRef',
+  'service.retries', 'service.timeout', 'service.backendTimeout', 'service.headers', 'service.corsPolicy', 'service.rewrite', 'service.meshName', 'service.backends', 'ingressRef', 'upstreamRef', 'routeRef',
 ];
 
 /**
@@ -76,6 +75,9 @@ const PROVIDER_FIELDS: ReadonlyArray<[string[], ProviderName[]]> = (() => {
   const rank = (k: string): number => (PROVIDER_FIELD_ORDER.indexOf(k) + 1 || PROVIDER_FIELD_ORDER.length + 1);
   return [...readers.entries()].sort(([a], [b]) => rank(a) - rank(b)).map(([k, providers]) => [k.split('.'), providers]);
 })();
+
+/** Reference fields whose name Flagger also puts in a metric template variable for every provider (scheduler_metrics.go). */
+const TEMPLATE_REFS: Readonly<Record<string, string>> = { ingressRef: 'ingress', routeRef: 'route' };
 
 const MATCH_FIELDS = new Set(['uri', 'method', 'scheme', 'authority', 'headers', 'queryParams', 'sourceLabels', 'port', 'name', 'ignoreUriCase', 'withoutHeaders', 'sourceNamespace', 'gateways']);
 const STRING_MATCH_FIELDS = ['uri', 'method', 'scheme', 'authority'] as const;
@@ -123,8 +125,9 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
       at(keys, notYet.message);
     } else if (!providers.includes(provider)) {
       const used = providers.map(flaggerName).join(' or ');
-      at(keys, field === 'ingressRef'
-        ? `is only used with provider ${used} (Flagger also takes its name for {{ ingress }} in metric queries; canarykit uses the target name there for other providers); remove it`
+      const variable = TEMPLATE_REFS[field];
+      at(keys, variable
+        ? `is only used with provider ${used} (Flagger also takes its name for {{ ${variable} }} in metric queries; canarykit uses the target name there for other providers); remove it`
         : `is only used with provider ${used}, not ${flaggerName(provider)} (Flagger ignores it); remove it`);
     }
   }

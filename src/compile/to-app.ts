@@ -59,7 +59,7 @@ interface Resolved {
   provider: ProviderName;
   target: InputObject;
   autoscaler?: InputObject;
-  ingress?: InputObject;
+  ref?: InputObject;
   references: Map<string, InputObject>;
   configMaps: InputObject[];
   templates: Map<number, InputObject>;
@@ -92,7 +92,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   canaries.forEach((obj, n) => {
     const resolved = resolveCanary(obj, index, problems, opts.meshProvider);
     if (!resolved) return;
-    const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ingress].filter((o): o is InputObject => !!o);
+    const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ref].filter((o): o is InputObject => !!o);
     let clash = false;
     for (const o of claims) {
       const other = claimedBy.get(o);
@@ -116,8 +116,8 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
     const target = load(resolved.target);
     resolved.configMaps.forEach(load);
     const autoscaler = resolved.autoscaler && load(resolved.autoscaler);
-    const ingress = resolved.ingress && load(resolved.ingress);
-    const refs: CanaryRefs = { target, autoscaler, ingress, references: resolved.references, templates: resolved.templates, alertProviders: resolved.alertProviders };
+    const ref = resolved.ref && load(resolved.ref);
+    const refs: CanaryRefs = { target, autoscaler, ref, references: resolved.references, templates: resolved.templates, alertProviders: resolved.alertProviders };
     const { props, problems: propProblems } = toCanaryProps(obj, resolved.provider, refs, stateDir);
     problems.push(...propProblems);
     if (props) new Canary(chart, 'canary', props);
@@ -177,13 +177,15 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     if (!autoscaler) at(['spec', 'autoscalerRef'], notFound('HorizontalPodAutoscaler', scalerRef.name));
   }
 
-  let ingress: InputObject | undefined;
+  let refObject: InputObject | undefined;
   const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
-  if (module.flagger.ingressRef) {
-    if (!spec.ingressRef) at(['spec'], `provider ${module.flagger.names[0]} needs spec.ingressRef: the Ingress that routes to the apex Service`);
+  const wanted = module.flagger.ref;
+  if (wanted) {
+    const named = spec[wanted.field];
+    if (!named) at(['spec'], `provider ${module.flagger.names[0]} needs spec.${wanted.field}: ${wanted.purpose}`);
     else {
-      ingress = index.find('networking.k8s.io', 'Ingress', ns, spec.ingressRef.name);
-      if (!ingress) at(['spec', 'ingressRef'], notFound('Ingress', spec.ingressRef.name));
+      refObject = index.find(wanted.group, wanted.kind, ns, named.name);
+      if (!refObject) at(['spec', wanted.field], notFound(wanted.kind, named.name));
     }
   }
 
@@ -245,7 +247,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   });
 
   if (problems.length > before || !target) return undefined;
-  return { provider, target, autoscaler, ingress, references, configMaps, templates, alertProviders };
+  return { provider, target, autoscaler, ref: refObject, references, configMaps, templates, alertProviders };
 }
 
 /** Construct prop paths (`provider.istio.match[0]`) -> Canary YAML paths (`spec.service.match[0]`). */
@@ -257,6 +259,8 @@ const PROP_TO_SPEC: ReadonlyArray<[string, string]> = [
   ['provider.nginx.ingress', 'spec.ingressRef'],
   ['provider.gloo.upstreamRef', 'spec.upstreamRef'],
   ['provider.skipper.ingress', 'spec.ingressRef'],
+  ['provider.apisix.route', 'spec.routeRef'],
+  ['provider.kuma.mesh', 'metadata.annotations'],
   ['provider.contour.pathPrefix', 'spec.service.match[0].uri.prefix'],
   ['provider.contour', 'spec.service'],
   ['provider.appmesh.pathPrefix', 'spec.service.match[0].uri.prefix'],

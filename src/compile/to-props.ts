@@ -21,8 +21,8 @@ export interface CanaryRefs {
   readonly target: IConstruct;
   /** `spec.autoscalerRef`, loaded into the canary's chart. */
   readonly autoscaler?: IConstruct;
-  /** `spec.ingressRef`, loaded into the canary's chart. */
-  readonly ingress?: IConstruct;
+  /** The object of the provider's reference field (`spec.ingressRef`, `spec.routeRef`), loaded into the canary's chart. */
+  readonly ref?: IConstruct;
   /** The objects of the provider's Flagger references (read, not claimed), by Canary field. */
   readonly references?: ReadonlyMap<string, InputObject>;
   /** The MetricTemplate of each `analysis.metrics[i].templateRef`, by metric index. */
@@ -70,7 +70,7 @@ export function toCanaryProps(
 
   // The module's own options: TypeScript cannot pair name and options across the registry union.
   const module = PROVIDERS[provider];
-  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ingress: refs.ingress, annotations: canary.metadata.annotations ?? {}, references: referenced(refs) }) as never);
+  const router = Provider.of(provider, module.flagger.toOptions(spec, { duration, ref: refs.ref, annotations: canary.metadata.annotations ?? {}, references: referenced(refs) }) as never);
 
   const metrics: MetricOptions[] = (a.metrics ?? []).map((m, i) => {
     const template = refs.templates.get(i);

@@ -212,7 +212,7 @@ export class Canary extends Construct {
       target: targetName,
       service: names.apex,
       ingress: provider.router.ingressName ?? targetName,
-      route: targetName,
+      route: provider.router.routeName ?? targetName,
     };
     const metrics = planMetrics(props.analysis?.metrics ?? [], { provider: provider.name, metricsServer, vars: templateVars });
     const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
@@ -258,7 +258,9 @@ export class Canary extends Construct {
     targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
 
     const emit = (json: Json): void => {
-      new ApiObject(this, `${json.kind}-${json.metadata.name}`, json as any);
+      const obj = new ApiObject(this, `${json.kind}-${json.metadata.name}`, json as any);
+      // A cluster-scoped routing object (no namespace) must not take the chart's namespace.
+      if (json.metadata.namespace === undefined && obj.metadata.namespace !== undefined) obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     };
     emit(primary);
     for (const [cmName, data] of Object.entries(state.primary.configMaps)) {

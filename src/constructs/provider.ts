@@ -1,9 +1,11 @@
 import { ValidationError } from '../errors';
 import { AppMeshOptions } from '../providers/appmesh';
+import { ApisixOptions } from '../providers/apisix';
 import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions, GatewayApiVersion } from '../providers/gateway-api';
 import { GlooOptions } from '../providers/gloo';
 import { IstioOptions } from '../providers/istio';
+import { KumaOptions } from '../providers/kuma';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
@@ -80,6 +82,14 @@ export class Provider {
   /** Skipper: a `<ingress>-canary` clone of your Ingress whose backend-weights annotation splits primary and canary. */
   static skipper(options: SkipperOptions): Provider {
     return Provider.of('skipper', options);
+  }
+  /** Kuma: a cluster-scoped TrafficRoute `<svc>` splitting the apex service between primary and canary by weight. */
+  static kuma(options: KumaOptions = {}): Provider {
+    return Provider.of('kuma', options);
+  }
+  /** APISIX: a canary ApisixRoute `<route>-<svc>-canary`, cloned from your ApisixRoute, with weighted primary and canary backends. */
+  static apisix(options: ApisixOptions): Provider {
+    return Provider.of('apisix', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

@@ -17,6 +17,8 @@ export class RenderPass {
   private readonly validation: Problem[] = [];
   private readonly placement: Problem[] = [];
   private readonly seen = new Map<string, string>();
+  /** Cluster-scoped objects canaries write (`apiVersion kind name`) -> the folder writing each. */
+  private readonly clusterScoped = new Map<string, string>();
   private readonly folders: OutputFolder[] = [];
   private rootValidated = false;
 
@@ -67,6 +69,19 @@ export class RenderPass {
     // Once anything is wrong nothing is written: rendering more would be wasted work.
     if (this.validation.length + this.placement.length > 0) return;
     const objects = owned.filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson() as Json);
+    // A routing object without a namespace (a cluster-scoped kind) named after the apex Service
+    // would be written by two canaries of that name in different namespaces: one object, two owners.
+    if (canary) {
+      for (const o of objects.filter((x) => x.metadata?.namespace === undefined)) {
+        const key = `${o.apiVersion} ${o.kind} ${o.metadata?.name}`;
+        const first = this.clusterScoped.get(key);
+        if (first !== undefined && first !== dir) {
+          this.placement.push({ path: `[${chart.node.path}]`, message: `writes the cluster-scoped ${o.kind} "${o.metadata?.name}", as does ${first}/; one object cannot belong to two canaries (set service.name to give one of them another name)` });
+          return;
+        }
+        this.clusterScoped.set(key, dir);
+      }
+    }
     this.folders.push(renderFolder(dir, objects, canary?.plan));
   }
 }

@@ -43,15 +43,26 @@ export interface Unsupported {
 export interface FlaggerContext {
   /** Parses a Go duration at `spec...` segments, reporting a problem there when it is not one. */
   duration(text: string | undefined, segments: (string | number)[]): Duration | undefined;
-  /** `spec.ingressRef`, loaded into the canary's chart (only for providers that ask for it). */
-  readonly ingress?: IConstruct;
-  /** The Canary's own `metadata.annotations` (some routers read switches there). */
+  /** The object the mapping's `ref` field names, loaded into the canary's chart (only for providers with a `ref`). */
+  readonly ref?: IConstruct;
+  /** The Canary's `metadata.annotations` (Flagger's Kuma router reads the mesh from one). */
   readonly annotations: Readonly<Record<string, string>>;
   /**
    * The objects of the module's `references` found among the inputs, by Canary field: read only,
    * they stay in the output where they are (several canaries may share one).
    */
   readonly references: Readonly<Record<string, Json>>;
+}
+
+/** A user object a Canary field names, which the compiler must find among the inputs. */
+export interface ReferencedObject {
+  /** The field under `spec` holding `{ apiVersion, kind, name }`. */
+  readonly field: 'ingressRef' | 'routeRef';
+  /** API group and kind searched for, in the Canary's namespace. */
+  readonly group: string;
+  readonly kind: string;
+  /** What the object must be, for the error when the field is missing. */
+  readonly purpose: string;
 }
 
 /**
@@ -78,8 +89,8 @@ export interface FlaggerMapping<O> {
    * its router factory); `spec.provider` is held to `names` by Flagger's CRD enum. @default - none
    */
   readonly namePrefix?: string;
-  /** Needs `spec.ingressRef` resolved to an Ingress among the inputs. */
-  readonly ingressRef?: boolean;
+  /** Needs a Canary field (`spec.ingressRef`, `spec.routeRef`) resolved to an object among the inputs. */
+  readonly ref?: ReferencedObject;
   /** Optional references to objects among the inputs, resolved when the field is set. @default - none */
   readonly references?: readonly FlaggerReference[];
   /** Fields Flagger reads for this provider that canarykit cannot render yet, and why. */

@@ -176,10 +176,10 @@ export const NGINX = {
   flagger: {
     names: ['nginx'],
     fields: [['ingressRef']],
-    ingressRef: true,
-    toOptions: (_spec, { ingress }) => {
-      if (!ingress) throw new Error('internal: nginx canary without a resolved ingressRef');
-      return { ingress };
+    ref: { field: 'ingressRef', group: 'networking.k8s.io', kind: 'Ingress', purpose: 'the Ingress that routes to the apex Service' },
+    toOptions: (_spec, { ref }) => {
+      if (!ref) throw new Error('internal: nginx canary without a resolved ingressRef');
+      return { ingress: ref };
     },
   },
   router: (o: NginxOptions) => new NginxRouter(o),

@@ -1,9 +1,11 @@
 import { APPMESH, APPMESH_V1BETA2 } from './appmesh';
+import { APISIX } from './apisix';
 import { CONTOUR } from './contour';
 import { GATEWAY_API, GATEWAY_API_V1BETA1 } from './gateway-api';
 import { GLOO } from './gloo';
 import { ISTIO } from './istio';
 import { KUBERNETES } from './kubernetes';
+import { KUMA } from './kuma';
 import { ProviderModule } from './module';
 import { NGINX } from './nginx';
 import { LINKERD, OSM, SMI_V1ALPHA1, SMI_V1ALPHA2, SMI_V1ALPHA3 } from './smi';
@@ -40,6 +42,8 @@ export const PROVIDERS = registry({
   appmeshv1beta2: APPMESH_V1BETA2,
   gloo: GLOO,
   skipper: SKIPPER,
+  kuma: KUMA,
+  apisix: APISIX,
 });
 
 /** Traffic providers canarykit can render. */

@@ -15,7 +15,8 @@ import { SelectorLabel } from '../constructs/workload/selector';
 export interface RoutingObject<K extends string = string, S = unknown> {
   readonly apiVersion: string;
   readonly kind: K;
-  readonly metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  /** `namespace` is absent for a cluster-scoped kind; such an object gets none in any namespace's folder. */
+  readonly metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   readonly spec: S;
 }
 
@@ -83,4 +84,6 @@ export interface Router {
   routeStatus?(input: RouterInput): PlannedRoute;
   /** Name used by the `{{ ingress }}` template variable. @default - target name */
   readonly ingressName?: string;
+  /** Name used by the `{{ route }}` template variable (Flagger: `spec.routeRef.name`). @default - target name */
+  readonly routeName?: string;
 }

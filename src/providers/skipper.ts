@@ -137,10 +137,10 @@ export const SKIPPER = {
   flagger: {
     names: ['skipper'],
     fields: [['ingressRef']],
-    ingressRef: true,
-    toOptions: (_spec, { ingress }) => {
-      if (!ingress) throw new Error('internal: skipper canary without a resolved ingressRef');
-      return { ingress };
+    ref: { field: 'ingressRef', group: 'networking.k8s.io', kind: 'Ingress', purpose: 'the Ingress that routes to the apex Service' },
+    toOptions: (_spec, { ref }) => {
+      if (!ref) throw new Error('internal: skipper canary without a resolved ingressRef');
+      return { ingress: ref };
     },
   },
   router: (o: SkipperOptions) => new SkipperRouter(o),

@@ -85,12 +85,12 @@ describe('the mesh provider applies to a Canary without spec.provider', () => {
     const root = repoWithoutProvider();
     let error: unknown;
     try {
-      compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), meshProvider: 'kuma' });
+      compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), meshProvider: 'skipper' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).toContain('spec.provider: is not set, so the mesh provider "kuma" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which canarykit does not support yet');
+    expect((error as Error).message).toContain('spec.provider: is not set, so the mesh provider "skipper" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which canarykit does not support yet');
   });
 });
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Chart, Duration } from 'cdk8s';
+import { ApiObject, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Canary, CanaryApp, Provider } from '../../src';
 import { CanarykitConfig, DEFAULT_CONFIG } from '../../src/adapters/config';
@@ -30,7 +30,7 @@ export interface AppSpec {
     /** A Slack alert provider (severity info) posting here. */
     slack?: string;
     /** Traffic provider. @default 'istio' (Gateway API attaches to Gateway gateway-system/public) */
-    provider?: 'istio' | 'gatewayapi' | 'contour' | 'traefik' | 'appmesh' | 'appmeshv1beta2';
+    provider?: 'istio' | 'gatewayapi' | 'contour' | 'traefik' | 'appmesh' | 'appmeshv1beta2' | 'kuma' | 'apisix';
   }[];
 }
 
@@ -56,7 +56,7 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
     new Canary(chart, 'canary', {
       target,
       service: { port: 9898 },
-      provider: providerOf(c.provider),
+      provider: providerOf(c.provider, chart),
       metricsServer,
       skipAnalysis: c.skipAnalysis,
       suspend: c.suspend,
@@ -78,7 +78,7 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
   app.synth();
 }
 
-function providerOf(name: AppSpec['canaries'][number]['provider']): Provider {
+function providerOf(name: AppSpec['canaries'][number]['provider'], chart: Chart): Provider {
   switch (name) {
     case 'gatewayapi':
       return Provider.gatewayApi({ gatewayRefs: [{ name: 'public', namespace: 'gateway-system' }], hosts: ['app.example.com'] });
@@ -90,6 +90,18 @@ function providerOf(name: AppSpec['canaries'][number]['provider']): Provider {
       return Provider.appMesh({ apiVersion: 'v1beta1', meshName: 'global' });
     case 'appmeshv1beta2':
       return Provider.appMesh();
+    case 'kuma':
+      return Provider.kuma();
+    case 'apisix': {
+      // The user's ApisixRoute of Flagger's APISIX tutorial, pointing at the apex Service.
+      const route = new ApiObject(chart, 'route', {
+        apiVersion: 'apisix.apache.org/v2',
+        kind: 'ApisixRoute',
+        metadata: { name: 'podinfo' },
+        spec: { http: [{ name: 'method', match: { hosts: ['app.example.com'], paths: ['/*'] }, backends: [{ serviceName: 'podinfo', servicePort: 9898 }] }] },
+      } as never);
+      return Provider.apisix({ route });
+    }
     case 'istio':
     case undefined:
       return Provider.istio({ hosts: ['app.example.com'] });
