@@ -16,6 +16,7 @@ export type { NginxOptions } from './providers/nginx';
 export type { GatewayApiOptions, GatewayRef } from './providers/gateway-api';
 export type { ContourOptions, ContourRetryOptions } from './providers/contour';
 export type { TraefikOptions } from './providers/traefik';
+export type { KnativeOptions } from './providers/knative';
 
 // Props types.
 export * from './constructs/analysis-options';

@@ -127,6 +127,10 @@ export interface FlaggerCanarySpec {
   targetRef: CrossRef;
   autoscalerRef?: CrossRef & { primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number }; primaryScalerQueries?: Record<string, string> };
   ingressRef?: CrossRef;
+  /**
+   * Absent only with a provider that rolls the target out in place (Knative; Flagger's CRD does not
+   * require it): compile refuses a missing one for every other provider before mappings read it.
+   */
   service: FlaggerService;
   analysis: FlaggerAnalysis;
   skipAnalysis?: boolean;

@@ -121,12 +121,21 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
         : `is only used with provider ${used}, not ${flaggerName(provider)} (Flagger ignores it); remove it`);
     }
   }
-  if (spec.targetRef.kind !== 'Deployment') at(['targetRef', 'kind'], `${spec.targetRef.kind} targets are not supported yet; canarykit handles Deployments`);
+  const inPlace = module.rollsOut;
+  const ref = spec.targetRef;
+  if (inPlace) {
+    // controller.go verifyKnativeCanary: this provider takes its own target kind, and only it.
+    if (ref.kind !== inPlace.kind || ref.apiVersion !== inPlace.apiVersion) at(['targetRef'], `must be a ${inPlace.apiVersion} ${inPlace.kind} with provider ${flaggerName(provider)} (got ${ref.apiVersion} ${ref.kind})`);
+  } else {
+    const owner = providerModules().find((m) => m.rollsOut?.kind === ref.kind && m.rollsOut.apiVersion === ref.apiVersion);
+    if (owner) at(['targetRef'], `a ${ref.apiVersion} ${ref.kind} target needs provider ${owner.flagger.names[0]} (Flagger: can't use ${flaggerName(provider)} provider with that target)`);
+    else if (ref.kind !== 'Deployment') at(['targetRef', 'kind'], `${ref.kind} targets are not supported yet; canarykit handles Deployments`);
+  }
   if (spec.autoscalerRef && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler') {
     at(['autoscalerRef', 'kind'], `${spec.autoscalerRef.kind} is not supported yet; canarykit handles HorizontalPodAutoscaler`);
   }
   out.push(...(module.flagger.unsupported?.(spec) ?? []));
-  checkMatches(spec.service.match, ['spec', 'service', 'match'], out);
+  checkMatches((spec.service as FlaggerCanarySpec['service'] | undefined)?.match, ['spec', 'service', 'match'], out);
   checkMatches(spec.analysis.match, ['spec', 'analysis', 'match'], out);
   for (const [key, value] of Object.entries(spec.analysis.sessionAffinity ?? {})) {
     if (!SESSION_AFFINITY_FIELDS.has(key) && isSet(value)) {

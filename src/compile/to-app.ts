@@ -6,7 +6,7 @@ import { RenderPass } from '../constructs/render-pass';
 import { findConfigMapRefs } from '../constructs/workload/config-tracking';
 import { Json } from '../constructs/workload/deployment-json';
 import { ProviderModule } from '../providers/module';
-import { PROVIDERS } from '../providers/registry';
+import { PROVIDERS, providerModules } from '../providers/registry';
 import { ProviderName } from '../providers/registry';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, namespaceOf } from './inputs';
@@ -162,8 +162,15 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   for (const u of unsupportedFields(spec, provider)) at(u.segments, u.message);
 
   const ref = spec.targetRef;
+  const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
+  const inPlace = module.rollsOut;
+  if (!inPlace && !(spec.service as typeof spec.service | undefined)) at(['spec'], `missing required field "service" (every provider but ${providerModules().filter((m) => m.rollsOut).map((m) => m.flagger.names[0]).join(', ')} routes through the generated Services)`);
   let target: InputObject | undefined;
-  if (ref.kind === 'Deployment') {
+  if (inPlace) {
+    // unsupportedFields checked the reference's kind and apiVersion.
+    target = index.find(inPlace.apiVersion.split('/')[0], inPlace.kind, ns, ref.name);
+    if (!target) at(['spec', 'targetRef'], notFound(`${inPlace.apiVersion} ${inPlace.kind}`, ref.name));
+  } else if (ref.kind === 'Deployment') {
     if (ref.apiVersion !== 'apps/v1') at(['spec', 'targetRef', 'apiVersion'], `must be apps/v1 for a Deployment (got ${ref.apiVersion})`);
     target = index.find('apps', 'Deployment', ns, ref.name);
     if (!target) at(['spec', 'targetRef'], notFound('Deployment', ref.name));
@@ -177,7 +184,6 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   }
 
   let ingress: InputObject | undefined;
-  const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
   if (module.flagger.ingressRef) {
     if (!spec.ingressRef) at(['spec'], `provider ${module.flagger.names[0]} needs spec.ingressRef: the Ingress that routes to the apex Service`);
     else {
@@ -187,7 +193,8 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   }
 
   const configMaps: InputObject[] = [];
-  if (target) {
+  // A target rolled out in place gets no ConfigMap copies and no Services: nothing to claim.
+  if (target && !inPlace) {
     for (const cm of findConfigMapRefs((target.json.spec?.template?.spec ?? {}) as Json)) {
       const found = index.find('', 'ConfigMap', ns, cm.name);
       if (found) configMaps.push(found);

@@ -1,6 +1,7 @@
 import { ContourOptions } from '../providers/contour';
 import { GatewayApiOptions } from '../providers/gateway-api';
 import { IstioOptions } from '../providers/istio';
+import { KnativeOptions } from '../providers/knative';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
@@ -34,6 +35,13 @@ export class Provider {
   /** Traefik: a TraefikService `<svc>` (weighted round robin) for your IngressRoute to send traffic to. */
   static traefik(options: TraefikOptions = {}): Provider {
     return Provider.of('traefik', options);
+  }
+  /**
+   * Knative Serving: the target is your Knative Service, whose `spec.traffic` is split between its
+   * latest revision (the canary) and the promoted one, named from template hashes.
+   */
+  static knative(options: KnativeOptions = {}): Provider {
+    return Provider.of('knative', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

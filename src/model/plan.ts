@@ -208,4 +208,9 @@ export interface AnalysisPlan {
   replicas: StageReplicas;
   /** Relative path of the state file from the repository root. */
   stateFile: string;
+  /**
+   * For a target rolled out in place (a Knative Service): the revision names this stage routes
+   * between, derived at synth from the templates. Absent for Deployment targets.
+   */
+  revisions?: { primary: string; canary: string };
 }

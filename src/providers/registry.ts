@@ -1,6 +1,7 @@
 import { CONTOUR } from './contour';
 import { GATEWAY_API } from './gateway-api';
 import { ISTIO } from './istio';
+import { KNATIVE } from './knative';
 import { KUBERNETES } from './kubernetes';
 import { ProviderModule } from './module';
 import { NGINX } from './nginx';
@@ -32,6 +33,7 @@ export const PROVIDERS = registry({
   smiv1alpha3: SMI_V1ALPHA3,
   contour: CONTOUR,
   traefik: TRAEFIK,
+  knative: KNATIVE,
 });
 
 /** Traffic providers canarykit can render. */
