@@ -98,6 +98,24 @@ function checkMatches(matches: FlaggerMatch[] | undefined, base: (string | numbe
 }
 
 /**
+ * A target the provider cannot roll out: a Knative Service needs provider knative and that
+ * provider needs one (controller.go verifyKnativeCanary); otherwise only Deployments are handled.
+ */
+export function targetProblem(spec: FlaggerCanarySpec, provider: ProviderName): Unsupported | undefined {
+  const inPlace = (PROVIDERS[provider] as ProviderModule<ProviderName, unknown>).rollsOut;
+  const ref = spec.targetRef;
+  const at = (keys: string[], message: string): Unsupported => ({ segments: ['spec', ...keys], message });
+  if (inPlace) {
+    if (ref.kind === inPlace.kind && ref.apiVersion === inPlace.apiVersion) return undefined;
+    return at(['targetRef'], `must be a ${inPlace.apiVersion} ${inPlace.kind} with provider ${flaggerName(provider)} (got ${ref.apiVersion} ${ref.kind})`);
+  }
+  const owner = providerModules().find((m) => m.rollsOut?.kind === ref.kind && m.rollsOut.apiVersion === ref.apiVersion);
+  if (owner) return at(['targetRef'], `a ${ref.apiVersion} ${ref.kind} target needs provider ${owner.flagger.names[0]} (Flagger: can't use ${flaggerName(provider)} provider with that target)`);
+  if (ref.kind !== 'Deployment') return at(['targetRef', 'kind'], `${ref.kind} targets are not supported yet; canarykit handles Deployments`);
+  return undefined;
+}
+
+/**
  * Every field of a Canary spec that canarykit would otherwise ignore: Flagger fields it does not
  * implement, fields the chosen provider does not use, and unsupported kinds. Never silent.
  */
@@ -121,16 +139,8 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
         : `is only used with provider ${used}, not ${flaggerName(provider)} (Flagger ignores it); remove it`);
     }
   }
-  const inPlace = module.rollsOut;
-  const ref = spec.targetRef;
-  if (inPlace) {
-    // controller.go verifyKnativeCanary: this provider takes its own target kind, and only it.
-    if (ref.kind !== inPlace.kind || ref.apiVersion !== inPlace.apiVersion) at(['targetRef'], `must be a ${inPlace.apiVersion} ${inPlace.kind} with provider ${flaggerName(provider)} (got ${ref.apiVersion} ${ref.kind})`);
-  } else {
-    const owner = providerModules().find((m) => m.rollsOut?.kind === ref.kind && m.rollsOut.apiVersion === ref.apiVersion);
-    if (owner) at(['targetRef'], `a ${ref.apiVersion} ${ref.kind} target needs provider ${owner.flagger.names[0]} (Flagger: can't use ${flaggerName(provider)} provider with that target)`);
-    else if (ref.kind !== 'Deployment') at(['targetRef', 'kind'], `${ref.kind} targets are not supported yet; canarykit handles Deployments`);
-  }
+  const target = targetProblem(spec, provider);
+  if (target) out.push(target);
   if (spec.autoscalerRef && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler') {
     at(['autoscalerRef', 'kind'], `${spec.autoscalerRef.kind} is not supported yet; canarykit handles HorizontalPodAutoscaler`);
   }

@@ -12,7 +12,7 @@ import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, namespaceOf } from './inputs';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
-import { providerFor, unsupportedFields } from './support';
+import { providerFor, targetProblem, unsupportedFields } from './support';
 import { CanaryRefs, toCanaryProps } from './to-props';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
@@ -159,12 +159,19 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     return undefined;
   }
   const provider = choice.provider;
+  const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
+  const inPlace = module.rollsOut;
+  // Flagger's CRD does not require spec.service (a Knative Canary has none); the others need it,
+  // and their mappings read it, so nothing else is checked without it.
+  if (!inPlace && !(spec.service as typeof spec.service | undefined)) {
+    const t = targetProblem(spec, provider);
+    if (t) at(t.segments, t.message);
+    else at(['spec'], `missing required field "service" (every provider but ${providerModules().filter((m) => m.rollsOut).map((m) => m.flagger.names[0]).join(', ')} routes through the generated Services)`);
+    return undefined;
+  }
   for (const u of unsupportedFields(spec, provider)) at(u.segments, u.message);
 
   const ref = spec.targetRef;
-  const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
-  const inPlace = module.rollsOut;
-  if (!inPlace && !(spec.service as typeof spec.service | undefined)) at(['spec'], `missing required field "service" (every provider but ${providerModules().filter((m) => m.rollsOut).map((m) => m.flagger.names[0]).join(', ')} routes through the generated Services)`);
   let target: InputObject | undefined;
   if (inPlace) {
     // unsupportedFields checked the reference's kind and apiVersion.
