@@ -249,9 +249,9 @@ export class Canary extends Construct {
     this.renderedState = state;
     // The target keeps serving until the new primary is ready (Initializing) and runs while a
     // rollout needs it; otherwise (also after a failed promotion) it is scaled to zero. In place,
-    // Knative scales each revision itself and canarykit sets no replicas.
+    // the target's controller scales each revision and canarykit sets no replicas.
     const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
-    const canaryReplicas = inPlace ? 0 : canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
+    const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
     const primary = inPlace ? undefined : buildPrimaryDeployment({ targetName, namespace: this.namespace, selector: selector!, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
     this.renderedPlan = {
       apiVersion: PLAN_API_VERSION,
@@ -274,9 +274,9 @@ export class Canary extends Construct {
       route: provider.router.routeStatus?.(routeProbe),
       alerts: alerts.alerts.length ? alerts.alerts : undefined,
       canary: canaryPlan,
-      replicas: { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
+      replicas: inPlace ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
       stateFile: stateFile.split('\\').join('/'),
-      ...(revisions ? { revisions: { primary: revisions.primary, canary: revisions.canary } } : {}),
+      ...(inPlace && revisions ? { revisions: { primary: revisions.primary, canary: revisions.canary }, workloads: inPlace.workloads(revisions) } : {}),
     };
     const emit = (json: Json): void => {
       new ApiObject(this, `${json.kind}-${json.metadata.name}`, json as any);

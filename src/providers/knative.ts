@@ -17,6 +17,9 @@ export const PRIMARY_REVISION_ANNOTATION = 'flagger.app/primary-revision';
 /** A DNS-1035 label, which a revision name must be (Knative names a Deployment and Pods after it). */
 const MAX_REVISION_NAME = 63;
 
+/** Knative runs revision `<r>` as Deployment `<r>-deployment` (serving's names.Deployment). */
+const DEPLOYMENT_SUFFIX = '-deployment';
+
 /** Hex digits of the template hash in generated revision names: `podinfo-3f2a9c1b7d`. */
 const HASH_DIGITS = 10;
 
@@ -70,11 +73,17 @@ export class KnativeRouter implements Router, RevisionRouter {
     const at = 'target';
     // Knative's webhook rejects a revision name without the `<service>-` prefix.
     if (!r.canary.startsWith(`${targetName}-`)) problems.push({ path: at, message: `spec.template.metadata.name "${r.canary}" must start with "${targetName}-" (Knative requires the Service name as prefix); remove it to let canarykit name revisions` });
-    if (r.canary.length > MAX_REVISION_NAME) problems.push({ path: at, message: `revision name "${r.canary}" is longer than ${MAX_REVISION_NAME} characters; use a shorter Service name or set spec.template.metadata.name` });
+    // Longer names make Knative shorten the Deployment's name with a hash the driver cannot predict.
+    const max = MAX_REVISION_NAME - DEPLOYMENT_SUFFIX.length;
+    if (r.canary.length > max) problems.push({ path: at, message: `revision name "${r.canary}" is longer than ${max} characters (its Deployment "<revision>${DEPLOYMENT_SUFFIX}" must stay within ${MAX_REVISION_NAME}); use a shorter Service name or set a shorter spec.template.metadata.name` });
     else if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(r.canary)) problems.push({ path: at, message: `revision name "${r.canary}" must be a DNS-1035 label (lower-case letters, digits and '-', starting with a letter)` });
     // A changed template under the primary's name: Knative refuses to update the Service.
     if (r.canary === r.primary && r.canaryHash !== r.primaryHash) problems.push({ path: at, message: `spec.template.metadata.name "${r.canary}" names the primary revision, but the template changed; Knative rejects a changed template without a new revision name: change the name or remove it` });
     return problems;
+  }
+
+  workloads(r: StageRevisions): { primary: string; canary: string } {
+    return { primary: `${r.primary}${DEPLOYMENT_SUFFIX}`, canary: `${r.canary}${DEPLOYMENT_SUFFIX}` };
   }
 
   targetFields(target: Json, r: StageRevisions, input: RouterInput): TargetField[] {

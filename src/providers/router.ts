@@ -100,6 +100,8 @@ export interface RevisionRouter {
   revisionName(targetName: string, template: Json, hash: string): string;
   /** Problems with this stage's revision names (paths relative to the Canary props). */
   validateRevisions(targetName: string, revisions: StageRevisions): Problem[];
+  /** The Deployments that run the two revisions (what the driver observes for readiness). */
+  workloads(revisions: StageRevisions): { primary: string; canary: string };
   /** The fields this stage sets on the target (routing, revision name, annotations). */
   targetFields(target: Json, revisions: StageRevisions, input: RouterInput): TargetField[];
 }
