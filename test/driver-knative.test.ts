@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileFiles } from '../src/compile';
+import { canaryFields } from '../src/adapters/alerts/payloads';
 import { clientForProvider } from '../src/adapters/prometheus/client';
 import { observe } from '../src/driver/observe';
 import { decide } from '../src/machine/decide';
@@ -53,6 +54,12 @@ describe('the Knative plan names the revisions\' Deployments', () => {
     expect(plan.revisions!.primary).not.toBe(plan.revisions!.canary);
     expect(plan.replicas).toEqual({});
     expect(workloadDeployment(plan, 'canary')).toBe(plan.workloads!.canary);
+  });
+
+  it('alerts name the target as Flagger does, by its kind (events.go alertMetadata)', () => {
+    const { plan } = progressingPlan();
+    expect(plan.targetKind).toBe('Service');
+    expect(canaryFields(plan)[0]).toEqual({ name: 'Target', value: 'Service/podinfo.test' });
   });
 });
 

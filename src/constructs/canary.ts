@@ -276,7 +276,7 @@ export class Canary extends Construct {
       canary: canaryPlan,
       replicas: inPlace ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
       stateFile: stateFile.split('\\').join('/'),
-      ...(inPlace && revisions ? { revisions: { primary: revisions.primary, canary: revisions.canary }, workloads: inPlace.workloads(revisions) } : {}),
+      ...(inPlace && revisions ? { targetKind: inPlace.kind, revisions: { primary: revisions.primary, canary: revisions.canary }, workloads: inPlace.workloads(revisions) } : {}),
     };
     const emit = (json: Json): void => {
       new ApiObject(this, `${json.kind}-${json.metadata.name}`, json as any);

@@ -185,6 +185,8 @@ export interface AnalysisPlan {
   name: string;
   /** targetRef.name: the canary Deployment; the primary is `<targetName>-primary`. */
   targetName: string;
+  /** Kind of the target when it is not a Deployment (a Knative `Service`); Flagger's alerts print it. */
+  targetKind?: string;
   /** Apex Service name. */
   serviceName: string;
   ingressName?: string;

@@ -30,8 +30,11 @@ interface TrafficTarget {
   percent: number;
 }
 
-/** Provider knative takes no options: everything it needs is in the target Service. */
-export type KnativeOptions = Record<string, never>;
+/**
+ * Options of the Knative provider. There are none: the revisions, their names and the traffic
+ * split all live in the target Service (`spec.template.metadata.name`, `spec.traffic`).
+ */
+export interface KnativeOptions {}
 
 /**
  * Knative: the rollout happens in the Service itself. In git the revision names cannot come from
