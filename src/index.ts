@@ -22,6 +22,7 @@ export type { GlooOptions, GlooUpstreamManifest } from './providers/gloo';
 export type { SkipperOptions } from './providers/skipper';
 export type { KumaOptions } from './providers/kuma';
 export type { ApisixOptions } from './providers/apisix';
+export type { KnativeOptions } from './providers/knative';
 
 // Props types.
 export * from './constructs/analysis-options';

@@ -74,7 +74,7 @@ function hasCurrentFacts(plan: AnalysisPlan): boolean {
   const r = (plan as { routing?: unknown }).routing as Record<string, unknown> | undefined;
   const n = (plan as { replicas?: unknown }).replicas as Record<string, unknown> | undefined;
   return typeof r === 'object' && r !== null && typeof r.flaggerName === 'string' && typeof r.shiftsWeights === 'boolean' && typeof r.promotionSteps === 'boolean'
-    && typeof n === 'object' && n !== null && typeof n.canary === 'number';
+    && typeof n === 'object' && n !== null && (typeof n.canary === 'number' || typeof plan.workloads === 'object');
 }
 
 /**

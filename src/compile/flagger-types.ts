@@ -146,6 +146,10 @@ export interface FlaggerCanarySpec {
   ingressRef?: CrossRef;
   upstreamRef?: CrossRef & { namespace?: string };
   routeRef?: CrossRef;
+  /**
+   * Absent only with a provider that rolls the target out in place (Knative; Flagger's CRD does not
+   * require it): compile refuses a missing one for every other provider before mappings read it.
+   */
   service: FlaggerService;
   analysis: FlaggerAnalysis;
   skipAnalysis?: boolean;

@@ -27,7 +27,9 @@ function refine(kind: FlaggerKind, generated: Schema): Schema {
   const int = (min: number, max?: number): Schema => ({ type: 'integer', minimum: min, ...(max === undefined ? {} : { maximum: max }) });
   if (kind === 'Canary') {
     const spec = schema.properties.spec;
-    spec.required = ['targetRef', 'service', 'analysis'];
+    // Flagger's CRD requires no spec.service: a Knative Canary has none. Compile requires it for
+    // every other provider (to-app.ts resolveCanary), once the provider is known.
+    spec.required = ['targetRef', 'analysis'];
     delete spec.properties.provider.enum;
     spec.properties.progressDeadlineSeconds = int(1);
     spec.properties.service.properties.port = int(1, 65535);

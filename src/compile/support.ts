@@ -107,6 +107,24 @@ function checkMatches(matches: FlaggerMatch[] | undefined, base: (string | numbe
 }
 
 /**
+ * A target the provider cannot roll out: a Knative Service needs provider knative and that
+ * provider needs one (controller.go verifyKnativeCanary); otherwise only Deployments are handled.
+ */
+export function targetProblem(spec: FlaggerCanarySpec, provider: ProviderName): Unsupported | undefined {
+  const inPlace = (PROVIDERS[provider] as ProviderModule<ProviderName, unknown>).rollsOut;
+  const ref = spec.targetRef;
+  const at = (keys: string[], message: string): Unsupported => ({ segments: ['spec', ...keys], message });
+  if (inPlace) {
+    if (ref.kind === inPlace.kind && ref.apiVersion === inPlace.apiVersion) return undefined;
+    return at(['targetRef'], `must be a ${inPlace.apiVersion} ${inPlace.kind} with provider ${flaggerName(provider)} (got ${ref.apiVersion} ${ref.kind})`);
+  }
+  const owner = providerModules().find((m) => m.rollsOut?.kind === ref.kind && m.rollsOut.apiVersion === ref.apiVersion);
+  if (owner) return at(['targetRef'], `a ${ref.apiVersion} ${ref.kind} target needs provider ${owner.flagger.names[0]} (Flagger: can't use ${flaggerName(provider)} provider with that target)`);
+  if (ref.kind !== 'Deployment') return at(['targetRef', 'kind'], `${ref.kind} targets are not supported yet; canarykit handles Deployments`);
+  return undefined;
+}
+
+/**
  * Every field of a Canary spec that canarykit would otherwise ignore: Flagger fields it does not
  * implement, fields the chosen provider does not use, and unsupported kinds. Never silent.
  */
@@ -131,12 +149,13 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
         : `is only used with provider ${used}, not ${flaggerName(provider)} (Flagger ignores it); remove it`);
     }
   }
-  if (spec.targetRef.kind !== 'Deployment') at(['targetRef', 'kind'], `${spec.targetRef.kind} targets are not supported yet; canarykit handles Deployments`);
+  const target = targetProblem(spec, provider);
+  if (target) out.push(target);
   if (spec.autoscalerRef && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler') {
     at(['autoscalerRef', 'kind'], `${spec.autoscalerRef.kind} is not supported yet; canarykit handles HorizontalPodAutoscaler`);
   }
   out.push(...(module.flagger.unsupported?.(spec) ?? []));
-  checkMatches(spec.service.match, ['spec', 'service', 'match'], out);
+  checkMatches((spec.service as FlaggerCanarySpec['service'] | undefined)?.match, ['spec', 'service', 'match'], out);
   checkMatches(spec.analysis.match, ['spec', 'analysis', 'match'], out);
   return out;
 }

@@ -6,13 +6,13 @@ import { RenderPass } from '../constructs/render-pass';
 import { findConfigMapRefs } from '../constructs/workload/config-tracking';
 import { Json } from '../constructs/workload/deployment-json';
 import { ProviderModule } from '../providers/module';
-import { PROVIDERS } from '../providers/registry';
+import { PROVIDERS, providerModules } from '../providers/registry';
 import { ProviderName } from '../providers/registry';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, namespaceOf } from './inputs';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
-import { providerFor, unsupportedFields } from './support';
+import { providerFor, targetProblem, unsupportedFields } from './support';
 import { CanaryRefs, toCanaryProps } from './to-props';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
@@ -160,11 +160,25 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     return undefined;
   }
   const provider = choice.provider;
+  const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
+  const inPlace = module.rollsOut;
+  // Flagger's CRD does not require spec.service (a Knative Canary has none); the others need it,
+  // and their mappings read it, so nothing else is checked without it.
+  if (!inPlace && !(spec.service as typeof spec.service | undefined)) {
+    const t = targetProblem(spec, provider);
+    if (t) at(t.segments, t.message);
+    else at(['spec'], `missing required field "service" (every provider but ${providerModules().filter((m) => m.rollsOut).map((m) => m.flagger.names[0]).join(', ')} routes through the generated Services)`);
+    return undefined;
+  }
   for (const u of unsupportedFields(spec, provider)) at(u.segments, u.message);
 
   const ref = spec.targetRef;
   let target: InputObject | undefined;
-  if (ref.kind === 'Deployment') {
+  if (inPlace) {
+    // unsupportedFields checked the reference's kind and apiVersion.
+    target = index.find(inPlace.apiVersion.split('/')[0], inPlace.kind, ns, ref.name);
+    if (!target) at(['spec', 'targetRef'], notFound(`${inPlace.apiVersion} ${inPlace.kind}`, ref.name));
+  } else if (ref.kind === 'Deployment') {
     if (ref.apiVersion !== 'apps/v1') at(['spec', 'targetRef', 'apiVersion'], `must be apps/v1 for a Deployment (got ${ref.apiVersion})`);
     target = index.find('apps', 'Deployment', ns, ref.name);
     if (!target) at(['spec', 'targetRef'], notFound('Deployment', ref.name));
@@ -178,7 +192,6 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   }
 
   let refObject: InputObject | undefined;
-  const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
   const wanted = module.flagger.ref;
   if (wanted) {
     const named = spec[wanted.field];
@@ -201,7 +214,8 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   }
 
   const configMaps: InputObject[] = [];
-  if (target) {
+  // A target rolled out in place gets no ConfigMap copies and no Services: nothing to claim.
+  if (target && !inPlace) {
     for (const cm of findConfigMapRefs((target.json.spec?.template?.spec ?? {}) as Json)) {
       const found = index.find('', 'ConfigMap', ns, cm.name);
       if (found) configMaps.push(found);

@@ -10,7 +10,7 @@ import { ProviderName } from '../providers/registry';
 import { PROVIDERS } from '../providers/registry';
 import { parseGoDuration } from './durations';
 import { toMatch } from './flagger-match';
-import { FlaggerAlertProvider, FlaggerCanary, FlaggerMetadata, FlaggerMetricTemplate } from './flagger-types';
+import { FlaggerAlertProvider, FlaggerCanary, FlaggerCanarySpec, FlaggerMetadata, FlaggerMetricTemplate } from './flagger-types';
 import { InputObject } from './load-yaml';
 import { fieldProblem } from './schema';
 import type { Json } from '../constructs/workload/deployment-json';
@@ -52,10 +52,11 @@ export function toCanaryProps(
     if (!d) problems.push(fieldProblem(obj, segments, `must be a duration like 30s, 1m or 1m30s (got ${JSON.stringify(text)})`));
     return d;
   };
-  const s = spec.service;
+  // Absent with a provider that rolls the target out in place (resolveCanary requires it otherwise).
+  const s = spec.service as FlaggerCanarySpec['service'] | undefined;
   const a = spec.analysis;
 
-  const service: CanaryServiceOptions = {
+  const service: CanaryServiceOptions | undefined = s && {
     name: s.name || undefined,
     port: s.port,
     targetPort: s.targetPort,

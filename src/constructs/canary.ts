@@ -23,19 +23,26 @@ import { DeploymentJson, Json } from './workload/deployment-json';
 import { buildPrimaryDeployment } from './workload/primary';
 import { findSelectorLabel, SELECTOR_LABELS } from './workload/selector';
 import { buildServices, serviceNames } from './workload/services';
+import { setTargetFields, stageRevisions } from './workload/in-place';
 
 /** Props of a {@link Canary}. */
 export interface CanaryProps {
   /**
    * The user's Deployment, which becomes the canary workload: a cdk8s-plus `Deployment`, an L1
-   * `KubeDeployment`, or an `ApiObject` loaded with `Include`. It is read at synth, so it may be
-   * configured after the Canary is created.
+   * `KubeDeployment`, or an `ApiObject` loaded with `Include`. With `Provider.knative()` it is a
+   * Knative Service (`serving.knative.dev/v1`, an `ApiObject` or `Include`), whose revisions are
+   * the canary and the primary. It is read at synth, so it may be configured after the Canary is
+   * created.
    */
   readonly target: IConstruct;
   /** Name of the canary (state file and output folder). @default - the target's name */
   readonly name?: string;
-  /** The apex/primary/canary Services. */
-  readonly service: CanaryServiceOptions;
+  /**
+   * The apex/primary/canary Services. Required, except with a provider that routes between
+   * revisions of the target (`Provider.knative()`), which generates no Services and takes none.
+   * @default - none (an error unless the provider routes inside the target)
+   */
+  readonly service?: CanaryServiceOptions;
   /** How traffic is shifted. */
   readonly provider: Provider;
   /** Steps, checks and webhooks. @default - none (then `skipAnalysis` must be true) */
@@ -127,7 +134,18 @@ export class Canary extends Construct {
     const props = this.props;
     const targetObject = ApiObject.of(props.target);
     const target = targetObject.toJson() as DeploymentJson;
-    if (target.kind !== 'Deployment' || !String(target.apiVersion).startsWith('apps/')) {
+    // A provider that routes between revisions of the target (Knative) takes its own kind of target.
+    const inPlace = props.provider.router.revisions;
+    if (inPlace) {
+      if (target.kind !== inPlace.kind || target.apiVersion !== inPlace.apiVersion) {
+        this.problem('target', `must be a ${inPlace.apiVersion} ${inPlace.kind} with provider ${props.provider.name} (got ${target.apiVersion} ${target.kind})`);
+        return;
+      }
+      if (typeof target.spec?.template !== 'object' || target.spec.template === null) {
+        this.problem('target', `spec.template must be set: its revisions are the canary and the primary`);
+        return;
+      }
+    } else if (target.kind !== 'Deployment' || !String(target.apiVersion).startsWith('apps/')) {
       this.problem('target', `must be an apps/v1 Deployment (got ${target.apiVersion} ${target.kind})`);
       return;
     }
@@ -137,8 +155,10 @@ export class Canary extends Construct {
     this.problems.push(...idProblems);
     const targetProblem = suffixedObjectNameProblem(targetName);
     if (targetProblem) this.problem('target', `metadata.name ${targetProblem}`);
-    const selector = findSelectorLabel(target.spec.selector?.matchLabels);
-    if (!selector) {
+    const selector = inPlace ? undefined : findSelectorLabel(target.spec.selector?.matchLabels);
+    if (inPlace) {
+      // Knative labels and selects the revisions' pods itself.
+    } else if (!selector) {
       this.problem('target', `spec.selector.matchLabels must contain one of [${SELECTOR_LABELS.join(', ')}] (Flagger's selector labels); e.g. select pods with the label app=${targetName}`);
     } else {
       const valueProblem = selectorValueProblem(selector.value);
@@ -148,9 +168,12 @@ export class Canary extends Construct {
     const provider = props.provider;
     const { resolved, problems: analysisProblems } = resolveAnalysis(props.analysis, provider.name, props.skipAnalysis ?? false);
     this.problems.push(...analysisProblems);
-    this.validateService(props.service, targetName);
+    if (inPlace) this.validateInPlace(props);
+    else this.validateService(props.service, targetName);
 
-    const tracked = readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, props.configTracking, Canary.isCanary);
+    // In place, the primary is an older revision: there are no `-primary` ConfigMap copies to make
+    // (Flagger's KnativeController tracks no dependencies).
+    const tracked = inPlace ? { problems: [], data: {} } : readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, props.configTracking, Canary.isCanary);
     this.problems.push(...tracked.problems);
     const configMaps = tracked.data;
     for (const cm of Object.keys(configMaps)) {
@@ -158,7 +181,7 @@ export class Canary extends Construct {
       if (p) this.problem('configTracking', `ConfigMap ${cm} ${p}`);
     }
     const metricsServer = props.metricsServer ?? 'http://prometheus:9090';
-    const names = serviceNames(props.service.name ?? targetName);
+    const names = serviceNames(props.service?.name ?? targetName);
     const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
     if (hpa && hpa.kind !== 'HorizontalPodAutoscaler') this.problem('autoscaler', `must be a HorizontalPodAutoscaler (got ${hpa.kind})`);
 
@@ -181,16 +204,18 @@ export class Canary extends Construct {
     const stateFile = idProblems.length ? '' : stateFilePath(stateDir, this.namespace, this.name);
     const stateRoot = app.stateRoot ?? '.';
     const state = idProblems.length ? undefined : this.loadState(props.state, path.resolve(stateRoot, stateFile), canaryPlan);
+    const revisions = inPlace && state ? stageRevisions(inPlace, targetName, canaryPlan, state) : undefined;
+    if (inPlace && revisions) this.problems.push(...inPlace.validateRevisions(targetName, revisions));
     const routeProbe = {
       namespace: this.namespace,
       names,
       selector,
-      port: props.service.port,
-      portName: props.service.portName,
-      targetPort: props.service.targetPort,
-      portDiscovery: props.service.portDiscovery ?? false,
+      port: props.service?.port ?? 0,
+      portName: props.service?.portName,
+      targetPort: props.service?.targetPort,
+      portDiscovery: props.service?.portDiscovery ?? false,
       target: { name: targetName, selectorKey: selector?.key },
-      apex: props.service.apex,
+      apex: props.service?.apex,
       analysis: {
         strategy: resolved.strategy,
         match: resolved.match,
@@ -212,7 +237,8 @@ export class Canary extends Construct {
       target: targetName,
       service: names.apex,
       ingress: provider.router.ingressName ?? targetName,
-      route: provider.router.routeName ?? targetName,
+      // scheduler_metrics.go: {{ route }} is spec.routeRef's name (APISIX), or for a Knative target the latest created revision.
+      route: provider.router.routeName ?? revisions?.canary ?? targetName,
     };
     const metrics = planMetrics(props.analysis?.metrics ?? [], { provider: provider.name, metricsServer, vars: templateVars });
     const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
@@ -223,14 +249,15 @@ export class Canary extends Construct {
       this.problem('progressDeadline', `must be a whole number of seconds from 1 to ${MAX_PROGRESS_DEADLINE_SECONDS} (7 days) (got ${progressDeadlineSeconds})`);
     }
 
-    if (this.problems.length > 0 || !selector || !state) return;
+    if (this.problems.length > 0 || !(selector || inPlace) || !state) return;
 
     this.renderedState = state;
     // The target keeps serving until the new primary is ready (Initializing) and runs while a
-    // rollout needs it; otherwise (also after a failed promotion) it is scaled to zero.
+    // rollout needs it; otherwise (also after a failed promotion) it is scaled to zero. In place,
+    // the target's controller scales each revision and canarykit sets no replicas.
     const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
     const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
-    const primary = buildPrimaryDeployment({ targetName, namespace: this.namespace, selector, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
+    const primary = inPlace ? undefined : buildPrimaryDeployment({ targetName, namespace: this.namespace, selector: selector!, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
     this.renderedPlan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'AnalysisPlan',
@@ -252,21 +279,27 @@ export class Canary extends Construct {
       route: provider.router.routeStatus?.(routeProbe),
       alerts: alerts.alerts.length ? alerts.alerts : undefined,
       canary: canaryPlan,
-      replicas: { canary: canaryReplicas, ...(typeof primary.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
+      replicas: inPlace ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
       stateFile: stateFile.split('\\').join('/'),
+      ...(inPlace && revisions ? { targetKind: inPlace.kind, revisions: { primary: revisions.primary, canary: revisions.canary }, workloads: inPlace.workloads(revisions) } : {}),
     };
-    targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
-
     const emit = (json: Json): void => {
       const obj = new ApiObject(this, `${json.kind}-${json.metadata.name}`, json as any);
       // A cluster-scoped routing object (no namespace) must not take the chart's namespace.
       if (json.metadata.namespace === undefined && obj.metadata.namespace !== undefined) obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     };
-    emit(primary);
+    if (inPlace) {
+      setTargetFields(targetObject, inPlace.targetFields(target, revisions!, routeProbe));
+      provider.router.render(routeProbe).forEach(emit);
+      return;
+    }
+    targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
+
+    emit(primary!);
     for (const [cmName, data] of Object.entries(state.primary.configMaps)) {
       emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace }, data });
     }
-    buildServices(names, this.namespace, selector, props.service, target.spec.template.spec ?? {}).forEach(emit);
+    buildServices(names, this.namespace, selector!, props.service!, target.spec.template.spec ?? {}).forEach(emit);
     if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
     provider.router.render(routeProbe).forEach(emit);
   }
@@ -275,7 +308,19 @@ export class Canary extends Construct {
     this.problems.push({ path, message });
   }
 
-  private validateService(s: CanaryServiceOptions, targetName: string): void {
+  /**
+   * A target rolled out in place has no copies: the Services, ConfigMap copies and primary HPA the
+   * other props make do not exist (Flagger's verifyKnativeCanary refuses an autoscaler).
+   */
+  private validateInPlace(props: CanaryProps): void {
+    const what = `provider ${props.provider.name} routes between revisions of the target`;
+    if (props.service) this.problem('service', `is not used: ${what} and generates no Services (Flagger ignores spec.service there); remove it`);
+    if (props.autoscaler) this.problem('autoscaler', `cannot be used: ${what}, which scales its revisions itself (Flagger: "can't use autoscaler with Knative Service"); remove it`);
+    if (props.primaryScalerReplicas) this.problem('primaryScalerReplicas', `is not used: ${what} and makes no primary autoscaler; remove it`);
+    if (props.configTracking) this.problem('configTracking', `is not used: ${what} and makes no -primary ConfigMap copies (Flagger tracks none there); remove it`);
+  }
+
+  private validateService(s: CanaryServiceOptions | undefined, targetName: string): void {
     if (!s || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535) {
       this.problem('service.port', `must be a port number from 1 to 65535 (got ${s?.port})`);
     }

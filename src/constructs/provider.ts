@@ -6,6 +6,7 @@ import { GatewayApiOptions, GatewayApiVersion } from '../providers/gateway-api';
 import { GlooOptions } from '../providers/gloo';
 import { IstioOptions } from '../providers/istio';
 import { KumaOptions } from '../providers/kuma';
+import { KnativeOptions } from '../providers/knative';
 import { NginxOptions } from '../providers/nginx';
 import { PROVIDERS, ProviderName, ProviderOptions } from '../providers/registry';
 import { Router } from '../providers/router';
@@ -90,6 +91,13 @@ export class Provider {
   /** APISIX: a canary ApisixRoute `<route>-<svc>-canary`, cloned from your ApisixRoute, with weighted primary and canary backends. */
   static apisix(options: ApisixOptions): Provider {
     return Provider.of('apisix', options);
+  }
+  /**
+   * Knative Serving: the target is your Knative Service, whose `spec.traffic` is split between its
+   * latest revision (the canary) and the promoted one, named from template hashes.
+   */
+  static knative(options: KnativeOptions = {}): Provider {
+    return Provider.of('knative', options);
   }
   /** Blue/green with plain Kubernetes Services (no traffic shifting). */
   static kubernetes(): Provider {

@@ -1,7 +1,7 @@
 import { PrometheusError } from '../errors';
 import { CheckResult, checkMetric } from '../adapters/prometheus/metric-check';
 import { MetricResult, ObservationStep, Observations, ProviderAvailability, Readiness, WebhookResult, emptyObservations } from '../model/observations';
-import { AnalysisPlan, MetricProviderPlan, PlannedMetric, PlannedWebhook } from '../model/plan';
+import { AnalysisPlan, MetricProviderPlan, PlannedMetric, PlannedWebhook, workloadDeployment } from '../model/plan';
 import { MetricsClient } from '../adapters/prometheus/client';
 import { ReadinessOptions, observeReadiness } from '../adapters/prometheus/readiness';
 import { observeRouteAcceptance } from '../adapters/prometheus/route-acceptance';
@@ -54,7 +54,7 @@ export async function observe(
   for (const step of steps) {
     switch (step.kind) {
       case 'readiness': {
-        const name = step.workload === 'primary' ? `${plan.targetName}-primary` : plan.targetName;
+        const name = workloadDeployment(plan, step.workload);
         observations[step.workload] = await readiness(readinessClient, plan.namespace, name, {
           expectedReplicas: committed[step.workload],
           readyThresholdPercent: step.workload === 'primary' ? plan.analysis.primaryReadyThreshold : plan.analysis.canaryReadyThreshold,

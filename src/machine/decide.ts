@@ -2,7 +2,7 @@ import { Action, CheckFailureReason, Decision, IdleReason, RollbackReason } from
 import { applyMove } from './moves';
 import { initialState, promotionFailed, rolledBack, runStart, snapshotOf, StatePatch, succeeded, transition } from './transitions';
 import { Observations, Readiness, RouteAcceptance } from '../model/observations';
-import { AnalysisPlan, PlannedWebhook } from '../model/plan';
+import { AnalysisPlan, PlannedWebhook, workloadDeployment } from '../model/plan';
 import {
   deadlineMessage,
   FLAGGER_MESSAGES,
@@ -126,7 +126,7 @@ function notReady(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, verdic
   if (readiness.observationError) return unobservable(plan, state, tick, workload, readiness.reason, now);
   const promoting = tick.stage === 'promoting' || tick.stage === 'finalising';
   const deadlineApplies = workload === 'canary' || promoting;
-  const name = workload === 'canary' ? plan.targetName : `${plan.targetName}-primary`;
+  const name = workloadDeployment(plan, workload);
   const expired = deadlineApplies && deadlineExceeded(plan, readiness);
   if (readiness.retriable && !expired) {
     return none(state, 'not-ready', `${workload} not ready: ${readiness.reason}`, [

@@ -175,8 +175,11 @@ export interface RoutingFacts {
 
 /** `spec.replicas` this stage's manifests give the workloads (readiness tells applied from not yet). */
 export interface StageReplicas {
-  /** The target (the canary workload): 0 outside a rollout. */
-  readonly canary: number;
+  /**
+   * The target (the canary workload): 0 outside a rollout. Absent when the target's own
+   * controller scales the revisions (a Knative Service; then the plan has `workloads`).
+   */
+  readonly canary?: number;
   /** The primary; absent when an autoscaler owns its replicas. */
   readonly primary?: number;
 }
@@ -192,6 +195,8 @@ export interface AnalysisPlan {
   name: string;
   /** targetRef.name: the canary Deployment; the primary is `<targetName>-primary`. */
   targetName: string;
+  /** Kind of the target when it is not a Deployment (a Knative `Service`); Flagger's alerts print it. */
+  targetKind?: string;
   /** Apex Service name. */
   serviceName: string;
   ingressName?: string;
@@ -218,4 +223,19 @@ export interface AnalysisPlan {
   replicas: StageReplicas;
   /** Relative path of the state file from the repository root. */
   stateFile: string;
+  /**
+   * For a target rolled out in place (a Knative Service): the revision names this stage routes
+   * between, derived at synth from the templates. Absent for Deployment targets.
+   */
+  revisions?: { primary: string; canary: string };
+  /**
+   * The Deployments whose readiness stands for the canary and the primary, when they are not
+   * `<targetName>` and `<targetName>-primary` (a Knative revision runs as its own Deployment).
+   */
+  workloads?: { primary: string; canary: string };
+}
+
+/** The Deployment the driver observes for a workload of the plan. */
+export function workloadDeployment(plan: AnalysisPlan, workload: 'primary' | 'canary'): string {
+  return plan.workloads?.[workload] ?? (workload === 'primary' ? `${plan.targetName}-primary` : plan.targetName);
 }

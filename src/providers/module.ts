@@ -33,6 +33,15 @@ export interface RoutingCapabilities {
   readonly forcedBlueGreenIterations?: number;
 }
 
+/**
+ * A target the provider rolls out in place (Flagger's canary factory picks a controller by the
+ * target's apiVersion and kind): no `<name>-primary` copy and no apex/primary/canary Services.
+ */
+export interface RolledOutTarget {
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
 /** A field canarykit does not honour, and why. Segments are relative to the Canary object. */
 export interface Unsupported {
   readonly segments: (string | number)[];
@@ -123,6 +132,8 @@ export interface ProviderModule<N extends string, O> {
   readonly capabilities: RoutingCapabilities;
   readonly observer: Observer;
   readonly flagger: FlaggerMapping<O>;
+  /** The target this provider rolls out in place; absent: an apps/v1 Deployment copied to `-primary`. */
+  readonly rollsOut?: RolledOutTarget;
   /** The router rendering this provider's objects for each stage. */
   router(options: O): Router;
 }

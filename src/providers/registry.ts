@@ -4,6 +4,7 @@ import { CONTOUR } from './contour';
 import { GATEWAY_API, GATEWAY_API_V1BETA1 } from './gateway-api';
 import { GLOO } from './gloo';
 import { ISTIO } from './istio';
+import { KNATIVE } from './knative';
 import { KUBERNETES } from './kubernetes';
 import { KUMA } from './kuma';
 import { ProviderModule } from './module';
@@ -44,6 +45,7 @@ export const PROVIDERS = registry({
   skipper: SKIPPER,
   kuma: KUMA,
   apisix: APISIX,
+  knative: KNATIVE,
 });
 
 /** Traffic providers canarykit can render. */

@@ -30,7 +30,7 @@ export interface AppSpec {
     /** A Slack alert provider (severity info) posting here. */
     slack?: string;
     /** Traffic provider. @default 'istio' (Gateway API attaches to Gateway gateway-system/public) */
-    provider?: 'istio' | 'gatewayapi' | 'contour' | 'traefik' | 'appmesh' | 'appmeshv1beta2' | 'kuma' | 'apisix';
+    provider?: 'istio' | 'gatewayapi' | 'contour' | 'traefik' | 'appmesh' | 'appmeshv1beta2' | 'kuma' | 'apisix' | 'knative';
   }[];
 }
 
@@ -45,7 +45,9 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
   for (const c of spec.canaries) {
     const chart = new Chart(app, `podinfo-${c.namespace}`, { namespace: c.namespace });
     const labels = { app: 'podinfo' };
-    const target = new k8s.KubeDeployment(chart, 'podinfo', {
+    // Knative: the target is a Knative Service, whose revisions are canary and primary; no Services.
+    const knative = c.provider === 'knative';
+    const target = knative ? new ApiObject(chart, 'podinfo', { apiVersion: 'serving.knative.dev/v1', kind: 'Service', metadata: { name: 'podinfo' }, spec: { template: knativeTemplate(c.image) } }) : new k8s.KubeDeployment(chart, 'podinfo', {
       metadata: { name: 'podinfo', labels },
       spec: {
         replicas: 2,
@@ -55,7 +57,7 @@ export function synthRepo(repoDir: string, metricsServer: string): void {
     });
     new Canary(chart, 'canary', {
       target,
-      service: { port: 9898 },
+      service: knative ? undefined : { port: 9898 },
       provider: providerOf(c.provider, chart),
       metricsServer,
       skipAnalysis: c.skipAnalysis,
@@ -102,10 +104,17 @@ function providerOf(name: AppSpec['canaries'][number]['provider'], chart: Chart)
       } as never);
       return Provider.apisix({ route });
     }
+    case 'knative':
+      return Provider.knative();
     case 'istio':
     case undefined:
       return Provider.istio({ hosts: ['app.example.com'] });
   }
+}
+
+/** The pod template of the Knative Service synthRepo writes for `image` (tests derive revision names from it). */
+export function knativeTemplate(image: string): Record<string, any> {
+  return { spec: { containers: [{ image, ports: [{ containerPort: 9898 }] }] } };
 }
 
 export function appJson(spec: AppSpec): string {

@@ -23,7 +23,8 @@ export interface AlertMessage {
 /** Flagger's alert metadata: target, threshold, deadline and traffic routing. */
 export function canaryFields(plan: AnalysisPlan): AlertField[] {
   const fields: AlertField[] = [
-    { name: 'Target', value: `Deployment/${plan.targetName}.${plan.namespace}` },
+    // events.go alertMetadata: `<targetRef.kind>/<name>.<namespace>`.
+    { name: 'Target', value: `${plan.targetKind ?? 'Deployment'}/${plan.targetName}.${plan.namespace}` },
     { name: 'Failed checks threshold', value: String(failureThreshold(plan)) },
     { name: 'Progress deadline', value: `${plan.progressDeadlineSeconds}s` },
   ];
