@@ -38,6 +38,14 @@ function flaggerName(provider: ProviderName): string {
   return PROVIDERS[provider].flagger.names[0];
 }
 
+/**
+ * How messages name the provider in effect: `spec.provider` as written, or the mesh provider with
+ * where it came from (a Canary without spec.provider is not necessarily Istio's).
+ */
+export function providerNamed(value: string | undefined, meshProvider: string = DEFAULT_PROVIDER): string {
+  return value ?? `${meshProvider} (the mesh provider: spec.provider is not set; --mesh-provider, controller.meshProvider of canarykit.yaml)`;
+}
+
 /** Is the value set to something other than Flagger's empty default (false, "", [], {})? */
 function isSet(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === '') return false;
@@ -101,7 +109,7 @@ function checkMatches(matches: FlaggerMatch[] | undefined, base: (string | numbe
  * Every field of a Canary spec that canarykit would otherwise ignore: Flagger fields it does not
  * implement, fields the chosen provider does not use, and unsupported kinds. Never silent.
  */
-export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderName): Unsupported[] {
+export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderName, meshProvider: string = DEFAULT_PROVIDER): Unsupported[] {
   const out: Unsupported[] = [];
   const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
   const at = (keys: (string | number)[], message: string): void => {
@@ -118,7 +126,7 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
       const used = providers.map(flaggerName).join(' or ');
       at(keys, field === 'ingressRef'
         ? `is only used with provider ${used} (Flagger also takes its name for {{ ingress }} in metric queries; canarykit uses the target name there for other providers); remove it`
-        : `is only used with provider ${used}, not ${flaggerName(provider)} (Flagger ignores it); remove it`);
+        : `is only used with provider ${used}, not ${providerNamed(spec.provider, meshProvider)} (Flagger ignores it); remove it${spec.provider === undefined ? ' or set spec.provider' : ''}`);
     }
   }
   if (spec.targetRef.kind !== 'Deployment') at(['targetRef', 'kind'], `${spec.targetRef.kind} targets are not supported yet; canarykit handles Deployments`);

@@ -12,8 +12,9 @@ import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, namespaceOf } from './inputs';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
-import { providerFor, unsupportedFields } from './support';
+import { providerFor, providerNamed, unsupportedFields } from './support';
 import { CanaryRefs, toCanaryProps } from './to-props';
+import { ControllerSettingsInput } from '../model/controller-settings';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
 export const PASSTHROUGH_FOLDER = '_unreferenced';
@@ -76,9 +77,9 @@ interface Resolved {
  */
 const RENDER_BATCH = 100;
 
-export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; meshProvider?: string; renderBatch?: number } = {}): BuiltApp {
+export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; controller?: ControllerSettingsInput; renderBatch?: number } = {}): BuiltApp {
   const batch = opts.renderBatch ?? RENDER_BATCH;
-  const app = new CanaryApp({ stateRoot });
+  const app = new CanaryApp({ stateRoot, controller: withoutMesh(opts.controller) });
   const pass = new RenderPass(app);
   const problems: Problem[] = [];
   const warnings: string[] = [];
@@ -89,7 +90,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
   canaries.forEach((obj, n) => {
-    const resolved = resolveCanary(obj, index, problems, opts.meshProvider);
+    const resolved = resolveCanary(obj, index, problems, opts.controller?.meshProvider);
     if (!resolved) return;
     const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ingress].filter((o): o is InputObject => !!o);
     let clash = false;
@@ -137,6 +138,13 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   return { app, pass, problems, warnings, charts };
 }
 
+/** The mesh provider is the compiler's business (resolveCanary); the app gets the rest. */
+function withoutMesh(settings: ControllerSettingsInput | undefined): ControllerSettingsInput | undefined {
+  if (!settings) return undefined;
+  const { meshProvider: _mesh, ...rest } = settings;
+  return rest;
+}
+
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -159,7 +167,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     return undefined;
   }
   const provider = choice.provider;
-  for (const u of unsupportedFields(spec, provider)) at(u.segments, u.message);
+  for (const u of unsupportedFields(spec, provider, meshProvider)) at(u.segments, u.message);
 
   const ref = spec.targetRef;
   let target: InputObject | undefined;
@@ -179,7 +187,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   let ingress: InputObject | undefined;
   const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
   if (module.flagger.ingressRef) {
-    if (!spec.ingressRef) at(['spec'], `provider ${module.flagger.names[0]} needs spec.ingressRef: the Ingress that routes to the apex Service`);
+    if (!spec.ingressRef) at(['spec'], `provider ${providerNamed(spec.provider, meshProvider)} needs spec.ingressRef: the Ingress that routes to the apex Service`);
     else {
       ingress = index.find('networking.k8s.io', 'Ingress', ns, spec.ingressRef.name);
       if (!ingress) at(['spec', 'ingressRef'], notFound('Ingress', spec.ingressRef.name));

@@ -21,7 +21,8 @@ import { CanaryServiceOptions } from './service-options';
 import { ConfigTrackingOptions, readTrackedConfigMaps } from './workload/config-tracking';
 import { DeploymentJson, Json } from './workload/deployment-json';
 import { buildPrimaryDeployment } from './workload/primary';
-import { findSelectorLabel, SELECTOR_LABELS } from './workload/selector';
+import { findSelectorLabel, includeLabelsByPrefix } from './workload/selector';
+import { CONTROLLER_DEFAULTS, ControllerSettings } from '../model/controller-settings';
 import { buildServices, serviceNames } from './workload/services';
 
 /** Props of a {@link Canary}. */
@@ -50,7 +51,7 @@ export interface CanaryProps {
   readonly suspend?: boolean;
   /** How long a step may wait for readiness before it fails. @default Duration.seconds(600) */
   readonly progressDeadline?: Duration;
-  /** Prometheus for built-in metrics and readiness. @default 'http://prometheus:9090' */
+  /** Prometheus for built-in metrics and readiness. @default - the CanaryApp's `controller.metricsServer` (Flagger's -metrics-server, 'http://prometheus:9090') */
   readonly metricsServer?: string;
   /**
    * Which referenced ConfigMaps the primary gets copies of.
@@ -137,9 +138,12 @@ export class Canary extends Construct {
     this.problems.push(...idProblems);
     const targetProblem = suffixedObjectNameProblem(targetName);
     if (targetProblem) this.problem('target', `metadata.name ${targetProblem}`);
-    const selector = findSelectorLabel(target.spec.selector?.matchLabels);
+    const app = App.of(this) as { stateRoot?: string; stateDir?: string; controller?: ControllerSettings };
+    // A Canary in a plain cdk8s App renders with Flagger's defaults.
+    const controller = app.controller ?? CONTROLLER_DEFAULTS;
+    const selector = findSelectorLabel(target.spec.selector?.matchLabels, controller.selectorLabels);
     if (!selector) {
-      this.problem('target', `spec.selector.matchLabels must contain one of [${SELECTOR_LABELS.join(', ')}] (Flagger's selector labels); e.g. select pods with the label app=${targetName}`);
+      this.problem('target', `spec.selector.matchLabels must contain one of [${controller.selectorLabels.join(', ')}] (Flagger's selector labels, -selector-labels); e.g. select pods with the label ${controller.selectorLabels[0]}=${targetName}`);
     } else {
       const valueProblem = selectorValueProblem(selector.value);
       if (valueProblem) this.problem('target', `spec.selector.matchLabels.${selector.key} ${valueProblem}`);
@@ -157,7 +161,7 @@ export class Canary extends Construct {
       const p = suffixedObjectNameProblem(cm);
       if (p) this.problem('configTracking', `ConfigMap ${cm} ${p}`);
     }
-    const metricsServer = props.metricsServer ?? 'http://prometheus:9090';
+    const metricsServer = props.metricsServer ?? controller.metricsServer;
     const names = serviceNames(props.service.name ?? targetName);
     const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
     if (hpa && hpa.kind !== 'HorizontalPodAutoscaler') this.problem('autoscaler', `must be a HorizontalPodAutoscaler (got ${hpa.kind})`);
@@ -173,10 +177,11 @@ export class Canary extends Construct {
         strategy: target.spec.strategy,
       },
       annotations: { ...target.metadata.annotations },
+      // Only with -include-label-prefix, so plans and state files without it stay as they were.
+      ...labelsField(includeLabelsByPrefix(target.metadata.labels, controller.includeLabelPrefix)),
       configMaps,
     };
 
-    const app = App.of(this) as { stateRoot?: string; stateDir?: string };
     const stateDir = props.stateDir ?? app.stateDir ?? 'state';
     const stateFile = idProblems.length ? '' : stateFilePath(stateDir, this.namespace, this.name);
     const stateRoot = app.stateRoot ?? '.';
@@ -198,6 +203,7 @@ export class Canary extends Construct {
       },
       weights: { primary: 100 - (state?.canaryWeight ?? 0), canary: state?.canaryWeight ?? 0, mirror: state?.mirror ?? false },
       cookies: state?.sessionAffinity,
+      controller: { ingressAnnotationsPrefix: controller.ingressAnnotationsPrefix, ingressClass: controller.ingressClass },
     };
     this.problems.push(...provider.router.validate(routeProbe));
 
@@ -225,7 +231,7 @@ export class Canary extends Construct {
     // rollout needs it; otherwise (also after a failed promotion) it is scaled to zero.
     const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
     const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
-    const primary = buildPrimaryDeployment({ targetName, namespace: this.namespace, selector, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
+    const primary = buildPrimaryDeployment({ targetName, namespace: this.namespace, selector, selectorLabels: controller.selectorLabels, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
     this.renderedPlan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'AnalysisPlan',
@@ -305,6 +311,10 @@ export class Canary extends Construct {
 }
 
 const MAX_PROGRESS_DEADLINE_SECONDS = 7 * 86_400;
+
+function labelsField(labels: Record<string, string>): { labels?: Record<string, string> } {
+  return Object.keys(labels).length > 0 ? { labels } : {};
+}
 
 /** The stage before the first commit (the state machine's first state, rendered without a clock). */
 export function bootstrapState(namespace: string, name: string, canary: AnalysisPlan['canary']): CanaryState {

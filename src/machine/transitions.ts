@@ -12,6 +12,7 @@ export function snapshotOf(canary: CanaryWorkloadPlan): PrimarySnapshot {
     template: canary.template,
     workload: canary.workload,
     annotations: canary.annotations,
+    ...(canary.labels ? { labels: canary.labels } : {}),
     configMaps: canary.configMaps,
   });
 }

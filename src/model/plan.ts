@@ -147,6 +147,8 @@ export interface CanaryWorkloadPlan {
   template: Record<string, unknown>;
   workload: WorkloadSettings;
   annotations: Record<string, string>;
+  /** Target labels the primary gets (Flagger's -include-label-prefix); absent when none. */
+  labels?: Record<string, string>;
   configMaps: Record<string, Record<string, string>>;
 }
 

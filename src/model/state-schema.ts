@@ -49,6 +49,7 @@ export const STATE_SCHEMA = {
           },
         },
         annotations: stringMap,
+        labels: stringMap,
         configMaps: { type: 'object', additionalProperties: stringMap },
       },
     },

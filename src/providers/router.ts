@@ -1,4 +1,5 @@
 import { Problem } from '../errors';
+import { ControllerSettings } from '../model/controller-settings';
 import { PlannedRoute, Strategy } from '../model/plan';
 import { SessionAffinityState } from '../model/state';
 import { HttpMatch } from '../constructs/match';
@@ -45,7 +46,12 @@ export interface RouterInput {
   readonly analysis: RoutingAnalysis;
   readonly weights: RouteWeights;
   readonly cookies?: SessionAffinityState;
+  /** Flagger's controller flags routers read (model/controller-settings.ts): defaults of router options. */
+  readonly controller: RouterControllerSettings;
 }
+
+/** The controller settings a router may read: -ingress-annotations-prefix and -ingress-class. */
+export type RouterControllerSettings = Pick<ControllerSettings, 'ingressAnnotationsPrefix' | 'ingressClass'>;
 
 /**
  * One traffic provider. Like Flagger's router seam, but pure: it renders objects for a stage

@@ -64,7 +64,7 @@ describe('the mesh provider applies to a Canary without spec.provider', () => {
 
   it('meshProvider linkerd renders a TrafficSplit and no Istio object, with Linkerd metrics', () => {
     const root = repoWithoutProvider();
-    const out = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), meshProvider: 'linkerd' }));
+    const out = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider: 'linkerd' } }));
     const plan = out.plan(DIR);
     expect(plan.provider).toBe('linkerd');
     expect(plan.routing.flaggerName).toBe('linkerd');
@@ -77,7 +77,7 @@ describe('the mesh provider applies to a Canary without spec.provider', () => {
     const root = repoWithoutProvider();
     const canary = path.join(root, 'apps', 'canary.yaml');
     fs.writeFileSync(canary, fs.readFileSync(canary, 'utf8').replace(/^spec:\n/m, 'spec:\n  provider: istio\n'));
-    const out = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), meshProvider: 'linkerd' }));
+    const out = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider: 'linkerd' } }));
     expect(out.plan(DIR).provider).toBe('istio');
   });
 
@@ -85,7 +85,7 @@ describe('the mesh provider applies to a Canary without spec.provider', () => {
     const root = repoWithoutProvider();
     let error: unknown;
     try {
-      compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), meshProvider: 'kuma' });
+      compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider: 'kuma' } });
     } catch (e) {
       error = e;
     }
@@ -127,7 +127,7 @@ describe('one setting for the CLI, canarykit.yaml and the driver synth', () => {
 
   it("the driver's in-process synth passes the configured mesh provider", async () => {
     const root = repoWithoutProvider();
-    await runSynth('canarykit compile -f apps/', root, 'dist', 'state', undefined, 'linkerd');
+    await runSynth('canarykit compile -f apps/', root, 'dist', 'state', undefined, { meshProvider: 'linkerd' });
     expect(JSON.parse(fs.readFileSync(path.join(root, 'dist', DIR, 'canary.plan.json'), 'utf8')).provider).toBe('linkerd');
   });
 });
