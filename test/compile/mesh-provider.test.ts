@@ -94,6 +94,30 @@ describe('the mesh provider applies to a Canary without spec.provider', () => {
   });
 });
 
+describe('messages name the provider in effect, not Istio', () => {
+  const compileWith = (root: string, meshProvider: string): string => {
+    try {
+      compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider } });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  };
+
+  it('a provider-specific field of another provider names the mesh provider and where it came from', () => {
+    const root = repoWithoutProvider();
+    const canary = path.join(root, 'apps', 'canary.yaml');
+    fs.writeFileSync(canary, fs.readFileSync(canary, 'utf8').replace('    port: 9898\n', '    port: 9898\n    gateways: [public-gateway]\n'));
+    expect(compileWith(root, 'linkerd')).toContain('spec.service.gateways: is only used with provider istio, not linkerd (the mesh provider: spec.provider is not set; --mesh-provider, controller.meshProvider of canarykit.yaml) (Flagger ignores it); remove it or set spec.provider');
+  });
+
+  it('a mesh provider that needs an Ingress says so under its own name', () => {
+    const root = repoWithoutProvider();
+    expect(compileWith(root, 'nginx')).toContain('needs spec.ingressRef');
+    expect(compileWith(root, 'nginx')).toContain('provider nginx (the mesh provider: spec.provider is not set;');
+  });
+});
+
 describe('one setting for the CLI, canarykit.yaml and the driver synth', () => {
   const inRepo = async <T>(root: string, body: () => Promise<T>): Promise<T> => {
     const cwd = process.cwd();
