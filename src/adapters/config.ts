@@ -8,7 +8,7 @@ import { isSafeRelativePath } from '../constructs/output-dir';
 import { LIMITS, isParserStackOverflow, nodeDepthExceeds, readTextFile } from '../limits';
 import { staysInside } from './repo-files';
 import { CONTROLLER_FLAGS, ControllerSettingsInput, controllerSettingProblems, splitFlaggerList } from '../model/controller-settings';
-import { DriverSettingsInput } from '../model/driver-settings';
+import { DRIVER_ENV, DRIVER_ENV_FLAGS, DriverSettingsInput } from '../model/driver-settings';
 import { DEFAULT_PULL_REQUEST, PullRequestConfig, REVIEW_PROVIDERS, ReviewProvider } from './review/review-config';
 
 export const CONFIG_FILE = 'canarykit.yaml';
@@ -132,6 +132,11 @@ function configProblems(
       message = `required when git.mode is pull-request: the ${provider.label} repository (${provider.repositoryHint.replace(/^must be /, '')})`;
     } else if (e.keyword === 'false schema' && at === '/git/pullRequest') {
       message = 'only used with git.mode: pull-request (set git.mode or remove git.pullRequest)';
+    } else if (e.keyword === 'additionalProperties' && at === '/controller' && String(e.params.additionalProperty) in DRIVER_ENV) {
+      // Flagger's URL and token flags: secrets, which canarykit never reads from git.
+      const key = String(e.params.additionalProperty) as keyof typeof DRIVER_ENV;
+      at = `/controller/${key}`;
+      message = `Flagger's -${DRIVER_ENV_FLAGS[key]} is a secret and is not read from git: set ${DRIVER_ENV[key]} in the step driver's environment instead`;
     } else if (e.keyword === 'pattern' && at === '/git/pullRequest/repository') {
       message = provider.repositoryHint;
     } else if (e.keyword === 'pattern' && at === '/git/pullRequest/apiUrl') {
