@@ -244,10 +244,21 @@ synth: ${synth}
 outdir: dist
 stateDir: state
 
-# Flagger controller flags, for \`canarykit compile\` (same names, camelCase).
+# Flagger controller flags (same names, camelCase; lists comma-separated as in Flagger's Helm
+# values). compile, the driver's synth and CanaryApp read the first six; the driver the last three.
 # controller:
 #   # -mesh-provider: the provider of a Canary without spec.provider (Flagger's default: istio).
 #   meshProvider: linkerd
+#   selectorLabels: app,name,app.kubernetes.io/name   # -selector-labels
+#   includeLabelPrefix: ""                            # -include-label-prefix (* copies every label)
+#   ingressAnnotationsPrefix: nginx.ingress.kubernetes.io
+#   ingressClass: ""                                  # -ingress-class of Contour HTTPProxies
+#   metricsServer: http://prometheus:9090             # -metrics-server
+#   clusterName: ""                                   # -cluster-name, shown in alerts
+#   slackUser: flagger                                # -slack-user of the default notifier
+#   slackChannel: ""                                  # -slack-channel of the default notifier
+# URLs and tokens are never read from this file: the driver reads Flagger's variables
+# EVENT_WEBHOOK_URL, SLACK_URL, SLACK_TOKEN, SLACK_PROXY_URL, MSTEAMS_URL and MSTEAMS_PROXY_URL.
 
 prometheus:
   # Overrides the metricsServer/MetricTemplate addresses of every canary, for a driver running

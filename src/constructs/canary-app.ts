@@ -84,6 +84,8 @@ function resolveController(prop: ControllerSettingsInput | undefined, fromEnv: s
   const problems = [
     ...conflicts.map((k) => ({ path: `controller.${k}`, message: `${JSON.stringify(prop?.[k])} contradicts controller.${k}: ${JSON.stringify(configured[k])} of canarykit.yaml (passed by the step driver); drop the prop or change canarykit.yaml` })),
     ...controllerSettingProblems(merged, 'controller.'),
+    // canarykit.yaml's meshProvider (in the environment) is compile's; a construct names its provider.
+    ...(prop?.meshProvider !== undefined ? [{ path: 'controller.meshProvider', message: 'is only read by canarykit compile (a Canary without spec.provider); a Canary construct always names its provider with Provider.<name>()' }] : []),
   ];
   if (problems.length > 0) throw new ValidationError(problems, 'invalid CanaryApp settings');
   return controllerSettings(merged);

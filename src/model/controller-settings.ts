@@ -98,9 +98,9 @@ export function controllerSettingProblems(input: ControllerSettingsInput, where:
   return out;
 }
 
-/** The input with Flagger's defaults for what it leaves unset. */
+/** The rendering keys of `input`, with Flagger's defaults for what it leaves unset. */
 export function controllerSettings(input: ControllerSettingsInput = {}): ControllerSettings {
-  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const defined = Object.fromEntries(CONTROLLER_FLAGS.flatMap((f) => (input[f.key] === undefined ? [] : [[f.key, input[f.key]]])));
   return { ...CONTROLLER_DEFAULTS, ...defined };
 }
 

@@ -53,8 +53,9 @@ export const DRIVER_ENV_FLAGS: Readonly<Record<keyof typeof DRIVER_ENV, string>>
   msteamsProxyUrl: 'msteams-proxy-url',
 };
 
+/** The driver's keys of `input` (canarykit.yaml's whole `controller:` may be given), defaults applied. */
 export function driverSettings(input: DriverSettingsInput = {}): DriverSettings {
-  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const defined = Object.fromEntries(DRIVER_FLAGS.flatMap((f) => (input[f.key] === undefined ? [] : [[f.key, input[f.key]]])));
   return { ...DRIVER_DEFAULTS, ...defined };
 }
 

@@ -10,9 +10,10 @@ import { compileFiles } from '../../src/compile';
 import { CONTROLLER_ENV } from '../../src/constructs/canary-app';
 import { OutputFolder } from '../../src/constructs/output';
 import { buildDeps } from '../../src/cli';
-import { loadConfig, renderSettings } from '../../src/adapters/config';
+import { initConfigText, loadConfig, parseConfig, renderSettings } from '../../src/adapters/config';
 import { controllerEnv } from '../../src/adapters/synth';
-import { CONTROLLER_FLAGS, ControllerSettingsInput, flagValue } from '../../src/model/controller-settings';
+import { CONTROLLER_DEFAULTS, CONTROLLER_FLAGS, ControllerSettingsInput, controllerSettings, flagValue } from '../../src/model/controller-settings';
+import { DRIVER_DEFAULTS, driverSettings } from '../../src/model/driver-settings';
 import { manifestProblems, strictSchemaProblems } from '../constructs/manifest-validator';
 import { runCli } from '../support/cli';
 import { FIXTURES, tempDir, writeStage } from './support';
@@ -215,6 +216,8 @@ describe('controller settings: compile flags, canarykit.yaml (driver synth) and 
     process.env[CONTROLLER_ENV] = JSON.stringify({ ingressClass: 'internal' });
     expect(() => new CanaryApp({ controller: { ingressClass: 'external' } })).toThrow('controller.ingressClass: "external" contradicts controller.ingressClass: "internal" of canarykit.yaml');
     expect(new CanaryApp({ controller: { ingressClass: 'internal' } }).controller.ingressClass).toBe('internal');
+    // The mesh provider is compile's: a construct always names its provider, so the prop is refused, not ignored.
+    expect(() => new CanaryApp({ controller: { meshProvider: 'linkerd' } })).toThrow('controller.meshProvider: is only read by canarykit compile');
   });
 
   it('values Flagger would split into unusable labels are refused where they are written', async () => {
@@ -249,5 +252,14 @@ describe('controller settings: compile flags, canarykit.yaml (driver synth) and 
     // The option of Provider.contour / the prefix default: unset, the HTTPProxy has no class, NGINX Flagger's prefix.
     expect(parse(out['shop/api']['httpproxy-api.yaml']).spec.ingressClassName).toBeUndefined();
     expect(Object.keys(parse(out['shop/web']['ingress-web-canary.yaml']).metadata.annotations)).toContain('nginx.ingress.kubernetes.io/canary');
+  });
+
+  it("canarykit init's commented controller: block spells out Flagger's defaults (but for the example mesh provider)", () => {
+    const text = initConfigText('canarykit compile -f apps/');
+    const block = text.split('\n').filter((l) => /^# (controller:|  \w+:)/.test(l)).map((l) => l.slice(2)).join('\n');
+    const config = parseConfig(block, 'init');
+    expect(Object.keys(config.controller)).toHaveLength(CONTROLLER_FLAGS.length + Object.keys(DRIVER_DEFAULTS).length);
+    expect(controllerSettings({ ...renderSettings(config.controller), meshProvider: undefined })).toEqual(CONTROLLER_DEFAULTS);
+    expect(driverSettings(config.controller)).toEqual(DRIVER_DEFAULTS);
   });
 });
