@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { ConfigError, TickError, UserError } from './errors';
 import { canaryIdProblems, splitCanaryId } from './names';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride, renderSettings } from './adapters/config';
-import { CONTROLLER_FLAGS, CONTROLLER_DEFAULTS, ControllerSettingsInput, controllerSettingProblems, flagValue, mergeControllerSettings, splitFlaggerList } from './model/controller-settings';
+import { CONTROLLER_FLAGS, CONTROLLER_DEFAULTS, ControllerSettingsInput, controllerSettingProblems, flagValue, mergeControllerSettings, parseGoBool, splitFlaggerList } from './model/controller-settings';
 import { driverSettings, notificationsFor } from './model/driver-settings';
 import { ValidationError } from './errors';
 import { Configure, DriverDeps, applyManual, selectPlans, step } from './driver/driver';
@@ -149,8 +149,15 @@ function compileFolders(cwd: string, o: { outdir?: string; state?: string } & Re
 function controllerFlags(o: Record<string, unknown>): ControllerSettingsInput {
   const out: Record<string, unknown> = {};
   for (const f of CONTROLLER_FLAGS) {
-    const v = o[f.key];
-    if (typeof v === 'string') out[f.key] = f.list ? splitFlaggerList(v) : v;
+    // commander files `--no-x <value>` under `x` (its negatable-option naming) and sets it true when absent.
+    const attribute = f.flag.startsWith('no-') ? f.flag.slice(3).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) : f.key;
+    const v = o[attribute];
+    if (typeof v !== 'string') continue;
+    if (f.kind === 'bool') {
+      const b = parseGoBool(v);
+      if (b === undefined) throw new ConfigError(`--${f.flag} must be true or false (got "${v}")`);
+      out[f.key] = b;
+    } else out[f.key] = f.kind === 'list' ? splitFlaggerList(v) : v;
   }
   return out as ControllerSettingsInput;
 }
@@ -331,7 +338,7 @@ export function buildProgram(io: Io): Command {
   // Flagger's controller flags, under Flagger's names (model/controller-settings.ts).
   for (const f of CONTROLLER_FLAGS) {
     const fallback = f.key === 'meshProvider' ? "Flagger's default, istio" : flagValue(f.key, CONTROLLER_DEFAULTS[f.key]) || 'none';
-    compileCommand.option(`--${f.flag} <${f.list ? 'list' : 'value'}>`, `Flagger's -${f.flag}: ${f.description}${f.list ? ' (comma-separated)' : ''} (default: controller.${f.key} of ${CONFIG_FILE}, else ${fallback})`);
+    compileCommand.option(`--${f.flag} <${f.kind === 'string' ? 'value' : f.kind}>`, `Flagger's -${f.flag}: ${f.description}${f.kind === 'list' ? ' (comma-separated)' : ''} (default: controller.${f.key} of ${CONFIG_FILE}, else ${fallback})`);
   }
 
   program

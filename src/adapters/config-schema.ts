@@ -11,7 +11,7 @@ const LIST = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'stri
  * Flagger-worded messages; the schema rejects unknown keys and wrong types.
  */
 const CONTROLLER_PROPERTIES = Object.fromEntries([
-  ...CONTROLLER_FLAGS.map((f) => [f.key, f.list ? LIST : { type: 'string' }]),
+  ...CONTROLLER_FLAGS.map((f) => [f.key, f.kind === 'list' ? LIST : { type: f.kind === 'bool' ? 'boolean' : 'string' }]),
   ...DRIVER_FLAGS.map((f) => [f.key, { type: 'string' }]),
 ]);
 

@@ -4,7 +4,7 @@
 import type { ValidateFunction } from 'ajv';
 import func2 from 'ajv/dist/runtime/ucs2length';
 
-const schema11 = {"type":"object","additionalProperties":false,"properties":{"synth":{"type":"string","minLength":1},"outdir":{"type":"string","minLength":1},"stateDir":{"type":"string","minLength":1},"controller":{"type":"object","additionalProperties":false,"properties":{"metricsServer":{"type":"string"},"includeLabelPrefix":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"meshProvider":{"type":"string"},"selectorLabels":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"ingressAnnotationsPrefix":{"type":"string"},"ingressClass":{"type":"string"},"slackUser":{"type":"string"},"slackChannel":{"type":"string"},"clusterName":{"type":"string"}}},"prometheus":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^https?://"},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":300}}},"git":{"type":"object","additionalProperties":false,"properties":{"remote":{"type":"string","minLength":1},"branch":{"type":"string","minLength":1},"mode":{"enum":["push","pull-request"]},"pullRequest":{"type":"object","additionalProperties":false,"properties":{"provider":{"enum":["github","gitlab"]},"repository":{"type":"string"},"apiUrl":{"type":"string","pattern":"^https?://[^/@\\s]+(/\\S*)?$"},"branchPrefix":{"type":"string","minLength":1,"pattern":"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"}},"if":{"required":["provider"],"properties":{"provider":{"const":"gitlab"}}},"then":{"properties":{"repository":{"pattern":"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"}}},"else":{"properties":{"repository":{"pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"}}}},"committer":{"type":"object","additionalProperties":false,"required":["name","email"],"properties":{"name":{"type":"string","minLength":1},"email":{"type":"string","minLength":3}}},"maxAttempts":{"type":"integer","minimum":1,"maximum":20}},"if":{"required":["mode"],"properties":{"mode":{"const":"pull-request"}}},"then":{"required":["pullRequest"],"properties":{"pullRequest":{"required":["repository"]}}},"else":{"properties":{"pullRequest":false}}}}};
+const schema11 = {"type":"object","additionalProperties":false,"properties":{"synth":{"type":"string","minLength":1},"outdir":{"type":"string","minLength":1},"stateDir":{"type":"string","minLength":1},"controller":{"type":"object","additionalProperties":false,"properties":{"metricsServer":{"type":"string"},"includeLabelPrefix":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"meshProvider":{"type":"string"},"selectorLabels":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"ingressAnnotationsPrefix":{"type":"string"},"ingressClass":{"type":"string"},"enableConfigTracking":{"type":"boolean"},"noCrossNamespaceRefs":{"type":"boolean"},"slackUser":{"type":"string"},"slackChannel":{"type":"string"},"clusterName":{"type":"string"}}},"prometheus":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^https?://"},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":300}}},"git":{"type":"object","additionalProperties":false,"properties":{"remote":{"type":"string","minLength":1},"branch":{"type":"string","minLength":1},"mode":{"enum":["push","pull-request"]},"pullRequest":{"type":"object","additionalProperties":false,"properties":{"provider":{"enum":["github","gitlab"]},"repository":{"type":"string"},"apiUrl":{"type":"string","pattern":"^https?://[^/@\\s]+(/\\S*)?$"},"branchPrefix":{"type":"string","minLength":1,"pattern":"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"}},"if":{"required":["provider"],"properties":{"provider":{"const":"gitlab"}}},"then":{"properties":{"repository":{"pattern":"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"}}},"else":{"properties":{"repository":{"pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"}}}},"committer":{"type":"object","additionalProperties":false,"required":["name","email"],"properties":{"name":{"type":"string","minLength":1},"email":{"type":"string","minLength":3}}},"maxAttempts":{"type":"integer","minimum":1,"maximum":20}},"if":{"required":["mode"],"properties":{"mode":{"const":"pull-request"}}},"then":{"required":["pullRequest"],"properties":{"pullRequest":{"required":["repository"]}}},"else":{"properties":{"pullRequest":false}}}}};
 
 const func5 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^https?://", "u");
@@ -305,9 +305,9 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data3.slackUser !== undefined){
-if(typeof data3.slackUser !== "string"){
-const err20 = {instancePath:instancePath+"/controller/slackUser",schemaPath:"#/properties/controller/properties/slackUser/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data3.enableConfigTracking !== undefined){
+if(typeof data3.enableConfigTracking !== "boolean"){
+const err20 = {instancePath:instancePath+"/controller/enableConfigTracking",schemaPath:"#/properties/controller/properties/enableConfigTracking/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -317,9 +317,9 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data3.slackChannel !== undefined){
-if(typeof data3.slackChannel !== "string"){
-const err21 = {instancePath:instancePath+"/controller/slackChannel",schemaPath:"#/properties/controller/properties/slackChannel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data3.noCrossNamespaceRefs !== undefined){
+if(typeof data3.noCrossNamespaceRefs !== "boolean"){
+const err21 = {instancePath:instancePath+"/controller/noCrossNamespaceRefs",schemaPath:"#/properties/controller/properties/noCrossNamespaceRefs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -329,9 +329,9 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data3.clusterName !== undefined){
-if(typeof data3.clusterName !== "string"){
-const err22 = {instancePath:instancePath+"/controller/clusterName",schemaPath:"#/properties/controller/properties/clusterName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data3.slackUser !== undefined){
+if(typeof data3.slackUser !== "string"){
+const err22 = {instancePath:instancePath+"/controller/slackUser",schemaPath:"#/properties/controller/properties/slackUser/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -341,9 +341,9 @@ vErrors.push(err22);
 errors++;
 }
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/controller",schemaPath:"#/properties/controller/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data3.slackChannel !== undefined){
+if(typeof data3.slackChannel !== "string"){
+const err23 = {instancePath:instancePath+"/controller/slackChannel",schemaPath:"#/properties/controller/properties/slackChannel/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -353,12 +353,9 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data.prometheus !== undefined){
-let data15 = data.prometheus;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key2 in data15){
-if(!((key2 === "address") || (key2 === "timeoutSeconds"))){
-const err24 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data3.clusterName !== undefined){
+if(typeof data3.clusterName !== "string"){
+const err24 = {instancePath:instancePath+"/controller/clusterName",schemaPath:"#/properties/controller/properties/clusterName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -368,11 +365,9 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data15.address !== undefined){
-let data16 = data15.address;
-if(typeof data16 === "string"){
-if(!pattern0.test(data16)){
-const err25 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+}
+else {
+const err25 = {instancePath:instancePath+"/controller",schemaPath:"#/properties/controller/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -382,8 +377,12 @@ vErrors.push(err25);
 errors++;
 }
 }
-else {
-const err26 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.prometheus !== undefined){
+let data17 = data.prometheus;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key2 in data17){
+if(!((key2 === "address") || (key2 === "timeoutSeconds"))){
+const err26 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -393,11 +392,11 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data15.timeoutSeconds !== undefined){
-let data17 = data15.timeoutSeconds;
-if(typeof data17 == "number"){
-if(data17 > 300 || isNaN(data17)){
-const err27 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300"};
+if(data17.address !== undefined){
+let data18 = data17.address;
+if(typeof data18 === "string"){
+if(!pattern0.test(data18)){
+const err27 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -406,8 +405,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data17 <= 0 || isNaN(data17)){
-const err28 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err28 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -417,8 +417,11 @@ vErrors.push(err28);
 errors++;
 }
 }
-else {
-const err29 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data17.timeoutSeconds !== undefined){
+let data19 = data17.timeoutSeconds;
+if(typeof data19 == "number"){
+if(data19 > 300 || isNaN(data19)){
+const err29 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -427,10 +430,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-}
-else {
-const err30 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data19 <= 0 || isNaN(data19)){
+const err30 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -440,15 +441,8 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data.git !== undefined){
-let data18 = data.git;
-const _errs50 = errors;
-let valid9 = true;
-const _errs51 = errors;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-let missing0;
-if((data18.mode === undefined) && (missing0 = "mode")){
-const err31 = {};
+else {
+const err31 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -457,10 +451,10 @@ vErrors.push(err31);
 }
 errors++;
 }
+}
+}
 else {
-if(data18.mode !== undefined){
-if("pull-request" !== data18.mode){
-const err32 = {};
+const err32 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -470,24 +464,15 @@ vErrors.push(err32);
 errors++;
 }
 }
-}
-}
-var _valid2 = _errs51 === errors;
-errors = _errs50;
-if(vErrors !== null){
-if(_errs50){
-vErrors.length = _errs50;
-}
-else {
-vErrors = null;
-}
-}
-let ifClause0;
-if(_valid2){
-const _errs53 = errors;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.pullRequest === undefined){
-const err33 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/then/required",keyword:"required",params:{missingProperty: "pullRequest"},message:"must have required property '"+"pullRequest"+"'"};
+if(data.git !== undefined){
+let data20 = data.git;
+const _errs54 = errors;
+let valid9 = true;
+const _errs55 = errors;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+let missing0;
+if((data20.mode === undefined) && (missing0 = "mode")){
+const err33 = {};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -496,11 +481,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(data18.pullRequest !== undefined){
-let data20 = data18.pullRequest;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.repository === undefined){
-const err34 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/then/properties/pullRequest/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'"};
+else {
+if(data20.mode !== undefined){
+if("pull-request" !== data20.mode){
+const err34 = {};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -512,15 +496,22 @@ errors++;
 }
 }
 }
-var _valid2 = _errs53 === errors;
-valid9 = _valid2;
-ifClause0 = "then";
+var _valid2 = _errs55 === errors;
+errors = _errs54;
+if(vErrors !== null){
+if(_errs54){
+vErrors.length = _errs54;
 }
 else {
-const _errs55 = errors;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.pullRequest !== undefined){
-const err35 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/else/properties/pullRequest/false schema",keyword:"false schema",params:{},message:"boolean schema is false"};
+vErrors = null;
+}
+}
+let ifClause0;
+if(_valid2){
+const _errs57 = errors;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.pullRequest === undefined){
+const err35 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/then/required",keyword:"required",params:{missingProperty: "pullRequest"},message:"must have required property '"+"pullRequest"+"'"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -529,13 +520,11 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-var _valid2 = _errs55 === errors;
-valid9 = _valid2;
-ifClause0 = "else";
-}
-if(!valid9){
-const err36 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
+if(data20.pullRequest !== undefined){
+let data22 = data20.pullRequest;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.repository === undefined){
+const err36 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/then/properties/pullRequest/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -544,10 +533,18 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-for(const key3 in data18){
-if(!((((((key3 === "remote") || (key3 === "branch")) || (key3 === "mode")) || (key3 === "pullRequest")) || (key3 === "committer")) || (key3 === "maxAttempts"))){
-const err37 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+}
+}
+var _valid2 = _errs57 === errors;
+valid9 = _valid2;
+ifClause0 = "then";
+}
+else {
+const _errs59 = errors;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.pullRequest !== undefined){
+const err37 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/else/properties/pullRequest/false schema",keyword:"false schema",params:{},message:"boolean schema is false"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -557,11 +554,12 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data18.remote !== undefined){
-let data22 = data18.remote;
-if(typeof data22 === "string"){
-if(func2(data22) < 1){
-const err38 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+var _valid2 = _errs59 === errors;
+valid9 = _valid2;
+ifClause0 = "else";
+}
+if(!valid9){
+const err38 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -570,9 +568,10 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-else {
-const err39 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+for(const key3 in data20){
+if(!((((((key3 === "remote") || (key3 === "branch")) || (key3 === "mode")) || (key3 === "pullRequest")) || (key3 === "committer")) || (key3 === "maxAttempts"))){
+const err39 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -582,11 +581,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data18.branch !== undefined){
-let data23 = data18.branch;
-if(typeof data23 === "string"){
-if(func2(data23) < 1){
-const err40 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data20.remote !== undefined){
+let data24 = data20.remote;
+if(typeof data24 === "string"){
+if(func2(data24) < 1){
+const err40 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -597,7 +596,7 @@ errors++;
 }
 }
 else {
-const err41 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err41 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -607,10 +606,11 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data18.mode !== undefined){
-let data24 = data18.mode;
-if(!((data24 === "push") || (data24 === "pull-request"))){
-const err42 = {instancePath:instancePath+"/git/mode",schemaPath:"#/properties/git/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(data20.branch !== undefined){
+let data25 = data20.branch;
+if(typeof data25 === "string"){
+if(func2(data25) < 1){
+const err42 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -620,15 +620,8 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data18.pullRequest !== undefined){
-let data25 = data18.pullRequest;
-const _errs64 = errors;
-let valid14 = true;
-const _errs65 = errors;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-let missing1;
-if((data25.provider === undefined) && (missing1 = "provider")){
-const err43 = {};
+else {
+const err43 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -637,10 +630,11 @@ vErrors.push(err43);
 }
 errors++;
 }
-else {
-if(data25.provider !== undefined){
-if("gitlab" !== data25.provider){
-const err44 = {};
+}
+if(data20.mode !== undefined){
+let data26 = data20.mode;
+if(!((data26 === "push") || (data26 === "pull-request"))){
+const err44 = {instancePath:instancePath+"/git/mode",schemaPath:"#/properties/git/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -650,27 +644,15 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-}
-var _valid3 = _errs65 === errors;
-errors = _errs64;
-if(vErrors !== null){
-if(_errs64){
-vErrors.length = _errs64;
-}
-else {
-vErrors = null;
-}
-}
-let ifClause1;
-if(_valid3){
-const _errs67 = errors;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.repository !== undefined){
-let data27 = data25.repository;
-if(typeof data27 === "string"){
-if(!pattern1.test(data27)){
-const err45 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/then/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"},message:"must match pattern \""+"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"+"\""};
+if(data20.pullRequest !== undefined){
+let data27 = data20.pullRequest;
+const _errs68 = errors;
+let valid14 = true;
+const _errs69 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+let missing1;
+if((data27.provider === undefined) && (missing1 = "provider")){
+const err45 = {};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -679,21 +661,10 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-}
-}
-var _valid3 = _errs67 === errors;
-valid14 = _valid3;
-ifClause1 = "then";
-}
 else {
-const _errs69 = errors;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.repository !== undefined){
-let data28 = data25.repository;
-if(typeof data28 === "string"){
-if(!pattern2.test(data28)){
-const err46 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/else/properties/repository/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"+"\""};
+if(data27.provider !== undefined){
+if("gitlab" !== data27.provider){
+const err46 = {};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -706,11 +677,24 @@ errors++;
 }
 }
 var _valid3 = _errs69 === errors;
-valid14 = _valid3;
-ifClause1 = "else";
+errors = _errs68;
+if(vErrors !== null){
+if(_errs68){
+vErrors.length = _errs68;
 }
-if(!valid14){
-const err47 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/if",keyword:"if",params:{failingKeyword: ifClause1},message:"must match \""+ifClause1+"\" schema"};
+else {
+vErrors = null;
+}
+}
+let ifClause1;
+if(_valid3){
+const _errs71 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.repository !== undefined){
+let data29 = data27.repository;
+if(typeof data29 === "string"){
+if(!pattern1.test(data29)){
+const err47 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/then/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"},message:"must match pattern \""+"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"+"\""};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -719,10 +703,21 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-for(const key4 in data25){
-if(!((((key4 === "provider") || (key4 === "repository")) || (key4 === "apiUrl")) || (key4 === "branchPrefix"))){
-const err48 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+}
+}
+}
+var _valid3 = _errs71 === errors;
+valid14 = _valid3;
+ifClause1 = "then";
+}
+else {
+const _errs73 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.repository !== undefined){
+let data30 = data27.repository;
+if(typeof data30 === "string"){
+if(!pattern2.test(data30)){
+const err48 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/else/properties/repository/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -732,10 +727,14 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data25.provider !== undefined){
-let data29 = data25.provider;
-if(!((data29 === "github") || (data29 === "gitlab"))){
-const err49 = {instancePath:instancePath+"/git/pullRequest/provider",schemaPath:"#/properties/git/properties/pullRequest/properties/provider/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.pullRequest.properties.provider.enum},message:"must be equal to one of the allowed values"};
+}
+}
+var _valid3 = _errs73 === errors;
+valid14 = _valid3;
+ifClause1 = "else";
+}
+if(!valid14){
+const err49 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/if",keyword:"if",params:{failingKeyword: ifClause1},message:"must match \""+ifClause1+"\" schema"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -744,10 +743,10 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-if(data25.repository !== undefined){
-if(typeof data25.repository !== "string"){
-const err50 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key4 in data27){
+if(!((((key4 === "provider") || (key4 === "repository")) || (key4 === "apiUrl")) || (key4 === "branchPrefix"))){
+const err50 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -757,11 +756,10 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data25.apiUrl !== undefined){
-let data31 = data25.apiUrl;
-if(typeof data31 === "string"){
-if(!pattern3.test(data31)){
-const err51 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^/@\\s]+(/\\S*)?$"},message:"must match pattern \""+"^https?://[^/@\\s]+(/\\S*)?$"+"\""};
+if(data27.provider !== undefined){
+let data31 = data27.provider;
+if(!((data31 === "github") || (data31 === "gitlab"))){
+const err51 = {instancePath:instancePath+"/git/pullRequest/provider",schemaPath:"#/properties/git/properties/pullRequest/properties/provider/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.pullRequest.properties.provider.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -771,8 +769,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-else {
-const err52 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.repository !== undefined){
+if(typeof data27.repository !== "string"){
+const err52 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -782,11 +781,11 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data25.branchPrefix !== undefined){
-let data32 = data25.branchPrefix;
-if(typeof data32 === "string"){
-if(func2(data32) < 1){
-const err53 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data27.apiUrl !== undefined){
+let data33 = data27.apiUrl;
+if(typeof data33 === "string"){
+if(!pattern3.test(data33)){
+const err53 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^/@\\s]+(/\\S*)?$"},message:"must match pattern \""+"^https?://[^/@\\s]+(/\\S*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -795,8 +794,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(!pattern4.test(data32)){
-const err54 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/pattern",keyword:"pattern",params:{pattern: "^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"},message:"must match pattern \""+"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"+"\""};
+}
+else {
+const err54 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -806,8 +806,11 @@ vErrors.push(err54);
 errors++;
 }
 }
-else {
-const err55 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.branchPrefix !== undefined){
+let data34 = data27.branchPrefix;
+if(typeof data34 === "string"){
+if(func2(data34) < 1){
+const err55 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -816,10 +819,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-else {
-const err56 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!pattern4.test(data34)){
+const err56 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/pattern",keyword:"pattern",params:{pattern: "^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"},message:"must match pattern \""+"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -829,11 +830,8 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data18.committer !== undefined){
-let data33 = data18.committer;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.name === undefined){
-const err57 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+else {
+const err57 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -842,8 +840,10 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(data33.email === undefined){
-const err58 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -852,9 +852,12 @@ vErrors.push(err58);
 }
 errors++;
 }
-for(const key5 in data33){
-if(!((key5 === "name") || (key5 === "email"))){
-const err59 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+if(data20.committer !== undefined){
+let data35 = data20.committer;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.name === undefined){
+const err59 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -863,12 +866,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-if(data33.name !== undefined){
-let data34 = data33.name;
-if(typeof data34 === "string"){
-if(func2(data34) < 1){
-const err60 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data35.email === undefined){
+const err60 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -877,9 +876,9 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-else {
-const err61 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key5 in data35){
+if(!((key5 === "name") || (key5 === "email"))){
+const err61 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -889,11 +888,11 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data33.email !== undefined){
-let data35 = data33.email;
-if(typeof data35 === "string"){
-if(func2(data35) < 3){
-const err62 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
+if(data35.name !== undefined){
+let data36 = data35.name;
+if(typeof data36 === "string"){
+if(func2(data36) < 1){
+const err62 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -904,7 +903,7 @@ errors++;
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err63 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -914,9 +913,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data35.email !== undefined){
+let data37 = data35.email;
+if(typeof data37 === "string"){
+if(func2(data37) < 3){
+const err64 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -926,10 +927,8 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data18.maxAttempts !== undefined){
-let data36 = data18.maxAttempts;
-if(!((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36)))){
-const err65 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err65 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -938,9 +937,10 @@ vErrors.push(err65);
 }
 errors++;
 }
-if(typeof data36 == "number"){
-if(data36 > 20 || isNaN(data36)){
-const err66 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -949,8 +949,11 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data36 < 1 || isNaN(data36)){
-const err67 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data20.maxAttempts !== undefined){
+let data38 = data20.maxAttempts;
+if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
+const err67 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -959,11 +962,9 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data38 == "number"){
+if(data38 > 20 || isNaN(data38)){
+const err68 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -972,15 +973,38 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-}
-else {
-const err69 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data38 < 1 || isNaN(data38)){
+const err69 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err69];
 }
 else {
 vErrors.push(err69);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+else {
+const err71 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
 }
 errors++;
 }

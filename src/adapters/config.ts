@@ -100,7 +100,7 @@ export function parseConfig(text: string, where: string): CanarykitConfig {
 function controllerSection(raw: Record<string, unknown> | undefined): CanarykitConfig['controller'] {
   const out: Record<string, unknown> = { ...raw };
   for (const f of CONTROLLER_FLAGS) {
-    if (f.list && typeof out[f.key] === 'string') out[f.key] = splitFlaggerList(out[f.key] as string);
+    if (f.kind === 'list' && typeof out[f.key] === 'string') out[f.key] = splitFlaggerList(out[f.key] as string);
   }
   return out as CanarykitConfig['controller'];
 }
@@ -245,7 +245,7 @@ outdir: dist
 stateDir: state
 
 # Flagger controller flags (same names, camelCase; lists comma-separated as in Flagger's Helm
-# values). compile, the driver's synth and CanaryApp read the first six; the driver the last three.
+# values). compile, the driver's synth and CanaryApp read the first eight; the driver the last three.
 # controller:
 #   # -mesh-provider: the provider of a Canary without spec.provider (Flagger's default: istio).
 #   meshProvider: linkerd
@@ -254,6 +254,8 @@ stateDir: state
 #   ingressAnnotationsPrefix: nginx.ingress.kubernetes.io
 #   ingressClass: ""                                  # -ingress-class of Contour HTTPProxies
 #   metricsServer: http://prometheus:9090             # -metrics-server
+#   enableConfigTracking: true                        # -enable-config-tracking (false: no -primary ConfigMaps)
+#   noCrossNamespaceRefs: false                       # -no-cross-namespace-refs
 #   clusterName: ""                                   # -cluster-name, shown in alerts
 #   slackUser: flagger                                # -slack-user of the default notifier
 #   slackChannel: ""                                  # -slack-channel of the default notifier

@@ -90,7 +90,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
   canaries.forEach((obj, n) => {
-    const resolved = resolveCanary(obj, index, problems, opts.controller?.meshProvider);
+    const resolved = resolveCanary(obj, index, problems, opts.controller);
     if (!resolved) return;
     const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ingress].filter((o): o is InputObject => !!o);
     let clash = false;
@@ -150,7 +150,8 @@ function compareText(a: string, b: string): number {
 }
 
 /** Finds every object the Canary refers to and checks what canarykit cannot honour. */
-function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], meshProvider?: string): Resolved | undefined {
+function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], controller: ControllerSettingsInput = {}): Resolved | undefined {
+  const meshProvider = controller.meshProvider;
   const canary = obj.json as FlaggerCanary;
   const spec = canary.spec;
   const ns = namespaceOf(obj);
@@ -160,6 +161,14 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   };
   const notFound = (kind: string, name: string, refNs = ns): string =>
     `${kind} ${refNs}/${name} is not among the inputs; add the file that defines it with -f (objects without metadata.namespace are in namespace default)`;
+
+  if (controller.noCrossNamespaceRefs) {
+    for (const [segments, kind, ref] of crossNamespaceRefs(spec)) {
+      if (ref.namespace !== undefined && ref.namespace !== '' && ref.namespace !== ns) {
+        at(segments, `${kind} ${ref.namespace}/${ref.name} is in another namespace than the Canary, and cross-namespace references are blocked (--no-cross-namespace-refs, controller.noCrossNamespaceRefs of canarykit.yaml)`);
+      }
+    }
+  }
 
   const choice = providerFor(spec.provider, meshProvider);
   if ('message' in choice) {
@@ -242,6 +251,20 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
 
   if (problems.length > before || !target) return undefined;
   return { provider, target, autoscaler, ingress, configMaps, templates, alertProviders };
+}
+
+/** The references verifyNoCrossNamespaceRefs checks (src: pkg/controller/controller.go). */
+function crossNamespaceRefs(spec: FlaggerCanary['spec']): [(string | number)[], string, { name: string; namespace?: string }][] {
+  const out: [(string | number)[], string, { name: string; namespace?: string }][] = [];
+  const upstream = spec.upstreamRef as { name: string; namespace?: string } | undefined;
+  if (upstream) out.push([['spec', 'upstreamRef', 'namespace'], 'upstream', upstream]);
+  (spec.analysis.metrics ?? []).forEach((m, i) => {
+    if (m.templateRef) out.push([['spec', 'analysis', 'metrics', i, 'templateRef', 'namespace'], 'MetricTemplate', m.templateRef]);
+  });
+  (spec.analysis.alerts ?? []).forEach((a, i) => {
+    if (a.providerRef) out.push([['spec', 'analysis', 'alerts', i, 'providerRef', 'namespace'], 'AlertProvider', a.providerRef]);
+  });
+  return out;
 }
 
 /** Construct prop paths (`provider.istio.match[0]`) -> Canary YAML paths (`spec.service.match[0]`). */

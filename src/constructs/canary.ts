@@ -154,7 +154,9 @@ export class Canary extends Construct {
     this.problems.push(...analysisProblems);
     this.validateService(props.service, targetName);
 
-    const tracked = readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, props.configTracking, Canary.isCanary);
+    // -enable-config-tracking is the default of configTracking.enabled.
+    const tracking = { ...props.configTracking, enabled: props.configTracking?.enabled ?? controller.enableConfigTracking };
+    const tracked = readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, tracking, Canary.isCanary, controller.includeLabelPrefix);
     this.problems.push(...tracked.problems);
     const configMaps = tracked.data;
     for (const cm of Object.keys(configMaps)) {
@@ -180,6 +182,7 @@ export class Canary extends Construct {
       // Only with -include-label-prefix, so plans and state files without it stay as they were.
       ...labelsField(includeLabelsByPrefix(target.metadata.labels, controller.includeLabelPrefix)),
       configMaps,
+      ...(Object.keys(tracked.labels).length > 0 ? { configMapLabels: tracked.labels } : {}),
     };
 
     const stateDir = props.stateDir ?? app.stateDir ?? 'state';
@@ -219,6 +222,7 @@ export class Canary extends Construct {
     const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
     const alerts = planAlerts(props.analysis?.alerts ?? [], this.namespace);
     this.problems.push(...metrics.problems, ...webhooks.problems, ...alerts.problems);
+    if (controller.noCrossNamespaceRefs) this.problems.push(...crossNamespaceProblems(props, this.namespace));
     const progressDeadlineSeconds = props.progressDeadline?.toSeconds({ integral: false }) ?? 600;
     if (!Number.isInteger(progressDeadlineSeconds) || progressDeadlineSeconds < 1 || progressDeadlineSeconds > MAX_PROGRESS_DEADLINE_SECONDS) {
       this.problem('progressDeadline', `must be a whole number of seconds from 1 to ${MAX_PROGRESS_DEADLINE_SECONDS} (7 days) (got ${progressDeadlineSeconds})`);
@@ -263,7 +267,8 @@ export class Canary extends Construct {
     };
     emit(primary);
     for (const [cmName, data] of Object.entries(state.primary.configMaps)) {
-      emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace }, data });
+      const labels = state.primary.configMapLabels?.[cmName];
+      emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace, ...(labels ? { labels } : {}) }, data });
     }
     buildServices(names, this.namespace, selector, props.service, target.spec.template.spec ?? {}).forEach(emit);
     if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
@@ -311,6 +316,21 @@ export class Canary extends Construct {
 }
 
 const MAX_PROGRESS_DEADLINE_SECONDS = 7 * 86_400;
+
+/** src: pkg/controller/controller.go verifyNoCrossNamespaceRefs, for what a construct can refer to. */
+function crossNamespaceProblems(props: CanaryProps, namespace: string): Problem[] {
+  const out: Problem[] = [];
+  const blocked = 'is in another namespace than the canary, and cross-namespace references are blocked (-no-cross-namespace-refs)';
+  (props.analysis?.metrics ?? []).forEach((m, i) => {
+    const ns = m.template?.namespace;
+    if (ns !== undefined && ns !== namespace) out.push({ path: `analysis.metrics[${i}].template.namespace`, message: `MetricTemplate ${ns}/${m.template!.name} ${blocked}` });
+  });
+  (props.analysis?.alerts ?? []).forEach((a, i) => {
+    const ns = a.provider.namespace;
+    if (ns !== undefined && ns !== namespace) out.push({ path: `analysis.alerts[${i}].provider.namespace`, message: `AlertProvider ${ns}/${a.provider.name} ${blocked}` });
+  });
+  return out;
+}
 
 function labelsField(labels: Record<string, string>): { labels?: Record<string, string> } {
   return Object.keys(labels).length > 0 ? { labels } : {};

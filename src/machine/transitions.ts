@@ -14,6 +14,7 @@ export function snapshotOf(canary: CanaryWorkloadPlan): PrimarySnapshot {
     annotations: canary.annotations,
     ...(canary.labels ? { labels: canary.labels } : {}),
     configMaps: canary.configMaps,
+    ...(canary.configMapLabels ? { configMapLabels: canary.configMapLabels } : {}),
   });
 }
 

@@ -24,8 +24,19 @@ export interface ControllerSettings {
   readonly ingressAnnotationsPrefix: string;
   /** `-ingress-class`: the class Contour HTTPProxies are given (router/contour.go); '' for none. */
   readonly ingressClass: string;
-  /** `-metrics-server`: the Prometheus of built-in metrics and of templates without an address. */
+  /**
+   * `-metrics-server`: the Prometheus of the built-in metrics, unless the Canary
+   * sets `spec.metricsServer` (scheduler_metrics.go). Not of MetricTemplates: Flagger's Prometheus
+   * provider requires their own address (metrics/providers/prometheus.go NewPrometheusProvider).
+   */
   readonly metricsServer: string;
+  /**
+   * `-enable-config-tracking`: false tracks no ConfigMap at all (main.go: canary.NopTracker), the
+   * default of every Canary's `configTracking.enabled`.
+   */
+  readonly enableConfigTracking: boolean;
+  /** `-no-cross-namespace-refs`: MetricTemplates and AlertProviders must be in the Canary's namespace (controller.go verifyNoCrossNamespaceRefs). */
+  readonly noCrossNamespaceRefs: boolean;
 }
 
 /** What a user gives: any subset. */
@@ -38,6 +49,8 @@ export const CONTROLLER_DEFAULTS: ControllerSettings = {
   ingressAnnotationsPrefix: 'nginx.ingress.kubernetes.io',
   ingressClass: '',
   metricsServer: 'http://prometheus:9090',
+  enableConfigTracking: true,
+  noCrossNamespaceRefs: false,
 };
 
 /** One setting as the CLI and canarykit.yaml spell it. */
@@ -46,20 +59,29 @@ export interface ControllerFlag {
   readonly key: keyof ControllerSettings;
   /** Flagger's flag, also the flag of `canarykit compile`. */
   readonly flag: string;
-  /** A comma-separated list in Flagger (strings.Split(value, ",")); an array in CanaryApp. */
-  readonly list: boolean;
+  /** `list`: comma-separated in Flagger (strings.Split(value, ",")), an array in CanaryApp; `bool`: Go's flag booleans. */
+  readonly kind: 'string' | 'list' | 'bool';
   readonly description: string;
 }
 
 /** The flags in main.go order; the CLI, the config schema and the README table are built from it. */
 export const CONTROLLER_FLAGS: readonly ControllerFlag[] = [
-  { key: 'metricsServer', flag: 'metrics-server', list: false, description: 'Prometheus URL of built-in metrics and of MetricTemplates without an address' },
-  { key: 'includeLabelPrefix', flag: 'include-label-prefix', list: true, description: 'prefixes of the labels copied to primary Deployments and ConfigMaps; * copies all' },
-  { key: 'meshProvider', flag: 'mesh-provider', list: false, description: 'the provider of a Canary without spec.provider' },
-  { key: 'selectorLabels', flag: 'selector-labels', list: true, description: 'pod labels, tried in order, that Flagger builds selectors from' },
-  { key: 'ingressAnnotationsPrefix', flag: 'ingress-annotations-prefix', list: false, description: 'prefix of the NGINX canary annotations' },
-  { key: 'ingressClass', flag: 'ingress-class', list: false, description: 'ingress class of Contour HTTPProxy objects' },
+  { key: 'metricsServer', flag: 'metrics-server', kind: 'string', description: 'Prometheus URL of the built-in metrics (a Canary\'s spec.metricsServer overrides it)' },
+  { key: 'includeLabelPrefix', flag: 'include-label-prefix', kind: 'list', description: 'prefixes of the labels copied to primary Deployments and ConfigMaps; * copies all' },
+  { key: 'meshProvider', flag: 'mesh-provider', kind: 'string', description: 'the provider of a Canary without spec.provider' },
+  { key: 'selectorLabels', flag: 'selector-labels', kind: 'list', description: 'pod labels, tried in order, that Flagger builds selectors from' },
+  { key: 'ingressAnnotationsPrefix', flag: 'ingress-annotations-prefix', kind: 'string', description: 'prefix of the NGINX canary annotations' },
+  { key: 'ingressClass', flag: 'ingress-class', kind: 'string', description: 'ingress class of Contour HTTPProxy objects' },
+  { key: 'enableConfigTracking', flag: 'enable-config-tracking', kind: 'bool', description: 'copy the ConfigMaps the target uses to -primary copies and track their data' },
+  { key: 'noCrossNamespaceRefs', flag: 'no-cross-namespace-refs', kind: 'bool', description: 'refuse MetricTemplates, AlertProviders and upstreams of other namespaces' },
 ];
+
+/** Go's strconv.ParseBool, which Flagger's boolean flags use; undefined for anything else. */
+export function parseGoBool(value: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
+}
 
 /** Flagger's list flags: strings.Split(value, ","), with the empty string meaning none. */
 export function splitFlaggerList(value: string): string[] {

@@ -150,6 +150,8 @@ export interface CanaryWorkloadPlan {
   /** Target labels the primary gets (Flagger's -include-label-prefix); absent when none. */
   labels?: Record<string, string>;
   configMaps: Record<string, Record<string, string>>;
+  /** Labels of tracked ConfigMaps their `-primary` copies get (-include-label-prefix); absent when none. */
+  configMapLabels?: Record<string, Record<string, string>>;
 }
 
 /**

@@ -51,6 +51,7 @@ export const STATE_SCHEMA = {
         annotations: stringMap,
         labels: stringMap,
         configMaps: { type: 'object', additionalProperties: stringMap },
+        configMapLabels: { type: 'object', additionalProperties: stringMap },
       },
     },
   },

@@ -34,6 +34,8 @@ export interface PrimarySnapshot {
   labels?: Record<string, string>;
   /** Tracked ConfigMaps: name -> data, copied to `<name>-primary`. */
   configMaps: Record<string, Record<string, string>>;
+  /** Labels of the tracked ConfigMaps at promotion that -include-label-prefix copies; absent when none. */
+  configMapLabels?: Record<string, Record<string, string>>;
 }
 
 /** Session-affinity cookies (Flagger keeps them in status; canarykit derives them deterministically). */

@@ -162,6 +162,9 @@ describe('controller settings: compile flags, canarykit.yaml (driver synth) and 
     expect(api('service-api-canary.yaml').spec.selector).toEqual({ role: 'api' });
     // -include-label-prefix: team.example.com/ and tier copied, Flux's never; the selector label last.
     expect(primary.metadata.labels).toEqual({ 'team.example.com/owner': 'payments', tier: 'backend', role: 'api-primary' });
+    // ...and to the tracked ConfigMap's -primary copy (config_tracker.go CreatePrimaryConfigs).
+    expect(api('configmap-api-primary.yaml').metadata.labels).toEqual({ 'team.example.com/owner': 'payments' });
+    expect(primary.spec.template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'api-primary' } }]);
     // -ingress-class on the HTTPProxy.
     expect(api('httpproxy-api.yaml').spec.ingressClassName).toBe('internal');
     // -metrics-server: the plan's Prometheus and the built-in metric's.
@@ -201,7 +204,7 @@ describe('controller settings: compile flags, canarykit.yaml (driver synth) and 
     const root = repo();
     fs.writeFileSync(path.join(root, 'canarykit.yaml'), CONFIG);
     const other: Record<string, string> = { metricsServer: 'http://other:9090', includeLabelPrefix: 'other/', selectorLabels: 'app', ingressAnnotationsPrefix: 'other.org', ingressClass: 'external' };
-    for (const f of CONTROLLER_FLAGS.filter((x) => x.key !== 'meshProvider')) {
+    for (const f of CONTROLLER_FLAGS.filter((x) => SETTINGS[x.key] !== undefined)) {
       const r = await inRepo(root, () => runCli(['compile', '-f', 'apps/', `--${f.flag}`, other[f.key]], new Date()));
       expect(r.code, f.flag).toBe(2);
       expect(r.err).toContain(`--${f.flag} ${other[f.key]} contradicts controller.${f.key}: ${flagValue(f.key, SETTINGS[f.key])} in canarykit.yaml; drop --${f.flag} or change controller.${f.key}`);
@@ -261,5 +264,52 @@ describe('controller settings: compile flags, canarykit.yaml (driver synth) and 
     expect(Object.keys(config.controller)).toHaveLength(CONTROLLER_FLAGS.length + Object.keys(DRIVER_DEFAULTS).length);
     expect(controllerSettings({ ...renderSettings(config.controller), meshProvider: undefined })).toEqual(CONTROLLER_DEFAULTS);
     expect(driverSettings(config.controller)).toEqual(DRIVER_DEFAULTS);
+  });
+
+});
+
+describe('-enable-config-tracking and -no-cross-namespace-refs', () => {
+  it('enable-config-tracking false: no -primary ConfigMap, the primary uses the ConfigMap itself; the same from the flag, canarykit.yaml and CanaryApp', async () => {
+    const root = repo();
+    const byFlag = await inRepo(root, () => runCli(['compile', '-f', 'apps/', '--selector-labels', 'role', '--enable-config-tracking', 'false'], new Date()));
+    expect(byFlag.code, byFlag.err).toBe(0);
+    const fromFlag = readOutput(path.join(root, 'dist'));
+    expect(Object.keys(fromFlag['shop/api'])).not.toContain('configmap-api-primary.yaml');
+    expect(parse(fromFlag['shop/api']['deployment-api-primary.yaml']).spec.template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'api' } }]);
+    fs.rmSync(path.join(root, 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'canarykit.yaml'), 'synth: canarykit compile -f apps/\ncontroller:\n  selectorLabels: role\n  enableConfigTracking: false\n');
+    const config = loadConfig(root);
+    await buildDeps(root, config, { out: () => undefined, err: () => undefined }).synth();
+    expect(readOutput(path.join(root, 'dist'))).toEqual(fromFlag);
+    expect(asRecord(typescriptApp(root, { selectorLabels: ['role'], enableConfigTracking: false }).render())).toEqual(fromFlag);
+    const bad = await inRepo(root, () => runCli(['compile', '-f', 'apps/', '--enable-config-tracking', 'yes'], new Date()));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--enable-config-tracking must be true or false (got "yes")');
+  });
+
+  it('no-cross-namespace-refs: a MetricTemplate of another namespace is refused where the Canary names it', async () => {
+    const root = repo();
+    const canaries = path.join(root, 'apps', 'canaries.yaml');
+    fs.writeFileSync(canaries, fs.readFileSync(canaries, 'utf8').replace(/(  name: api\n[\s\S]*?)(        interval: 1m\n)/, '$1$2      - name: latency\n        templateRef:\n          name: latency\n          namespace: monitoring\n        thresholdRange:\n          max: 500\n        interval: 1m\n'));
+    fs.writeFileSync(path.join(root, 'apps', 'template.yaml'), 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: latency\n  namespace: monitoring\nspec:\n  provider:\n    type: prometheus\n    address: http://prometheus.monitoring:9090\n  query: vector(1)\n');
+    const allowed = await inRepo(root, () => runCli(['compile', '-f', 'apps/', '--selector-labels', 'role'], new Date()));
+    expect(allowed.code, allowed.err).toBe(0);
+    fs.rmSync(path.join(root, 'dist'), { recursive: true });
+    const blocked = await inRepo(root, () => runCli(['compile', '-f', 'apps/', '--selector-labels', 'role', '--no-cross-namespace-refs', 'true'], new Date()));
+    expect(blocked.code).toBe(2);
+    expect(blocked.err).toContain('spec.analysis.metrics[1].templateRef.namespace: MetricTemplate monitoring/latency is in another namespace than the Canary, and cross-namespace references are blocked (--no-cross-namespace-refs, controller.noCrossNamespaceRefs of canarykit.yaml)');
+    expect(fs.existsSync(path.join(root, 'dist'))).toBe(false);
+    // The construct refuses the same reference in its own terms.
+    const app = new CanaryApp({ stateRoot: root, controller: { selectorLabels: ['role'], noCrossNamespaceRefs: true } });
+    const chart = new Chart(app, 'api', { namespace: 'shop' });
+    const include = new StrictInclude(chart, 'w', { url: path.join(FIXTURE, 'workloads.yaml') });
+    new Canary(chart, 'canary', {
+      target: include.apiObjects.find((o) => o.kind === 'Deployment')!,
+      service: { port: 80 },
+      provider: Provider.contour(),
+      analysis: { interval: Duration.minutes(1), maxWeight: 50, stepWeight: 10, metrics: [{ name: 'latency', template: { name: 'latency', namespace: 'monitoring', provider: { type: 'prometheus', address: 'http://prometheus.monitoring:9090' }, query: 'vector(1)' }, thresholdRange: { max: 500 } }] },
+      stateDir: 'state',
+    });
+    expect(() => app.render()).toThrow('analysis.metrics[0].template.namespace: MetricTemplate monitoring/latency is in another namespace than the canary, and cross-namespace references are blocked (-no-cross-namespace-refs)');
   });
 });
