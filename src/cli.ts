@@ -4,7 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { parse } from 'yaml';
 import { ConfigError, TickError, UserError } from './errors';
 import { canaryIdProblems, splitCanaryId } from './names';
-import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride } from './adapters/config';
+import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride, renderSettings } from './adapters/config';
+import { CONTROLLER_FLAGS, CONTROLLER_DEFAULTS, ControllerSettingsInput, controllerSettingProblems, flagValue, mergeControllerSettings, parseGoBool, splitFlaggerList } from './model/controller-settings';
+import { driverSettings, notificationsFor } from './model/driver-settings';
+import { ValidationError } from './errors';
 import { Configure, DriverDeps, applyManual, selectPlans, step } from './driver/driver';
 import { GitWorkspace, openGitWorkspace } from './adapters/git/git';
 import { PullRequestReport, pullRequestHostFor } from './adapters/review/pull-requests';
@@ -52,7 +55,9 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io, git:
   return {
     pullRequests,
     git,
-    synth: (scope) => runSynth(config.synth, repoDir, config.outdir, config.stateDir, scope, config.controller.meshProvider),
+    synth: (scope) => runSynth(config.synth, repoDir, config.outdir, config.stateDir, scope, renderSettings(config.controller)),
+    // Flagger's cluster name, global event webhook and default notifier (URLs and tokens from the environment only).
+    notifications: notificationsFor(driverSettings(config.controller), process.env),
     now: clock(),
     log: (line) => io.err(line),
     // The override is the driver's Prometheus for every query; without it, the canary's metricsServer.
@@ -117,7 +122,7 @@ function canaryArg(value: string): string {
  * writes where the driver reads), or the flags. A flag that contradicts canarykit.yaml is an error:
  * the driver would read state and manifests from one place while compile used another.
  */
-function compileFolders(cwd: string, o: { outdir?: string; state?: string; meshProvider?: string }): { outdir: string; stateDir: string; meshProvider?: string } {
+function compileFolders(cwd: string, o: { outdir?: string; state?: string } & Record<string, unknown>): { outdir: string; stateDir: string; controller: ControllerSettingsInput } {
   const config = loadConfig(cwd);
   const hasFile = fs.existsSync(path.join(cwd, CONFIG_FILE));
   const pick = (flag: string, given: string | undefined, key: 'outdir' | 'stateDir'): string => {
@@ -127,12 +132,40 @@ function compileFolders(cwd: string, o: { outdir?: string; state?: string; meshP
     }
     return given;
   };
-  // Flagger's controller flag, kept in canarykit.yaml so the driver's synth and a person's compile agree.
-  const configured = config.controller.meshProvider;
-  if (o.meshProvider !== undefined && configured !== undefined && o.meshProvider !== configured) {
-    throw new ConfigError(`--mesh-provider ${o.meshProvider} contradicts controller.meshProvider: ${configured} in ${CONFIG_FILE}; drop --mesh-provider or change controller.meshProvider`);
+  // Flagger's controller flags, kept in canarykit.yaml so the driver's synth and a person's compile agree.
+  const configured = renderSettings(config.controller);
+  const { merged, conflicts } = mergeControllerSettings(configured, controllerFlags(o));
+  const [first] = conflicts;
+  if (first !== undefined) {
+    const flag = CONTROLLER_FLAGS.find((f) => f.key === first)!.flag;
+    throw new ConfigError(`--${flag} ${flagValue(first, controllerFlags(o)[first])} contradicts controller.${first}: ${flagValue(first, configured[first])} in ${CONFIG_FILE}; drop --${flag} or change controller.${first}`);
   }
-  return { outdir: pick('-o', o.outdir, 'outdir'), stateDir: pick('--state', o.state, 'stateDir'), meshProvider: o.meshProvider ?? configured };
+  const problems = controllerSettingProblems(controllerFlags(o), '--');
+  if (problems.length > 0) throw new ValidationError(problems.map((p) => ({ ...p, path: flagPath(p.path) })), 'invalid compile flags');
+  return { outdir: pick('-o', o.outdir, 'outdir'), stateDir: pick('--state', o.state, 'stateDir'), controller: merged };
+}
+
+/** The controller flags given to compile, lists split as Flagger splits them. */
+function controllerFlags(o: Record<string, unknown>): ControllerSettingsInput {
+  const out: Record<string, unknown> = {};
+  for (const f of CONTROLLER_FLAGS) {
+    // commander files `--no-x <value>` under `x` (its negatable-option naming) and sets it true when absent.
+    const attribute = f.flag.startsWith('no-') ? f.flag.slice(3).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) : f.key;
+    const v = o[attribute];
+    if (typeof v !== 'string') continue;
+    if (f.kind === 'bool') {
+      const b = parseGoBool(v);
+      if (b === undefined) throw new ConfigError(`--${f.flag} must be true or false (got "${v}")`);
+      out[f.key] = b;
+    } else out[f.key] = f.kind === 'list' ? splitFlaggerList(v) : v;
+  }
+  return out as ControllerSettingsInput;
+}
+
+/** `--selectorLabels[1]` -> `--selector-labels` (the list entry is named in the message). */
+function flagPath(p: string): string {
+  const key = p.slice(2).replace(/\[\d+\]$/, '');
+  return `--${CONTROLLER_FLAGS.find((f) => f.key === key)?.flag ?? key}`;
 }
 
 /** `canarykit init`'s synth for a YAML-only repository: the installed CLI, folders from canarykit.yaml. */
@@ -287,21 +320,26 @@ export function buildProgram(io: Io): Command {
       await exporter.stop();
     });
 
-  program
+  const compileCommand = program
     .command('compile')
     .description('compile Flagger Canary/MetricTemplate/AlertProvider YAML (and the objects they refer to) into dist/')
     .requiredOption('-f, --file <path...>', 'YAML files or folders (repeatable)')
     .option('-o, --outdir <dir>', `output folder (default: outdir of ${CONFIG_FILE}, else dist)`)
     .option('--state <dir>', `state folder (default: stateDir of ${CONFIG_FILE}, else state)`)
-    .option('--mesh-provider <name>', `Flagger's -mesh-provider: the provider of a Canary without spec.provider (default: controller.meshProvider of ${CONFIG_FILE}, else istio)`)
     .action(async (o) => {
-      const { outdir, stateDir, meshProvider } = compileFolders(process.cwd(), o);
+      const { outdir, stateDir, controller } = compileFolders(process.cwd(), o);
       // Loaded on use: the compiler pulls in cdk8s, which no other command needs.
       const { compile } = await import('./compile');
-      const r = await compile({ files: o.file, outdir, stateDir, meshProvider });
+      const r = await compile({ files: o.file, outdir, stateDir, controller });
       for (const w of r.warnings) io.err(`warning: ${w}`);
       io.out(`compiled ${r.canaries.length} canar${r.canaries.length === 1 ? 'y' : 'ies'} (${r.canaries.join(', ') || 'none'}) into ${r.folders} folder(s) under ${r.outdir}/`);
     });
+
+  // Flagger's controller flags, under Flagger's names (model/controller-settings.ts).
+  for (const f of CONTROLLER_FLAGS) {
+    const fallback = f.key === 'meshProvider' ? "Flagger's default, istio" : flagValue(f.key, CONTROLLER_DEFAULTS[f.key]) || 'none';
+    compileCommand.option(`--${f.flag} <${f.kind === 'string' ? 'value' : f.kind}>`, `Flagger's -${f.flag}: ${f.description}${f.kind === 'list' ? ' (comma-separated)' : ''} (default: controller.${f.key} of ${CONFIG_FILE}, else ${fallback})`);
+  }
 
   program
     .command('init')

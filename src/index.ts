@@ -6,6 +6,7 @@ export { Canary } from './constructs/canary';
 export type { CanaryProps } from './constructs/canary';
 export { CanaryApp } from './constructs/canary-app';
 export type { CanaryAppProps } from './constructs/canary-app';
+export type { ControllerSettings, ControllerSettingsInput } from './model/controller-settings';
 export { StrictInclude, loadYamlStrict } from './constructs/include';
 export type { StrictIncludeProps } from './constructs/include';
 

@@ -17,3 +17,19 @@ describe("README's provider capability table is the registry's (issue 10)", () =
     expect(text.slice(from + START.length, to).trim()).toBe(providersTable());
   });
 });
+
+describe('every provider of Flagger v1.44.0 has a module (issue 10)', () => {
+  it("each value of the Canary CRD's spec.provider enum selects a registered provider whose Flagger name it is", async () => {
+    const { FLAGGER_SCHEMAS } = await import('../src/compile/flagger-schema.generated');
+    const { providerFor } = await import('../src/compile/support');
+    const { PROVIDERS } = await import('../src/providers/registry');
+    const values = FLAGGER_SCHEMAS.Canary.properties.spec.properties.provider.enum as string[];
+    expect(values.length).toBeGreaterThanOrEqual(19);
+    for (const value of values) {
+      const choice = providerFor(value);
+      expect(choice, value).toHaveProperty('provider');
+      const module = PROVIDERS[(choice as { provider: keyof typeof PROVIDERS }).provider];
+      expect(module.flagger.names, value).toContain(value);
+    }
+  });
+});

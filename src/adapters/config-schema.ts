@@ -1,4 +1,19 @@
 import { REVIEW_PROVIDERS } from './review/review-config';
+import { CONTROLLER_FLAGS } from '../model/controller-settings';
+import { DRIVER_FLAGS } from '../model/driver-settings';
+
+/** A Flagger list flag: its comma-separated string (as in Flagger's Helm values) or a YAML list. */
+const LIST = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
+
+/**
+ * `controller:`: every setting of model/controller-settings.ts and model/driver-settings.ts, under
+ * its camelCase key. Values are checked again by controllerSettingProblems (config.ts), which gives
+ * Flagger-worded messages; the schema rejects unknown keys and wrong types.
+ */
+const CONTROLLER_PROPERTIES = Object.fromEntries([
+  ...CONTROLLER_FLAGS.map((f) => [f.key, f.kind === 'list' ? LIST : { type: f.kind === 'bool' ? 'boolean' : 'string' }]),
+  ...DRIVER_FLAGS.map((f) => [f.key, { type: 'string' }]),
+]);
 
 /** A prefix that makes a valid git branch name: no `..`, `//`, `/.`, spaces or `~^:?*[\\`, no leading `/`, `-` or `.`. */
 const BRANCH_PREFIX_PATTERN = '^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$';
@@ -17,7 +32,7 @@ export const CONFIG_SCHEMA = {
     controller: {
       type: 'object',
       additionalProperties: false,
-      properties: { meshProvider: { type: 'string', minLength: 1 } },
+      properties: CONTROLLER_PROPERTIES,
     },
     prometheus: {
       type: 'object',

@@ -4,8 +4,9 @@
 import type { ValidateFunction } from 'ajv';
 import func2 from 'ajv/dist/runtime/ucs2length';
 
-const schema11 = {"type":"object","additionalProperties":false,"properties":{"synth":{"type":"string","minLength":1},"outdir":{"type":"string","minLength":1},"stateDir":{"type":"string","minLength":1},"controller":{"type":"object","additionalProperties":false,"properties":{"meshProvider":{"type":"string","minLength":1}}},"prometheus":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^https?://"},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":300}}},"git":{"type":"object","additionalProperties":false,"properties":{"remote":{"type":"string","minLength":1},"branch":{"type":"string","minLength":1},"mode":{"enum":["push","pull-request"]},"pullRequest":{"type":"object","additionalProperties":false,"properties":{"provider":{"enum":["github","gitlab"]},"repository":{"type":"string"},"apiUrl":{"type":"string","pattern":"^https?://[^/@\\s]+(/\\S*)?$"},"branchPrefix":{"type":"string","minLength":1,"pattern":"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"}},"if":{"required":["provider"],"properties":{"provider":{"const":"gitlab"}}},"then":{"properties":{"repository":{"pattern":"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"}}},"else":{"properties":{"repository":{"pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"}}}},"committer":{"type":"object","additionalProperties":false,"required":["name","email"],"properties":{"name":{"type":"string","minLength":1},"email":{"type":"string","minLength":3}}},"maxAttempts":{"type":"integer","minimum":1,"maximum":20}},"if":{"required":["mode"],"properties":{"mode":{"const":"pull-request"}}},"then":{"required":["pullRequest"],"properties":{"pullRequest":{"required":["repository"]}}},"else":{"properties":{"pullRequest":false}}}}};
+const schema11 = {"type":"object","additionalProperties":false,"properties":{"synth":{"type":"string","minLength":1},"outdir":{"type":"string","minLength":1},"stateDir":{"type":"string","minLength":1},"controller":{"type":"object","additionalProperties":false,"properties":{"metricsServer":{"type":"string"},"includeLabelPrefix":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"meshProvider":{"type":"string"},"selectorLabels":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"ingressAnnotationsPrefix":{"type":"string"},"ingressClass":{"type":"string"},"enableConfigTracking":{"type":"boolean"},"noCrossNamespaceRefs":{"type":"boolean"},"slackUser":{"type":"string"},"slackChannel":{"type":"string"},"clusterName":{"type":"string"}}},"prometheus":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^https?://"},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":300}}},"git":{"type":"object","additionalProperties":false,"properties":{"remote":{"type":"string","minLength":1},"branch":{"type":"string","minLength":1},"mode":{"enum":["push","pull-request"]},"pullRequest":{"type":"object","additionalProperties":false,"properties":{"provider":{"enum":["github","gitlab"]},"repository":{"type":"string"},"apiUrl":{"type":"string","pattern":"^https?://[^/@\\s]+(/\\S*)?$"},"branchPrefix":{"type":"string","minLength":1,"pattern":"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"}},"if":{"required":["provider"],"properties":{"provider":{"const":"gitlab"}}},"then":{"properties":{"repository":{"pattern":"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"}}},"else":{"properties":{"repository":{"pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"}}}},"committer":{"type":"object","additionalProperties":false,"required":["name","email"],"properties":{"name":{"type":"string","minLength":1},"email":{"type":"string","minLength":3}}},"maxAttempts":{"type":"integer","minimum":1,"maximum":20}},"if":{"required":["mode"],"properties":{"mode":{"const":"pull-request"}}},"then":{"required":["pullRequest"],"properties":{"pullRequest":{"required":["repository"]}}},"else":{"properties":{"pullRequest":false}}}}};
 
+const func5 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^https?://", "u");
 const pattern1 = new RegExp("^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$", "u");
 const pattern2 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$", "u");
@@ -107,7 +108,7 @@ if(data.controller !== undefined){
 let data3 = data.controller;
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 for(const key1 in data3){
-if(!(key1 === "meshProvider")){
+if(!(func5.call(schema11.properties.controller.properties, key1))){
 const err7 = {instancePath:instancePath+"/controller",schemaPath:"#/properties/controller/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err7];
@@ -118,11 +119,9 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data3.meshProvider !== undefined){
-let data4 = data3.meshProvider;
-if(typeof data4 === "string"){
-if(func2(data4) < 1){
-const err8 = {instancePath:instancePath+"/controller/meshProvider",schemaPath:"#/properties/controller/properties/meshProvider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data3.metricsServer !== undefined){
+if(typeof data3.metricsServer !== "string"){
+const err8 = {instancePath:instancePath+"/controller/metricsServer",schemaPath:"#/properties/controller/properties/metricsServer/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -132,8 +131,13 @@ vErrors.push(err8);
 errors++;
 }
 }
-else {
-const err9 = {instancePath:instancePath+"/controller/meshProvider",schemaPath:"#/properties/controller/properties/meshProvider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data3.includeLabelPrefix !== undefined){
+let data5 = data3.includeLabelPrefix;
+const _errs14 = errors;
+let valid2 = false;
+const _errs15 = errors;
+if(typeof data5 !== "string"){
+const err9 = {instancePath:instancePath+"/controller/includeLabelPrefix",schemaPath:"#/properties/controller/properties/includeLabelPrefix/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -142,10 +146,15 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-}
-else {
-const err10 = {instancePath:instancePath+"/controller",schemaPath:"#/properties/controller/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid0 = _errs15 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const _errs17 = errors;
+if(Array.isArray(data5)){
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data5[i0] !== "string"){
+const err10 = {instancePath:instancePath+"/controller/includeLabelPrefix/" + i0,schemaPath:"#/properties/controller/properties/includeLabelPrefix/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -155,12 +164,9 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.prometheus !== undefined){
-let data5 = data.prometheus;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-for(const key2 in data5){
-if(!((key2 === "address") || (key2 === "timeoutSeconds"))){
-const err11 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+else {
+const err11 = {instancePath:instancePath+"/controller/includeLabelPrefix",schemaPath:"#/properties/controller/properties/includeLabelPrefix/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -169,12 +175,11 @@ vErrors.push(err11);
 }
 errors++;
 }
+var _valid0 = _errs17 === errors;
+valid2 = valid2 || _valid0;
 }
-if(data5.address !== undefined){
-let data6 = data5.address;
-if(typeof data6 === "string"){
-if(!pattern0.test(data6)){
-const err12 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(!valid2){
+const err12 = {instancePath:instancePath+"/controller/includeLabelPrefix",schemaPath:"#/properties/controller/properties/includeLabelPrefix/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -183,9 +188,21 @@ vErrors.push(err12);
 }
 errors++;
 }
+else {
+errors = _errs14;
+if(vErrors !== null){
+if(_errs14){
+vErrors.length = _errs14;
 }
 else {
-const err13 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string"};
+vErrors = null;
+}
+}
+}
+}
+if(data3.meshProvider !== undefined){
+if(typeof data3.meshProvider !== "string"){
+const err13 = {instancePath:instancePath+"/controller/meshProvider",schemaPath:"#/properties/controller/properties/meshProvider/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -195,11 +212,13 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data5.timeoutSeconds !== undefined){
-let data7 = data5.timeoutSeconds;
-if(typeof data7 == "number"){
-if(data7 > 300 || isNaN(data7)){
-const err14 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300"};
+if(data3.selectorLabels !== undefined){
+let data8 = data3.selectorLabels;
+const _errs24 = errors;
+let valid5 = false;
+const _errs25 = errors;
+if(typeof data8 !== "string"){
+const err14 = {instancePath:instancePath+"/controller/selectorLabels",schemaPath:"#/properties/controller/properties/selectorLabels/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -208,8 +227,15 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(data7 <= 0 || isNaN(data7)){
-const err15 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+var _valid1 = _errs25 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const _errs27 = errors;
+if(Array.isArray(data8)){
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+if(typeof data8[i1] !== "string"){
+const err15 = {instancePath:instancePath+"/controller/selectorLabels/" + i1,schemaPath:"#/properties/controller/properties/selectorLabels/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -219,8 +245,9 @@ vErrors.push(err15);
 errors++;
 }
 }
+}
 else {
-const err16 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err16 = {instancePath:instancePath+"/controller/selectorLabels",schemaPath:"#/properties/controller/properties/selectorLabels/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -229,10 +256,11 @@ vErrors.push(err16);
 }
 errors++;
 }
+var _valid1 = _errs27 === errors;
+valid5 = valid5 || _valid1;
 }
-}
-else {
-const err17 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid5){
+const err17 = {instancePath:instancePath+"/controller/selectorLabels",schemaPath:"#/properties/controller/properties/selectorLabels/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -241,16 +269,21 @@ vErrors.push(err17);
 }
 errors++;
 }
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
 }
-if(data.git !== undefined){
-let data8 = data.git;
-const _errs22 = errors;
-let valid3 = true;
-const _errs23 = errors;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-let missing0;
-if((data8.mode === undefined) && (missing0 = "mode")){
-const err18 = {};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data3.ingressAnnotationsPrefix !== undefined){
+if(typeof data3.ingressAnnotationsPrefix !== "string"){
+const err18 = {instancePath:instancePath+"/controller/ingressAnnotationsPrefix",schemaPath:"#/properties/controller/properties/ingressAnnotationsPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -259,10 +292,10 @@ vErrors.push(err18);
 }
 errors++;
 }
-else {
-if(data8.mode !== undefined){
-if("pull-request" !== data8.mode){
-const err19 = {};
+}
+if(data3.ingressClass !== undefined){
+if(typeof data3.ingressClass !== "string"){
+const err19 = {instancePath:instancePath+"/controller/ingressClass",schemaPath:"#/properties/controller/properties/ingressClass/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -272,24 +305,9 @@ vErrors.push(err19);
 errors++;
 }
 }
-}
-}
-var _valid0 = _errs23 === errors;
-errors = _errs22;
-if(vErrors !== null){
-if(_errs22){
-vErrors.length = _errs22;
-}
-else {
-vErrors = null;
-}
-}
-let ifClause0;
-if(_valid0){
-const _errs25 = errors;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.pullRequest === undefined){
-const err20 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/then/required",keyword:"required",params:{missingProperty: "pullRequest"},message:"must have required property '"+"pullRequest"+"'"};
+if(data3.enableConfigTracking !== undefined){
+if(typeof data3.enableConfigTracking !== "boolean"){
+const err20 = {instancePath:instancePath+"/controller/enableConfigTracking",schemaPath:"#/properties/controller/properties/enableConfigTracking/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -298,11 +316,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-if(data8.pullRequest !== undefined){
-let data10 = data8.pullRequest;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-if(data10.repository === undefined){
-const err21 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/then/properties/pullRequest/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'"};
+}
+if(data3.noCrossNamespaceRefs !== undefined){
+if(typeof data3.noCrossNamespaceRefs !== "boolean"){
+const err21 = {instancePath:instancePath+"/controller/noCrossNamespaceRefs",schemaPath:"#/properties/controller/properties/noCrossNamespaceRefs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -312,17 +329,9 @@ vErrors.push(err21);
 errors++;
 }
 }
-}
-}
-var _valid0 = _errs25 === errors;
-valid3 = _valid0;
-ifClause0 = "then";
-}
-else {
-const _errs27 = errors;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.pullRequest !== undefined){
-const err22 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/else/properties/pullRequest/false schema",keyword:"false schema",params:{},message:"boolean schema is false"};
+if(data3.slackUser !== undefined){
+if(typeof data3.slackUser !== "string"){
+const err22 = {instancePath:instancePath+"/controller/slackUser",schemaPath:"#/properties/controller/properties/slackUser/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -332,12 +341,9 @@ vErrors.push(err22);
 errors++;
 }
 }
-var _valid0 = _errs27 === errors;
-valid3 = _valid0;
-ifClause0 = "else";
-}
-if(!valid3){
-const err23 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
+if(data3.slackChannel !== undefined){
+if(typeof data3.slackChannel !== "string"){
+const err23 = {instancePath:instancePath+"/controller/slackChannel",schemaPath:"#/properties/controller/properties/slackChannel/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -346,10 +352,10 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-for(const key3 in data8){
-if(!((((((key3 === "remote") || (key3 === "branch")) || (key3 === "mode")) || (key3 === "pullRequest")) || (key3 === "committer")) || (key3 === "maxAttempts"))){
-const err24 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+if(data3.clusterName !== undefined){
+if(typeof data3.clusterName !== "string"){
+const err24 = {instancePath:instancePath+"/controller/clusterName",schemaPath:"#/properties/controller/properties/clusterName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -359,11 +365,9 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data8.remote !== undefined){
-let data12 = data8.remote;
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err25 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err25 = {instancePath:instancePath+"/controller",schemaPath:"#/properties/controller/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -373,8 +377,12 @@ vErrors.push(err25);
 errors++;
 }
 }
-else {
-const err26 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.prometheus !== undefined){
+let data17 = data.prometheus;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key2 in data17){
+if(!((key2 === "address") || (key2 === "timeoutSeconds"))){
+const err26 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -384,11 +392,11 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data8.branch !== undefined){
-let data13 = data8.branch;
-if(typeof data13 === "string"){
-if(func2(data13) < 1){
-const err27 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data17.address !== undefined){
+let data18 = data17.address;
+if(typeof data18 === "string"){
+if(!pattern0.test(data18)){
+const err27 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -399,7 +407,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err28 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -409,10 +417,11 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data8.mode !== undefined){
-let data14 = data8.mode;
-if(!((data14 === "push") || (data14 === "pull-request"))){
-const err29 = {instancePath:instancePath+"/git/mode",schemaPath:"#/properties/git/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(data17.timeoutSeconds !== undefined){
+let data19 = data17.timeoutSeconds;
+if(typeof data19 == "number"){
+if(data19 > 300 || isNaN(data19)){
+const err29 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -421,16 +430,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(data8.pullRequest !== undefined){
-let data15 = data8.pullRequest;
-const _errs36 = errors;
-let valid8 = true;
-const _errs37 = errors;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-let missing1;
-if((data15.provider === undefined) && (missing1 = "provider")){
-const err30 = {};
+if(data19 <= 0 || isNaN(data19)){
+const err30 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -439,10 +440,9 @@ vErrors.push(err30);
 }
 errors++;
 }
+}
 else {
-if(data15.provider !== undefined){
-if("gitlab" !== data15.provider){
-const err31 = {};
+const err31 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -453,26 +453,8 @@ errors++;
 }
 }
 }
-}
-var _valid1 = _errs37 === errors;
-errors = _errs36;
-if(vErrors !== null){
-if(_errs36){
-vErrors.length = _errs36;
-}
 else {
-vErrors = null;
-}
-}
-let ifClause1;
-if(_valid1){
-const _errs39 = errors;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.repository !== undefined){
-let data17 = data15.repository;
-if(typeof data17 === "string"){
-if(!pattern1.test(data17)){
-const err32 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/then/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"},message:"must match pattern \""+"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"+"\""};
+const err32 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -482,20 +464,15 @@ vErrors.push(err32);
 errors++;
 }
 }
-}
-}
-var _valid1 = _errs39 === errors;
-valid8 = _valid1;
-ifClause1 = "then";
-}
-else {
-const _errs41 = errors;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.repository !== undefined){
-let data18 = data15.repository;
-if(typeof data18 === "string"){
-if(!pattern2.test(data18)){
-const err33 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/else/properties/repository/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"+"\""};
+if(data.git !== undefined){
+let data20 = data.git;
+const _errs54 = errors;
+let valid9 = true;
+const _errs55 = errors;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+let missing0;
+if((data20.mode === undefined) && (missing0 = "mode")){
+const err33 = {};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -504,15 +481,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-}
-var _valid1 = _errs41 === errors;
-valid8 = _valid1;
-ifClause1 = "else";
-}
-if(!valid8){
-const err34 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/if",keyword:"if",params:{failingKeyword: ifClause1},message:"must match \""+ifClause1+"\" schema"};
+else {
+if(data20.mode !== undefined){
+if("pull-request" !== data20.mode){
+const err34 = {};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -521,10 +493,25 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key4 in data15){
-if(!((((key4 === "provider") || (key4 === "repository")) || (key4 === "apiUrl")) || (key4 === "branchPrefix"))){
-const err35 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+}
+}
+}
+var _valid2 = _errs55 === errors;
+errors = _errs54;
+if(vErrors !== null){
+if(_errs54){
+vErrors.length = _errs54;
+}
+else {
+vErrors = null;
+}
+}
+let ifClause0;
+if(_valid2){
+const _errs57 = errors;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.pullRequest === undefined){
+const err35 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/then/required",keyword:"required",params:{missingProperty: "pullRequest"},message:"must have required property '"+"pullRequest"+"'"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -533,11 +520,11 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-if(data15.provider !== undefined){
-let data19 = data15.provider;
-if(!((data19 === "github") || (data19 === "gitlab"))){
-const err36 = {instancePath:instancePath+"/git/pullRequest/provider",schemaPath:"#/properties/git/properties/pullRequest/properties/provider/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.pullRequest.properties.provider.enum},message:"must be equal to one of the allowed values"};
+if(data20.pullRequest !== undefined){
+let data22 = data20.pullRequest;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.repository === undefined){
+const err36 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/then/properties/pullRequest/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -547,9 +534,17 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data15.repository !== undefined){
-if(typeof data15.repository !== "string"){
-const err37 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+var _valid2 = _errs57 === errors;
+valid9 = _valid2;
+ifClause0 = "then";
+}
+else {
+const _errs59 = errors;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.pullRequest !== undefined){
+const err37 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/else/properties/pullRequest/false schema",keyword:"false schema",params:{},message:"boolean schema is false"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -559,11 +554,12 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data15.apiUrl !== undefined){
-let data21 = data15.apiUrl;
-if(typeof data21 === "string"){
-if(!pattern3.test(data21)){
-const err38 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^/@\\s]+(/\\S*)?$"},message:"must match pattern \""+"^https?://[^/@\\s]+(/\\S*)?$"+"\""};
+var _valid2 = _errs59 === errors;
+valid9 = _valid2;
+ifClause0 = "else";
+}
+if(!valid9){
+const err38 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -572,9 +568,10 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-else {
-const err39 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+for(const key3 in data20){
+if(!((((((key3 === "remote") || (key3 === "branch")) || (key3 === "mode")) || (key3 === "pullRequest")) || (key3 === "committer")) || (key3 === "maxAttempts"))){
+const err39 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -584,11 +581,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data15.branchPrefix !== undefined){
-let data22 = data15.branchPrefix;
-if(typeof data22 === "string"){
-if(func2(data22) < 1){
-const err40 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data20.remote !== undefined){
+let data24 = data20.remote;
+if(typeof data24 === "string"){
+if(func2(data24) < 1){
+const err40 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -597,8 +594,9 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(!pattern4.test(data22)){
-const err41 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/pattern",keyword:"pattern",params:{pattern: "^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"},message:"must match pattern \""+"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"+"\""};
+}
+else {
+const err41 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -608,8 +606,11 @@ vErrors.push(err41);
 errors++;
 }
 }
-else {
-const err42 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data20.branch !== undefined){
+let data25 = data20.branch;
+if(typeof data25 === "string"){
+if(func2(data25) < 1){
+const err42 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -619,9 +620,8 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
 else {
-const err43 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err43 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -631,11 +631,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data8.committer !== undefined){
-let data23 = data8.committer;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-if(data23.name === undefined){
-const err44 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data20.mode !== undefined){
+let data26 = data20.mode;
+if(!((data26 === "push") || (data26 === "pull-request"))){
+const err44 = {instancePath:instancePath+"/git/mode",schemaPath:"#/properties/git/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -644,8 +643,16 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data23.email === undefined){
-const err45 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
+}
+if(data20.pullRequest !== undefined){
+let data27 = data20.pullRequest;
+const _errs68 = errors;
+let valid14 = true;
+const _errs69 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+let missing1;
+if((data27.provider === undefined) && (missing1 = "provider")){
+const err45 = {};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -654,9 +661,10 @@ vErrors.push(err45);
 }
 errors++;
 }
-for(const key5 in data23){
-if(!((key5 === "name") || (key5 === "email"))){
-const err46 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+else {
+if(data27.provider !== undefined){
+if("gitlab" !== data27.provider){
+const err46 = {};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -666,11 +674,27 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data23.name !== undefined){
-let data24 = data23.name;
-if(typeof data24 === "string"){
-if(func2(data24) < 1){
-const err47 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+var _valid3 = _errs69 === errors;
+errors = _errs68;
+if(vErrors !== null){
+if(_errs68){
+vErrors.length = _errs68;
+}
+else {
+vErrors = null;
+}
+}
+let ifClause1;
+if(_valid3){
+const _errs71 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.repository !== undefined){
+let data29 = data27.repository;
+if(typeof data29 === "string"){
+if(!pattern1.test(data29)){
+const err47 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/then/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"},message:"must match pattern \""+"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"+"\""};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -680,8 +704,20 @@ vErrors.push(err47);
 errors++;
 }
 }
+}
+}
+var _valid3 = _errs71 === errors;
+valid14 = _valid3;
+ifClause1 = "then";
+}
 else {
-const err48 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs73 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.repository !== undefined){
+let data30 = data27.repository;
+if(typeof data30 === "string"){
+if(!pattern2.test(data30)){
+const err48 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/else/properties/repository/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -691,11 +727,14 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data23.email !== undefined){
-let data25 = data23.email;
-if(typeof data25 === "string"){
-if(func2(data25) < 3){
-const err49 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
+}
+}
+var _valid3 = _errs73 === errors;
+valid14 = _valid3;
+ifClause1 = "else";
+}
+if(!valid14){
+const err49 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/if",keyword:"if",params:{failingKeyword: ifClause1},message:"must match \""+ifClause1+"\" schema"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -704,9 +743,10 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-else {
-const err50 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key4 in data27){
+if(!((((key4 === "provider") || (key4 === "repository")) || (key4 === "apiUrl")) || (key4 === "branchPrefix"))){
+const err50 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -716,9 +756,10 @@ vErrors.push(err50);
 errors++;
 }
 }
-}
-else {
-const err51 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.provider !== undefined){
+let data31 = data27.provider;
+if(!((data31 === "github") || (data31 === "gitlab"))){
+const err51 = {instancePath:instancePath+"/git/pullRequest/provider",schemaPath:"#/properties/git/properties/pullRequest/properties/provider/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.pullRequest.properties.provider.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -728,10 +769,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data8.maxAttempts !== undefined){
-let data26 = data8.maxAttempts;
-if(!((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26)))){
-const err52 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data27.repository !== undefined){
+if(typeof data27.repository !== "string"){
+const err52 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -740,9 +780,12 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(typeof data26 == "number"){
-if(data26 > 20 || isNaN(data26)){
-const err53 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+}
+if(data27.apiUrl !== undefined){
+let data33 = data27.apiUrl;
+if(typeof data33 === "string"){
+if(!pattern3.test(data33)){
+const err53 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^/@\\s]+(/\\S*)?$"},message:"must match pattern \""+"^https?://[^/@\\s]+(/\\S*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -751,8 +794,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data26 < 1 || isNaN(data26)){
-const err54 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err54 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -762,10 +806,11 @@ vErrors.push(err54);
 errors++;
 }
 }
-}
-}
-else {
-const err55 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.branchPrefix !== undefined){
+let data34 = data27.branchPrefix;
+if(typeof data34 === "string"){
+if(func2(data34) < 1){
+const err55 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -774,15 +819,192 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-}
-else {
-const err56 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!pattern4.test(data34)){
+const err56 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/pattern",keyword:"pattern",params:{pattern: "^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"},message:"must match pattern \""+"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err56];
 }
 else {
 vErrors.push(err56);
+}
+errors++;
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+if(data20.committer !== undefined){
+let data35 = data20.committer;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.name === undefined){
+const err59 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+if(data35.email === undefined){
+const err60 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+for(const key5 in data35){
+if(!((key5 === "name") || (key5 === "email"))){
+const err61 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data35.name !== undefined){
+let data36 = data35.name;
+if(typeof data36 === "string"){
+if(func2(data36) < 1){
+const err62 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+else {
+const err63 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+if(data35.email !== undefined){
+let data37 = data35.email;
+if(typeof data37 === "string"){
+if(func2(data37) < 3){
+const err64 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+if(data20.maxAttempts !== undefined){
+let data38 = data20.maxAttempts;
+if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
+const err67 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+if(typeof data38 == "number"){
+if(data38 > 20 || isNaN(data38)){
+const err68 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+if(data38 < 1 || isNaN(data38)){
+const err69 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+else {
+const err71 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
 }
 errors++;
 }

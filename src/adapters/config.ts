@@ -7,6 +7,8 @@ import { validate } from './config-validator.generated';
 import { isSafeRelativePath } from '../constructs/output-dir';
 import { LIMITS, isParserStackOverflow, nodeDepthExceeds, readTextFile } from '../limits';
 import { staysInside } from './repo-files';
+import { CONTROLLER_FLAGS, ControllerSettingsInput, controllerSettingProblems, splitFlaggerList } from '../model/controller-settings';
+import { DRIVER_ENV, DRIVER_ENV_FLAGS, DriverSettingsInput } from '../model/driver-settings';
 import { DEFAULT_PULL_REQUEST, PullRequestConfig, REVIEW_PROVIDERS, ReviewProvider } from './review/review-config';
 
 export const CONFIG_FILE = 'canarykit.yaml';
@@ -20,14 +22,13 @@ export interface CanarykitConfig {
   synth: string;
   outdir: string;
   stateDir: string;
-  /** Settings Flagger users give its controller once, read by `canarykit compile` (and so by the driver's synth). */
-  controller: {
-    /**
-     * Flagger's `-mesh-provider`: the provider of a Canary without `spec.provider`. Unset: Flagger's
-     * default, which the compiler owns (compile/support.ts DEFAULT_PROVIDER).
-     */
-    meshProvider?: string;
-  };
+  /**
+   * Settings Flagger users give its controller once (model/controller-settings.ts: read by
+   * `canarykit compile` and so by the driver's synth, and passed to a cdk8s app's CanaryApp;
+   * model/driver-settings.ts: used by the driver when it notifies). Unset keys are Flagger's defaults,
+   * owned by those modules (the mesh provider's by compile/support.ts).
+   */
+  controller: ControllerSettingsInput & DriverSettingsInput;
   prometheus: {
     /** Overrides every Prometheus address of the plans (the driver often runs outside the cluster). */
     address?: string;
@@ -75,6 +76,9 @@ export function parseConfig(text: string, where: string): CanarykitConfig {
     const provider = REVIEW_PROVIDERS[(raw as { git?: { pullRequest?: { provider?: unknown } } }).git?.pullRequest?.provider === 'gitlab' ? 'gitlab' : 'github'];
     throw new ValidationError(configProblems(validate.errors ?? [], where, provider), `invalid ${where}`);
   }
+  const controller = controllerSection(raw.controller as Record<string, unknown> | undefined);
+  const controllerProblems = controllerSettingProblems(controller, `${where}#/controller/`);
+  if (controllerProblems.length > 0) throw new ValidationError(controllerProblems, `invalid ${where}`);
   const folderProblems = repoFolderProblems(raw.outdir ?? DEFAULT_CONFIG.outdir, raw.stateDir ?? DEFAULT_CONFIG.stateDir, where);
   if (folderProblems.length > 0) throw new ValidationError(folderProblems, `invalid ${where}`);
   const git = { ...DEFAULT_CONFIG.git, ...raw.git, committer: { ...DEFAULT_CONFIG.git.committer, ...raw.git?.committer } };
@@ -86,10 +90,26 @@ export function parseConfig(text: string, where: string): CanarykitConfig {
     synth: raw.synth ?? DEFAULT_CONFIG.synth,
     outdir: raw.outdir ?? DEFAULT_CONFIG.outdir,
     stateDir: raw.stateDir ?? DEFAULT_CONFIG.stateDir,
-    controller: { ...DEFAULT_CONFIG.controller, ...raw.controller },
+    controller,
     prometheus: { ...DEFAULT_CONFIG.prometheus, ...raw.prometheus },
     git,
   };
+}
+
+/** `controller:` with Flagger's comma-separated lists (its Helm values' form) split as Flagger splits them. */
+function controllerSection(raw: Record<string, unknown> | undefined): CanarykitConfig['controller'] {
+  const out: Record<string, unknown> = { ...raw };
+  for (const f of CONTROLLER_FLAGS) {
+    if (f.kind === 'list' && typeof out[f.key] === 'string') out[f.key] = splitFlaggerList(out[f.key] as string);
+  }
+  return out as CanarykitConfig['controller'];
+}
+
+/** The rendering settings of `controller:` (what compile and CanaryApp read), without the driver's. */
+export function renderSettings(controller: CanarykitConfig['controller']): ControllerSettingsInput {
+  const out: Record<string, unknown> = {};
+  for (const f of CONTROLLER_FLAGS) if (controller[f.key] !== undefined) out[f.key] = controller[f.key];
+  return out as ControllerSettingsInput;
 }
 
 type AjvError = NonNullable<typeof validate.errors>[number];
@@ -112,6 +132,11 @@ function configProblems(
       message = `required when git.mode is pull-request: the ${provider.label} repository (${provider.repositoryHint.replace(/^must be /, '')})`;
     } else if (e.keyword === 'false schema' && at === '/git/pullRequest') {
       message = 'only used with git.mode: pull-request (set git.mode or remove git.pullRequest)';
+    } else if (e.keyword === 'additionalProperties' && at === '/controller' && String(e.params.additionalProperty) in DRIVER_ENV) {
+      // Flagger's URL and token flags: secrets, which canarykit never reads from git.
+      const key = String(e.params.additionalProperty) as keyof typeof DRIVER_ENV;
+      at = `/controller/${key}`;
+      message = `Flagger's -${DRIVER_ENV_FLAGS[key]} is a secret and is not read from git: set ${DRIVER_ENV[key]} in the step driver's environment instead`;
     } else if (e.keyword === 'pattern' && at === '/git/pullRequest/repository') {
       message = provider.repositoryHint;
     } else if (e.keyword === 'pattern' && at === '/git/pullRequest/apiUrl') {
@@ -219,10 +244,23 @@ synth: ${synth}
 outdir: dist
 stateDir: state
 
-# Flagger controller flags, for \`canarykit compile\` (same names, camelCase).
+# Flagger controller flags (same names, camelCase; lists comma-separated as in Flagger's Helm
+# values). compile, the driver's synth and CanaryApp read the first eight; the driver the last three.
 # controller:
 #   # -mesh-provider: the provider of a Canary without spec.provider (Flagger's default: istio).
 #   meshProvider: linkerd
+#   selectorLabels: app,name,app.kubernetes.io/name   # -selector-labels
+#   includeLabelPrefix: ""                            # -include-label-prefix (* copies every label)
+#   ingressAnnotationsPrefix: nginx.ingress.kubernetes.io
+#   ingressClass: ""                                  # -ingress-class of Contour HTTPProxies
+#   metricsServer: http://prometheus:9090             # -metrics-server
+#   enableConfigTracking: true                        # -enable-config-tracking (false: no -primary ConfigMaps)
+#   noCrossNamespaceRefs: false                       # -no-cross-namespace-refs
+#   clusterName: ""                                   # -cluster-name, shown in alerts
+#   slackUser: flagger                                # -slack-user of the default notifier
+#   slackChannel: ""                                  # -slack-channel of the default notifier
+# URLs and tokens are never read from this file: the driver reads Flagger's variables
+# EVENT_WEBHOOK_URL, SLACK_URL, SLACK_TOKEN, SLACK_PROXY_URL, MSTEAMS_URL and MSTEAMS_PROXY_URL.
 
 prometheus:
   # Overrides the metricsServer/MetricTemplate addresses of every canary, for a driver running

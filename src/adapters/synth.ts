@@ -2,6 +2,8 @@ import { spawn } from 'child_process';
 import * as path from 'path';
 import { SynthError, UserError } from '../errors';
 import { gitDirOf } from './git/tick-lock';
+import { ControllerSettingsInput } from '../model/controller-settings';
+import { DRIVER_ENV } from '../model/driver-settings';
 
 /**
  * The `-f` paths of a synth command that is exactly `canarykit compile -f PATH…` (what `canarykit
@@ -32,13 +34,13 @@ export interface SynthScope {
  * `canarykit compile -f PATH…` is run in this process instead, with canarykit.yaml's folders, as
  * the CLI would run it (see inProcessCompile).
  */
-export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string, scope?: SynthScope, meshProvider?: string): Promise<void> {
+export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string, scope?: SynthScope, controller?: ControllerSettingsInput): Promise<void> {
   const files = stateDir === undefined ? undefined : inProcessCompile(command);
   if (files) {
     // Loaded on use: the compiler pulls in cdk8s, which ticks without a synth never need.
     const { compile } = await import('../compile');
     try {
-      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries, parseCache: parseCacheFile(cwd), meshProvider });
+      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries, parseCache: parseCacheFile(cwd), controller });
     } catch (e) {
       if (e instanceof UserError) throw new SynthError(`synth command "${command}" failed; nothing was committed:\n${e.message}`);
       throw e;
@@ -46,7 +48,7 @@ export async function runSynth(command: string, cwd: string, outdir: string, sta
     return;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(command, { cwd, shell: true, env: { ...synthEnv(process.env), CDK8S_OUTDIR: outdir, ...(stateDir === undefined ? {} : { CANARYKIT_STATE_DIR: stateDir }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, { cwd, shell: true, env: { ...synthEnv(process.env), CDK8S_OUTDIR: outdir, ...(stateDir === undefined ? {} : { CANARYKIT_STATE_DIR: stateDir }), ...controllerEnv(controller) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -58,6 +60,16 @@ export async function runSynth(command: string, cwd: string, outdir: string, sta
   });
 }
 
+/**
+ * canarykit.yaml's `controller:` for a cdk8s app, which CanaryApp reads (its CONTROLLER_ENV), as
+ * JSON; nothing when empty, so apps see no new variable. A `canarykit compile` synth run through
+ * the shell reads canarykit.yaml itself and checks the two agree.
+ */
+export function controllerEnv(controller: ControllerSettingsInput | undefined): Record<string, string> {
+  if (!controller || Object.keys(controller).length === 0) return {};
+  return { CANARYKIT_CONTROLLER: JSON.stringify(controller) };
+}
+
 /** Where the in-process compile keeps parsed inputs: the clone's git dir, never the work tree. */
 function parseCacheFile(cwd: string): string | undefined {
   try {
@@ -67,11 +79,14 @@ function parseCacheFile(cwd: string): string | undefined {
   }
 }
 
+const FLAGGER_SECRET_ENV: ReadonlySet<string> = new Set(Object.values(DRIVER_ENV));
+
 /** The driver's credentials are not the app's business: synth runs without them. */
 export function synthEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(env)) {
-    if (!/^CANARYKIT_(GITHUB_TOKEN|PROMETHEUS_|ALERT_)/.test(k)) out[k] = v;
+    // Flagger's notifier and event webhook variables (model/driver-settings.ts DRIVER_ENV) are the driver's too.
+    if (!/^CANARYKIT_(GITHUB_TOKEN|PROMETHEUS_|ALERT_)/.test(k) && !FLAGGER_SECRET_ENV.has(k)) out[k] = v;
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { classifyInputs } from './inputs';
 import { fileParseCache } from './parse-cache';
 import { InputObject, loadYamlInputs } from './load-yaml';
 import { PASSTHROUGH_FOLDER, buildApp, explainConstructProblems } from './to-app';
+import { ControllerSettingsInput } from '../model/controller-settings';
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -29,8 +30,11 @@ export interface CompileOptions {
   readonly only?: readonly string[];
   /** A file keeping parsed inputs between runs (src/compile/parse-cache.ts); the driver's in-process synth uses one. */
   readonly parseCache?: string;
-  /** Flagger's `-mesh-provider`: the provider of a Canary without `spec.provider`. @default - Flagger's, istio (compile/support.ts) */
-  readonly meshProvider?: string;
+  /**
+   * Flagger's controller flags (`-mesh-provider`, `-selector-labels`, ...; model/controller-settings.ts).
+   * @default - Flagger's defaults (mesh provider: compile/support.ts DEFAULT_PROVIDER)
+   */
+  readonly controller?: ControllerSettingsInput;
 }
 
 /** What a compilation produced, in memory. */
@@ -69,7 +73,7 @@ function dedupe(problems: readonly Problem[]): Problem[] {
  * state files; writes nothing. Throws one ValidationError listing every problem.
  */
 /** `renderBatch`: canaries built per render batch (buildApp; tests set it to compare batchings). */
-export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; meshProvider?: string; renderBatch?: number } = {}): Compiled {
+export function compileObjects(objects: readonly InputObject[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; controller?: ControllerSettingsInput; renderBatch?: number } = {}): Compiled {
   // An empty compilation would replace the whole output folder with nothing.
   if (objects.length === 0) throw new ValidationError([{ path: '-f', message: 'the inputs hold no Kubernetes objects (only empty documents)' }], HEADLINE);
   const { inputs, problems } = classifyInputs(objects);
@@ -77,7 +81,7 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
   const only = opts.only;
   const idOf = (c: InputObject): string => `${c.json.metadata.namespace ?? 'default'}/${c.json.metadata.name}`;
   const scoped = only ? { ...inputs, canaries: inputs.canaries.filter((c) => only.has(idOf(c))) } : inputs;
-  const built = buildApp(scoped, opts.stateDir ?? 'state', opts.cwd ?? '.', { scoped: !!only, meshProvider: opts.meshProvider, renderBatch: opts.renderBatch });
+  const built = buildApp(scoped, opts.stateDir ?? 'state', opts.cwd ?? '.', { scoped: !!only, controller: opts.controller, renderBatch: opts.renderBatch });
   if (built.problems.length > 0) throw new ValidationError(dedupe(built.problems), HEADLINE);
   let folders: OutputFolder[];
   try {
@@ -98,7 +102,7 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
 }
 
 /** Reads and compiles YAML files and folders without writing anything; relative paths (inputs, state files) from `cwd`. */
-export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; parseCache?: string; meshProvider?: string } = {}): Compiled {
+export function compileFiles(files: readonly string[], opts: { stateDir?: string; cwd?: string; only?: ReadonlySet<string>; parseCache?: string; controller?: ControllerSettingsInput } = {}): Compiled {
   return compileObjects(loadYamlInputs(files, opts.cwd, opts.parseCache ? fileParseCache(opts.parseCache) : undefined), opts);
 }
 
@@ -114,14 +118,14 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const stateDir = opts.stateDir ?? 'state';
   if (opts.only && fs.existsSync(path.resolve(opts.cwd ?? process.cwd(), outdir))) {
     const only = new Set(opts.only);
-    const scoped = compileFiles(opts.files, { stateDir, cwd: opts.cwd, only, parseCache: opts.parseCache, meshProvider: opts.meshProvider });
+    const scoped = compileFiles(opts.files, { stateDir, cwd: opts.cwd, only, parseCache: opts.parseCache, controller: opts.controller });
     // Every named canary found: its folder is all that changes. Otherwise compile everything.
     if (scoped.folders.length === only.size && only.size > 0) {
       writeFolders(outdir, scoped.folders, { ...where, partial: true });
       return { ...scoped, folders: scoped.folders.length, outdir };
     }
   }
-  const compiled = compileFiles(opts.files, { stateDir, cwd: opts.cwd, parseCache: opts.parseCache, meshProvider: opts.meshProvider });
+  const compiled = compileFiles(opts.files, { stateDir, cwd: opts.cwd, parseCache: opts.parseCache, controller: opts.controller });
   writeFolders(outdir, compiled.folders, where);
   return { ...compiled, folders: compiled.folders.length, outdir };
 }

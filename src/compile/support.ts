@@ -1,7 +1,6 @@
 import { ProviderName } from '../providers/registry';
 import { ProviderModule, Unsupported } from '../providers/module';
 import { PROVIDERS, providerModules } from '../providers/registry';
-import { FLAGGER_SCHEMAS } from './flagger-schema.generated';
 import { FlaggerCanarySpec, FlaggerMatch } from './flagger-types';
 
 export type { Unsupported };
@@ -11,8 +10,6 @@ export const SUPPORTED_PROVIDERS: Readonly<Record<string, ProviderName>> = Objec
   providerModules().flatMap((m) => m.flagger.names.map((n) => [n, m.name])),
 );
 
-/** Every provider value Flagger 1.44 accepts (its CRD enum). */
-const FLAGGER_PROVIDERS: readonly string[] = FLAGGER_SCHEMAS.Canary.properties.spec.properties.provider.enum;
 
 /** Flagger's default when `spec.provider` is absent (controller flag `-mesh-provider`). */
 export const DEFAULT_PROVIDER = PROVIDERS.istio.flagger.names[0];
@@ -31,14 +28,22 @@ export function providerFor(value: string | undefined, meshProvider: string = DE
   if (byPrefix && value === undefined) return { provider: byPrefix.name };
   if (byPrefix) return { message: `"${name}" is rejected by Flagger's Canary CRD (its enum allows ${byPrefix.flagger.names.join(', ')}; other ${byPrefix.flagger.namePrefix}* spellings work only as --mesh-provider); use ${byPrefix.flagger.names[0]}` };
   const valid = Object.keys(SUPPORTED_PROVIDERS).join(', ');
-  if (value === undefined) return { message: `is not set, so the mesh provider "${name}" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which canarykit does not support${FLAGGER_PROVIDERS.includes(name) ? ' yet' : ''}; set spec.provider or the mesh provider to one of: ${valid}` };
-  if (FLAGGER_PROVIDERS.includes(name)) return { message: `"${name}" is not supported yet (supported: ${valid})` };
+  // Every value of Flagger's provider enum has a module, so anything else is unknown to Flagger too.
+  if (value === undefined) return { message: `is not set, so the mesh provider "${name}" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which is not a Flagger provider; set spec.provider or the mesh provider to one of: ${valid}` };
   return { message: `unknown provider "${name}" (Flagger would fall back to istio with a warning; canarykit does not guess). Supported: ${valid}` };
 }
 
 /** The Flagger spelling of a provider (the first `spec.provider` value its module accepts). */
 function flaggerName(provider: ProviderName): string {
   return PROVIDERS[provider].flagger.names[0];
+}
+
+/**
+ * How messages name the provider in effect: `spec.provider` as written, or the mesh provider with
+ * where it came from (a Canary without spec.provider is not necessarily Istio's).
+ */
+export function providerNamed(value: string | undefined, meshProvider: string = DEFAULT_PROVIDER): string {
+  return value ?? `${meshProvider} (the mesh provider: spec.provider is not set; --mesh-provider, controller.meshProvider of canarykit.yaml)`;
 }
 
 /** Is the value set to something other than Flagger's empty default (false, "", [], {})? */
@@ -128,7 +133,7 @@ export function targetProblem(spec: FlaggerCanarySpec, provider: ProviderName): 
  * Every field of a Canary spec that canarykit would otherwise ignore: Flagger fields it does not
  * implement, fields the chosen provider does not use, and unsupported kinds. Never silent.
  */
-export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderName): Unsupported[] {
+export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderName, meshProvider: string = DEFAULT_PROVIDER): Unsupported[] {
   const out: Unsupported[] = [];
   const module: ProviderModule<ProviderName, unknown> = PROVIDERS[provider];
   const at = (keys: (string | number)[], message: string): void => {
@@ -146,7 +151,7 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
       const variable = TEMPLATE_REFS[field];
       at(keys, variable
         ? `is only used with provider ${used} (Flagger also takes its name for {{ ${variable} }} in metric queries; canarykit uses the target name there for other providers); remove it`
-        : `is only used with provider ${used}, not ${flaggerName(provider)} (Flagger ignores it); remove it`);
+        : `is only used with provider ${used}, not ${providerNamed(spec.provider, meshProvider)} (Flagger ignores it); remove it${spec.provider === undefined ? ' or set spec.provider' : ''}`);
     }
   }
   const target = targetProblem(spec, provider);

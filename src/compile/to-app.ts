@@ -12,8 +12,9 @@ import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, namespaceOf } from './inputs';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
-import { providerFor, targetProblem, unsupportedFields } from './support';
+import { providerFor, providerNamed, targetProblem, unsupportedFields } from './support';
 import { CanaryRefs, toCanaryProps } from './to-props';
+import { ControllerSettingsInput } from '../model/controller-settings';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
 export const PASSTHROUGH_FOLDER = '_unreferenced';
@@ -77,9 +78,9 @@ interface Resolved {
  */
 const RENDER_BATCH = 100;
 
-export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; meshProvider?: string; renderBatch?: number } = {}): BuiltApp {
+export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; controller?: ControllerSettingsInput; renderBatch?: number } = {}): BuiltApp {
   const batch = opts.renderBatch ?? RENDER_BATCH;
-  const app = new CanaryApp({ stateRoot });
+  const app = new CanaryApp({ stateRoot, controller: withoutMesh(opts.controller) });
   const pass = new RenderPass(app);
   const problems: Problem[] = [];
   const warnings: string[] = [];
@@ -90,7 +91,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
   canaries.forEach((obj, n) => {
-    const resolved = resolveCanary(obj, index, problems, opts.meshProvider);
+    const resolved = resolveCanary(obj, index, problems, opts.controller);
     if (!resolved) return;
     const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ref].filter((o): o is InputObject => !!o);
     let clash = false;
@@ -138,12 +139,20 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   return { app, pass, problems, warnings, charts };
 }
 
+/** The mesh provider is the compiler's business (resolveCanary); the app gets the rest. */
+function withoutMesh(settings: ControllerSettingsInput | undefined): ControllerSettingsInput | undefined {
+  if (!settings) return undefined;
+  const { meshProvider: _mesh, ...rest } = settings;
+  return rest;
+}
+
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Finds every object the Canary refers to and checks what canarykit cannot honour. */
-function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], meshProvider?: string): Resolved | undefined {
+function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], controller: ControllerSettingsInput = {}): Resolved | undefined {
+  const meshProvider = controller.meshProvider;
   const canary = obj.json as FlaggerCanary;
   const spec = canary.spec;
   const ns = namespaceOf(obj);
@@ -153,6 +162,14 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   };
   const notFound = (kind: string, name: string, refNs = ns): string =>
     `${kind} ${refNs}/${name} is not among the inputs; add the file that defines it with -f (objects without metadata.namespace are in namespace default)`;
+
+  if (controller.noCrossNamespaceRefs) {
+    for (const [segments, kind, ref] of crossNamespaceRefs(spec)) {
+      if (ref.namespace !== undefined && ref.namespace !== '' && ref.namespace !== ns) {
+        at(segments, `${kind} ${ref.namespace}/${ref.name} is in another namespace than the Canary, and cross-namespace references are blocked (--no-cross-namespace-refs, controller.noCrossNamespaceRefs of canarykit.yaml)`);
+      }
+    }
+  }
 
   const choice = providerFor(spec.provider, meshProvider);
   if ('message' in choice) {
@@ -170,7 +187,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     else at(['spec'], `missing required field "service" (every provider but ${providerModules().filter((m) => m.rollsOut).map((m) => m.flagger.names[0]).join(', ')} routes through the generated Services)`);
     return undefined;
   }
-  for (const u of unsupportedFields(spec, provider)) at(u.segments, u.message);
+  for (const u of unsupportedFields(spec, provider, meshProvider)) at(u.segments, u.message);
 
   const ref = spec.targetRef;
   let target: InputObject | undefined;
@@ -195,7 +212,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   const wanted = module.flagger.ref;
   if (wanted) {
     const named = spec[wanted.field];
-    if (!named) at(['spec'], `provider ${module.flagger.names[0]} needs spec.${wanted.field}: ${wanted.purpose}`);
+    if (!named) at(['spec'], `provider ${providerNamed(spec.provider, meshProvider)} needs spec.${wanted.field}: ${wanted.purpose}`);
     else {
       refObject = index.find(wanted.group, wanted.kind, ns, named.name);
       if (!refObject) at(['spec', wanted.field], notFound(wanted.kind, named.name));
@@ -262,6 +279,20 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
 
   if (problems.length > before || !target) return undefined;
   return { provider, target, autoscaler, ref: refObject, references, configMaps, templates, alertProviders };
+}
+
+/** The references verifyNoCrossNamespaceRefs checks (src: pkg/controller/controller.go). */
+function crossNamespaceRefs(spec: FlaggerCanary['spec']): [(string | number)[], string, { name: string; namespace?: string }][] {
+  const out: [(string | number)[], string, { name: string; namespace?: string }][] = [];
+  const upstream = spec.upstreamRef as { name: string; namespace?: string } | undefined;
+  if (upstream) out.push([['spec', 'upstreamRef', 'namespace'], 'upstream', upstream]);
+  (spec.analysis.metrics ?? []).forEach((m, i) => {
+    if (m.templateRef) out.push([['spec', 'analysis', 'metrics', i, 'templateRef', 'namespace'], 'MetricTemplate', m.templateRef]);
+  });
+  (spec.analysis.alerts ?? []).forEach((a, i) => {
+    if (a.providerRef) out.push([['spec', 'analysis', 'alerts', i, 'providerRef', 'namespace'], 'AlertProvider', a.providerRef]);
+  });
+  return out;
 }
 
 /** Construct prop paths (`provider.istio.match[0]`) -> Canary YAML paths (`spec.service.match[0]`). */

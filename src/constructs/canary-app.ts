@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, AppProps } from 'cdk8s';
 import { ValidationError } from '../errors';
+import { ControllerSettings, ControllerSettingsInput, controllerSettingProblems, controllerSettings, mergeControllerSettings } from '../model/controller-settings';
 import { OutputFolder } from './output';
 import { RenderPass } from './render-pass';
 import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT, OutputDirOptions, assertWritableOutputDir, isSafeRelativePath } from './output-dir';
@@ -27,19 +28,33 @@ export interface CanaryAppProps extends AppProps {
    * @default - $CANARYKIT_STATE_DIR, else 'state'
    */
   readonly stateDir?: string;
+  /**
+   * Flagger's controller flags that shape the output (selector labels, label prefixes, NGINX
+   * annotation prefix, Contour ingress class, metrics server), as `controller:` of canarykit.yaml
+   * spells them; lists are arrays. The step driver passes canarykit.yaml's `controller:` to the
+   * synth command in CANARYKIT_CONTROLLER; a key set both there and here with another value is an error.
+   * @default - $CANARYKIT_CONTROLLER, else Flagger's defaults (model/controller-settings.ts)
+   */
+  readonly controller?: ControllerSettingsInput;
 }
+
+/** The environment variable the driver passes canarykit.yaml's `controller:` in (JSON). */
+export const CONTROLLER_ENV = 'CANARYKIT_CONTROLLER';
 
 export class CanaryApp extends App {
   /** Folder that state directories are relative to. */
   readonly stateRoot: string;
   /** Folder of state files for Canaries that set none. */
   readonly stateDir: string;
+  /** Flagger's controller settings every Canary of this app renders with. */
+  readonly controller: ControllerSettings;
 
   constructor(props: CanaryAppProps = {}) {
     super(props);
     this.stateRoot = props.stateRoot ?? '.';
     // Read here, at the composition root, like cdk8s' App reads CDK8S_OUTDIR: constructs read no environment.
     this.stateDir = props.stateDir ?? process.env.CANARYKIT_STATE_DIR ?? 'state';
+    this.controller = resolveController(props.controller, process.env[CONTROLLER_ENV]);
   }
 
   /** Renders every folder without writing (used by synth, tests and the compile command). */
@@ -53,6 +68,27 @@ export class CanaryApp extends App {
   override synth(): void {
     writeFolders(this.outdir, this.render());
   }
+}
+
+/** The prop merged with the driver's canarykit.yaml settings; a contradiction or a bad value throws. */
+function resolveController(prop: ControllerSettingsInput | undefined, fromEnv: string | undefined): ControllerSettings {
+  let configured: ControllerSettingsInput = {};
+  if (fromEnv) {
+    try {
+      configured = JSON.parse(fromEnv) as ControllerSettingsInput;
+    } catch {
+      throw new ValidationError([{ path: CONTROLLER_ENV, message: 'is not JSON (the step driver writes it from controller: of canarykit.yaml)' }], 'invalid CanaryApp settings');
+    }
+  }
+  const { merged, conflicts } = mergeControllerSettings(configured, prop ?? {});
+  const problems = [
+    ...conflicts.map((k) => ({ path: `controller.${k}`, message: `${JSON.stringify(prop?.[k])} contradicts controller.${k}: ${JSON.stringify(configured[k])} of canarykit.yaml (passed by the step driver); drop the prop or change canarykit.yaml` })),
+    ...controllerSettingProblems(merged, 'controller.'),
+    // canarykit.yaml's meshProvider (in the environment) is compile's; a construct names its provider.
+    ...(prop?.meshProvider !== undefined ? [{ path: 'controller.meshProvider', message: 'is only read by canarykit compile (a Canary without spec.provider); a Canary construct always names its provider with Provider.<name>()' }] : []),
+  ];
+  if (problems.length > 0) throw new ValidationError(problems, 'invalid CanaryApp settings');
+  return controllerSettings(merged);
 }
 
 export interface WriteOptions {

@@ -21,7 +21,8 @@ import { CanaryServiceOptions } from './service-options';
 import { ConfigTrackingOptions, readTrackedConfigMaps } from './workload/config-tracking';
 import { DeploymentJson, Json } from './workload/deployment-json';
 import { buildPrimaryDeployment } from './workload/primary';
-import { findSelectorLabel, SELECTOR_LABELS } from './workload/selector';
+import { findSelectorLabel, includeLabelsByPrefix } from './workload/selector';
+import { CONTROLLER_DEFAULTS, ControllerSettings } from '../model/controller-settings';
 import { buildServices, serviceNames } from './workload/services';
 import { setTargetFields, stageRevisions } from './workload/in-place';
 
@@ -57,7 +58,7 @@ export interface CanaryProps {
   readonly suspend?: boolean;
   /** How long a step may wait for readiness before it fails. @default Duration.seconds(600) */
   readonly progressDeadline?: Duration;
-  /** Prometheus for built-in metrics and readiness. @default 'http://prometheus:9090' */
+  /** Prometheus for built-in metrics and readiness. @default - the CanaryApp's `controller.metricsServer` (Flagger's -metrics-server, 'http://prometheus:9090') */
   readonly metricsServer?: string;
   /**
    * Which referenced ConfigMaps the primary gets copies of.
@@ -155,11 +156,14 @@ export class Canary extends Construct {
     this.problems.push(...idProblems);
     const targetProblem = suffixedObjectNameProblem(targetName);
     if (targetProblem) this.problem('target', `metadata.name ${targetProblem}`);
-    const selector = inPlace ? undefined : findSelectorLabel(target.spec.selector?.matchLabels);
+    const app = App.of(this) as { stateRoot?: string; stateDir?: string; controller?: ControllerSettings };
+    // A Canary in a plain cdk8s App renders with Flagger's defaults.
+    const controller = app.controller ?? CONTROLLER_DEFAULTS;
+    const selector = inPlace ? undefined : findSelectorLabel(target.spec.selector?.matchLabels, controller.selectorLabels);
     if (inPlace) {
       // Knative labels and selects the revisions' pods itself.
     } else if (!selector) {
-      this.problem('target', `spec.selector.matchLabels must contain one of [${SELECTOR_LABELS.join(', ')}] (Flagger's selector labels); e.g. select pods with the label app=${targetName}`);
+      this.problem('target', `spec.selector.matchLabels must contain one of [${controller.selectorLabels.join(', ')}] (Flagger's selector labels, -selector-labels); e.g. select pods with the label ${controller.selectorLabels[0]}=${targetName}`);
     } else {
       const valueProblem = selectorValueProblem(selector.value);
       if (valueProblem) this.problem('target', `spec.selector.matchLabels.${selector.key} ${valueProblem}`);
@@ -172,15 +176,16 @@ export class Canary extends Construct {
     else this.validateService(props.service, targetName);
 
     // In place, the primary is an older revision: there are no `-primary` ConfigMap copies to make
-    // (Flagger's KnativeController tracks no dependencies).
-    const tracked = inPlace ? { problems: [], data: {} } : readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, props.configTracking, Canary.isCanary);
+    // (Flagger's KnativeController tracks no dependencies). -enable-config-tracking is the default of configTracking.enabled.
+    const tracking = { ...props.configTracking, enabled: props.configTracking?.enabled ?? controller.enableConfigTracking };
+    const tracked = inPlace ? { problems: [], data: {}, labels: {} } : readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, tracking, Canary.isCanary, controller.includeLabelPrefix);
     this.problems.push(...tracked.problems);
     const configMaps = tracked.data;
     for (const cm of Object.keys(configMaps)) {
       const p = suffixedObjectNameProblem(cm);
       if (p) this.problem('configTracking', `ConfigMap ${cm} ${p}`);
     }
-    const metricsServer = props.metricsServer ?? 'http://prometheus:9090';
+    const metricsServer = props.metricsServer ?? controller.metricsServer;
     const names = serviceNames(props.service?.name ?? targetName);
     const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
     if (hpa && hpa.kind !== 'HorizontalPodAutoscaler') this.problem('autoscaler', `must be a HorizontalPodAutoscaler (got ${hpa.kind})`);
@@ -196,10 +201,12 @@ export class Canary extends Construct {
         strategy: target.spec.strategy,
       },
       annotations: { ...target.metadata.annotations },
+      // Only with -include-label-prefix, so plans and state files without it stay as they were.
+      ...labelsField(includeLabelsByPrefix(target.metadata.labels, controller.includeLabelPrefix)),
       configMaps,
+      ...(Object.keys(tracked.labels).length > 0 ? { configMapLabels: tracked.labels } : {}),
     };
 
-    const app = App.of(this) as { stateRoot?: string; stateDir?: string };
     const stateDir = props.stateDir ?? app.stateDir ?? 'state';
     const stateFile = idProblems.length ? '' : stateFilePath(stateDir, this.namespace, this.name);
     const stateRoot = app.stateRoot ?? '.';
@@ -228,6 +235,7 @@ export class Canary extends Construct {
       weights: { primary: 100 - (state?.canaryWeight ?? 0), canary: state?.canaryWeight ?? 0, mirror: state?.mirror ?? false },
       cookies: state?.sessionAffinity,
       phase: state?.phase,
+      controller: { ingressAnnotationsPrefix: controller.ingressAnnotationsPrefix, ingressClass: controller.ingressClass },
     };
     this.problems.push(...provider.router.validate(routeProbe));
 
@@ -244,6 +252,7 @@ export class Canary extends Construct {
     const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
     const alerts = planAlerts(props.analysis?.alerts ?? [], this.namespace);
     this.problems.push(...metrics.problems, ...webhooks.problems, ...alerts.problems);
+    if (controller.noCrossNamespaceRefs) this.problems.push(...crossNamespaceProblems(props, this.namespace));
     const progressDeadlineSeconds = props.progressDeadline?.toSeconds({ integral: false }) ?? 600;
     if (!Number.isInteger(progressDeadlineSeconds) || progressDeadlineSeconds < 1 || progressDeadlineSeconds > MAX_PROGRESS_DEADLINE_SECONDS) {
       this.problem('progressDeadline', `must be a whole number of seconds from 1 to ${MAX_PROGRESS_DEADLINE_SECONDS} (7 days) (got ${progressDeadlineSeconds})`);
@@ -257,7 +266,7 @@ export class Canary extends Construct {
     // the target's controller scales each revision and canarykit sets no replicas.
     const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
     const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
-    const primary = inPlace ? undefined : buildPrimaryDeployment({ targetName, namespace: this.namespace, selector: selector!, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
+    const primary = inPlace ? undefined : buildPrimaryDeployment({ targetName, namespace: this.namespace, selector: selector!, selectorLabels: controller.selectorLabels, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
     this.renderedPlan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'AnalysisPlan',
@@ -297,7 +306,8 @@ export class Canary extends Construct {
 
     emit(primary!);
     for (const [cmName, data] of Object.entries(state.primary.configMaps)) {
-      emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace }, data });
+      const labels = state.primary.configMapLabels?.[cmName];
+      emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace, ...(labels ? { labels } : {}) }, data });
     }
     buildServices(names, this.namespace, selector!, props.service!, target.spec.template.spec ?? {}).forEach(emit);
     if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
@@ -357,6 +367,25 @@ export class Canary extends Construct {
 }
 
 const MAX_PROGRESS_DEADLINE_SECONDS = 7 * 86_400;
+
+/** src: pkg/controller/controller.go verifyNoCrossNamespaceRefs, for what a construct can refer to. */
+function crossNamespaceProblems(props: CanaryProps, namespace: string): Problem[] {
+  const out: Problem[] = [];
+  const blocked = 'is in another namespace than the canary, and cross-namespace references are blocked (-no-cross-namespace-refs)';
+  (props.analysis?.metrics ?? []).forEach((m, i) => {
+    const ns = m.template?.namespace;
+    if (ns !== undefined && ns !== namespace) out.push({ path: `analysis.metrics[${i}].template.namespace`, message: `MetricTemplate ${ns}/${m.template!.name} ${blocked}` });
+  });
+  (props.analysis?.alerts ?? []).forEach((a, i) => {
+    const ns = a.provider.namespace;
+    if (ns !== undefined && ns !== namespace) out.push({ path: `analysis.alerts[${i}].provider.namespace`, message: `AlertProvider ${ns}/${a.provider.name} ${blocked}` });
+  });
+  return out;
+}
+
+function labelsField(labels: Record<string, string>): { labels?: Record<string, string> } {
+  return Object.keys(labels).length > 0 ? { labels } : {};
+}
 
 /** The stage before the first commit (the state machine's first state, rendered without a clock). */
 export function bootstrapState(namespace: string, name: string, canary: AnalysisPlan['canary']): CanaryState {

@@ -1,4 +1,4 @@
-import { alertContext, alertsFor } from '../adapters/alerts/routing';
+import { alertContext, alertsFor, withDefaultNotifier } from '../adapters/alerts/routing';
 import { FlaggerEvent, postRolloutEvent, tickEvents } from '../machine/flagger-events';
 import { payloadChecksum } from '../adapters/webhooks/hook-context';
 import { Decision } from '../machine/action';
@@ -26,14 +26,18 @@ export interface TickSeen {
  * only, as in Flagger.
  */
 /** The adapters notification goes through: the tick's webhook caller and alert sender (injected, tick-types.ts). */
-export type NotifyDeps = Pick<DriverDeps, 'now' | 'log' | 'callWebhook' | 'sendAlerts'>;
+export type NotifyDeps = Pick<DriverDeps, 'now' | 'log' | 'callWebhook' | 'sendAlerts' | 'notifications'>;
 
 export async function notifyTick(plan: AnalysisPlan, decision: Decision, seen: TickSeen, deps: NotifyDeps): Promise<void> {
   const log = (r: { ok: boolean; message: string }): void => {
     if (!r.ok) deps.log(`${plan.namespace}/${plan.name}: ${r.message} (ignored)`);
   };
   const events = tickEvents(plan, seen.state, seen.observations, decision, seen.now ?? deps.now(), seen.lastTick);
-  const hasEventHooks = plan.webhooks.some((h) => h.type === 'event');
+  const notifications = deps.notifications;
+  // events.go sendEventToWebhook: the controller's -event-webhook only for canaries without an event hook.
+  const own = plan.webhooks.filter((h) => h.type === 'event');
+  const eventHooks = own.length > 0 ? own : notifications?.eventWebhook ? [notifications.eventWebhook] : [];
+  const hasEventHooks = eventHooks.length > 0;
   const emit = async (e: FlaggerEvent, state: CanaryState | undefined): Promise<void> => {
     if (!hasEventHooks) return;
     const ctx: WebhookContext = {
@@ -44,7 +48,7 @@ export async function notifyTick(plan: AnalysisPlan, decision: Decision, seen: T
       event: { message: e.message, type: e.type, timestamp: deps.now().getTime() },
     };
     // events.go sendEventToWebhook: every event hook, whatever the others answered.
-    for (const hook of plan.webhooks.filter((h) => h.type === 'event')) log(await deps.callWebhook(hook, ctx));
+    for (const hook of eventHooks) log(await deps.callWebhook(hook, ctx));
   };
   for (const e of events.before) await emit(e, seen.state);
   if (events.postRollout) {
@@ -59,10 +63,13 @@ export async function notifyTick(plan: AnalysisPlan, decision: Decision, seen: T
   }
   for (const e of events.after) await emit(e, decision.state);
   const context = alertContext(decision);
-  if (alertsFor(plan, decision.events, context).length === 0) return;
+  // events.go alert: a canary without analysis.alerts alerts through the controller's notifier.
+  const alerting = withDefaultNotifier(plan, notifications?.defaultNotifier);
+  if (alertsFor(alerting, decision.events, context).length === 0) return;
   // Loaded on use by default: most ticks of a fleet alert nothing (issue 14).
   const send = deps.sendAlerts ?? (await import('../adapters/alerts/sending')).sendAlerts;
-  (await send(plan, decision.events, { context })).forEach(log);
+  const opts = { context, ...(notifications?.clusterName ? { clusterName: notifications.clusterName } : {}), ...(notifications?.defaultNotifier ? { defaultNotifier: notifications.defaultNotifier } : {}) };
+  (await send(alerting, decision.events, opts)).forEach(log);
 }
 
 /** A tick seen without observations (manual transitions, callers that kept none). */

@@ -8,6 +8,7 @@ import { TickCache } from '../adapters/tick-cache';
 import type { sendAlerts } from '../adapters/alerts/sending';
 import { Decision } from '../machine/action';
 import { AnalysisPlan } from '../model/plan';
+import { Notifications } from '../model/driver-settings';
 import type { TickSeen } from './notify';
 import type { ObserverDeps } from './observe';
 import type { Shard } from './shard';
@@ -60,6 +61,11 @@ export interface DriverDeps extends ObserverDeps {
   tickCache?: TickCache;
   /** Sends a decision's alerts to its chat services. @default adapters/alerts/sending.ts sendAlerts, loaded on use */
   sendAlerts?: AlertSender;
+  /**
+   * Flagger's controller-wide notifications: -cluster-name, -event-webhook, the default notifier
+   * (model/driver-settings.ts notificationsFor). @default - none
+   */
+  notifications?: Notifications;
 }
 
 /** What one canary's tick decided. */

@@ -12,7 +12,9 @@ export function snapshotOf(canary: CanaryWorkloadPlan): PrimarySnapshot {
     template: canary.template,
     workload: canary.workload,
     annotations: canary.annotations,
+    ...(canary.labels ? { labels: canary.labels } : {}),
     configMaps: canary.configMaps,
+    ...(canary.configMapLabels ? { configMapLabels: canary.configMapLabels } : {}),
   });
 }
 

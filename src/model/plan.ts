@@ -157,7 +157,11 @@ export interface CanaryWorkloadPlan {
   template: Record<string, unknown>;
   workload: WorkloadSettings;
   annotations: Record<string, string>;
+  /** Target labels the primary gets (Flagger's -include-label-prefix); absent when none. */
+  labels?: Record<string, string>;
   configMaps: Record<string, Record<string, string>>;
+  /** Labels of tracked ConfigMaps their `-primary` copies get (-include-label-prefix); absent when none. */
+  configMapLabels?: Record<string, Record<string, string>>;
 }
 
 /**

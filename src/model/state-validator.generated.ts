@@ -5,7 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import func3 from 'ajv/dist/runtime/ucs2length';
 import { DATE_TIME_FORMATS } from './date-time-format';
 
-const schema11 = {"type":"object","additionalProperties":false,"required":["apiVersion","kind","namespace","name","phase","canaryWeight","mirror","iterations","failedChecks","canaryRevision","primary","lastTransitionTime"],"properties":{"apiVersion":{"const":"canarykit.dev/v1alpha1"},"kind":{"const":"CanaryState"},"namespace":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"phase":{"enum":["Initializing","Initialized","Waiting","Progressing","WaitingPromotion","Promoting","Finalising","Succeeded","Failed"]},"canaryWeight":{"type":"integer","minimum":0,"maximum":100},"mirror":{"type":"boolean"},"iterations":{"type":"integer","minimum":0},"failedChecks":{"type":"integer","minimum":0},"canaryRevision":{"type":"string","minLength":1},"lastTransitionTime":{"type":"string","format":"date-time"},"paused":{"type":"boolean"},"sessionAffinity":{"type":"object","additionalProperties":false,"properties":{"cookie":{"type":"string"},"previousCookie":{"type":"string"},"primaryCookie":{"type":"string"}}},"primary":{"type":"object","additionalProperties":false,"required":["revision","template","workload","annotations","configMaps"],"properties":{"revision":{"type":"string","minLength":1},"template":{"type":"object"},"workload":{"type":"object","additionalProperties":false,"properties":{"replicas":{"type":"integer","minimum":0},"minReadySeconds":{"type":"integer","minimum":0},"progressDeadlineSeconds":{"type":"integer","minimum":0},"revisionHistoryLimit":{"type":"integer","minimum":0},"strategy":{"type":"object"}}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"configMaps":{"type":"object","additionalProperties":{"type":"object","additionalProperties":{"type":"string"}}}}}}};
+const schema11 = {"type":"object","additionalProperties":false,"required":["apiVersion","kind","namespace","name","phase","canaryWeight","mirror","iterations","failedChecks","canaryRevision","primary","lastTransitionTime"],"properties":{"apiVersion":{"const":"canarykit.dev/v1alpha1"},"kind":{"const":"CanaryState"},"namespace":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"phase":{"enum":["Initializing","Initialized","Waiting","Progressing","WaitingPromotion","Promoting","Finalising","Succeeded","Failed"]},"canaryWeight":{"type":"integer","minimum":0,"maximum":100},"mirror":{"type":"boolean"},"iterations":{"type":"integer","minimum":0},"failedChecks":{"type":"integer","minimum":0},"canaryRevision":{"type":"string","minLength":1},"lastTransitionTime":{"type":"string","format":"date-time"},"paused":{"type":"boolean"},"sessionAffinity":{"type":"object","additionalProperties":false,"properties":{"cookie":{"type":"string"},"previousCookie":{"type":"string"},"primaryCookie":{"type":"string"}}},"primary":{"type":"object","additionalProperties":false,"required":["revision","template","workload","annotations","configMaps"],"properties":{"revision":{"type":"string","minLength":1},"template":{"type":"object"},"workload":{"type":"object","additionalProperties":false,"properties":{"replicas":{"type":"integer","minimum":0},"minReadySeconds":{"type":"integer","minimum":0},"progressDeadlineSeconds":{"type":"integer","minimum":0},"revisionHistoryLimit":{"type":"integer","minimum":0},"strategy":{"type":"object"}}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"configMaps":{"type":"object","additionalProperties":{"type":"object","additionalProperties":{"type":"string"}}},"configMapLabels":{"type":"object","additionalProperties":{"type":"object","additionalProperties":{"type":"string"}}}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 
 const formats0 = DATE_TIME_FORMATS["date-time"];
@@ -509,7 +509,7 @@ vErrors.push(err42);
 errors++;
 }
 for(const key2 in data16){
-if(!(((((key2 === "revision") || (key2 === "template")) || (key2 === "workload")) || (key2 === "annotations")) || (key2 === "configMaps"))){
+if(!(((((((key2 === "revision") || (key2 === "template")) || (key2 === "workload")) || (key2 === "annotations")) || (key2 === "labels")) || (key2 === "configMaps")) || (key2 === "configMapLabels"))){
 const err43 = {instancePath:instancePath+"/primary",schemaPath:"#/properties/primary/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err43];
@@ -725,15 +725,12 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data16.configMaps !== undefined){
-let data27 = data16.configMaps;
+if(data16.labels !== undefined){
+let data27 = data16.labels;
 if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
 for(const key5 in data27){
-let data28 = data27[key5];
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-for(const key6 in data28){
-if(typeof data28[key6] !== "string"){
-const err60 = {instancePath:instancePath+"/primary/configMaps/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/primary/properties/configMaps/additionalProperties/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data27[key5] !== "string"){
+const err60 = {instancePath:instancePath+"/primary/labels/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/primary/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -745,7 +742,7 @@ errors++;
 }
 }
 else {
-const err61 = {instancePath:instancePath+"/primary/configMaps/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/primary/properties/configMaps/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err61 = {instancePath:instancePath+"/primary/labels",schemaPath:"#/properties/primary/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -755,9 +752,15 @@ vErrors.push(err61);
 errors++;
 }
 }
-}
-else {
-const err62 = {instancePath:instancePath+"/primary/configMaps",schemaPath:"#/properties/primary/properties/configMaps/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data16.configMaps !== undefined){
+let data29 = data16.configMaps;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key6 in data29){
+let data30 = data29[key6];
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key7 in data30){
+if(typeof data30[key7] !== "string"){
+const err62 = {instancePath:instancePath+"/primary/configMaps/" + key6.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/primary/properties/configMaps/additionalProperties/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -769,7 +772,7 @@ errors++;
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/primary",schemaPath:"#/properties/primary/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err63 = {instancePath:instancePath+"/primary/configMaps/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/primary/properties/configMaps/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -781,12 +784,78 @@ errors++;
 }
 }
 else {
-const err64 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err64 = {instancePath:instancePath+"/primary/configMaps",schemaPath:"#/properties/primary/properties/configMaps/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err64];
 }
 else {
 vErrors.push(err64);
+}
+errors++;
+}
+}
+if(data16.configMapLabels !== undefined){
+let data32 = data16.configMapLabels;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key8 in data32){
+let data33 = data32[key8];
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+for(const key9 in data33){
+if(typeof data33[key9] !== "string"){
+const err65 = {instancePath:instancePath+"/primary/configMapLabels/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + key9.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/primary/properties/configMapLabels/additionalProperties/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/primary/configMapLabels/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/primary/properties/configMapLabels/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/primary/configMapLabels",schemaPath:"#/properties/primary/properties/configMapLabels/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/primary",schemaPath:"#/properties/primary/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+else {
+const err69 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
 }
 errors++;
 }

@@ -30,8 +30,12 @@ export interface PrimarySnapshot {
   workload: WorkloadSettings;
   /** Target metadata annotations at promotion (Flagger copies them to the primary). */
   annotations: Record<string, string>;
+  /** Target labels at promotion that -include-label-prefix copies to the primary; absent when none. */
+  labels?: Record<string, string>;
   /** Tracked ConfigMaps: name -> data, copied to `<name>-primary`. */
   configMaps: Record<string, Record<string, string>>;
+  /** Labels of the tracked ConfigMaps at promotion that -include-label-prefix copies; absent when none. */
+  configMapLabels?: Record<string, Record<string, string>>;
 }
 
 /** Session-affinity cookies (Flagger keeps them in status; canarykit derives them deterministically). */

@@ -59,8 +59,8 @@ export interface ContourOptions {
   /** Retry policy of the routes. @default - none */
   readonly retries?: ContourRetryOptions;
   /**
-   * `spec.ingressClassName` of the HTTPProxy: what Flagger's `-ingress-class` controller flag sets.
-   * @default - none (every Contour instance serves it)
+   * `spec.ingressClassName` of the HTTPProxy (Flagger sets it from its `-ingress-class` controller flag).
+   * @default - the CanaryApp's `controller.ingressClass`, which is none by default (every Contour instance serves it)
    */
   readonly ingressClass?: string;
 }
@@ -110,6 +110,7 @@ export class ContourRouter implements Router {
   render(input: RouterInput): RoutingObject<'HTTPProxy', HttpProxySpec>[] {
     const { names, weights, analysis, port, namespace } = input;
     const prefix = this.opts.pathPrefix ?? '/';
+    const ingressClass = this.opts.ingressClass ?? input.controller.ingressClass;
     const service = (name: string, weight: number): ProxyService => ({
       name,
       port,
@@ -130,7 +131,8 @@ export class ContourRouter implements Router {
         apiVersion: API_VERSION,
         kind: 'HTTPProxy',
         metadata: { name: names.apex, namespace, labels: nonEmpty(input.apex?.labels), annotations: nonEmpty(input.apex?.annotations) },
-        spec: { routes, ...(this.opts.ingressClass ? { ingressClassName: this.opts.ingressClass } : {}) },
+        // src: pkg/router/contour.go Reconcile: the class only when set.
+        spec: { routes, ...(ingressClass ? { ingressClassName: ingressClass } : {}) },
       },
     ];
   }

@@ -13,17 +13,14 @@ export interface NginxOptions {
    * route to the apex Service; canarykit clones it as `<name>-canary`.
    */
   readonly ingress: IConstruct;
-  /** Annotation prefix of the ingress controller. @default 'nginx.ingress.kubernetes.io' */
+  /** Annotation prefix of the ingress controller. @default - the CanaryApp's `controller.ingressAnnotationsPrefix` (Flagger's -ingress-annotations-prefix, 'nginx.ingress.kubernetes.io') */
   readonly annotationsPrefix?: string;
 }
 
 /** NGINX: the `<ingress>-canary` Ingress carrying `canary-*` annotations (reference §2.7). */
 export class NginxRouter implements Router {
   readonly provider = 'nginx' as const;
-  private readonly prefix: string;
-  constructor(private readonly opts: NginxOptions) {
-    this.prefix = opts.annotationsPrefix ?? 'nginx.ingress.kubernetes.io';
-  }
+  constructor(private readonly opts: NginxOptions) {}
 
   get ingressName(): string {
     return this.ingress().metadata.name;
@@ -72,27 +69,29 @@ export class NginxRouter implements Router {
     const ing = this.ingress();
     const spec = clone(ing.spec);
     for (const b of backendsOf(spec)) if (b.service?.name === input.names.apex) b.service.name = input.names.canary;
+    // The option, else the controller's -ingress-annotations-prefix (src: pkg/router/ingress.go GetAnnotationWithPrefix).
+    const prefix = this.opts.annotationsPrefix ?? input.controller.ingressAnnotationsPrefix;
     const annotations: Record<string, string> = {};
     for (const [k, v] of Object.entries<string>(ing.metadata.annotations ?? {})) {
-      if (!k.includes(`${this.prefix}/canary`) && k !== 'kubectl.kubernetes.io/last-applied-configuration') annotations[k] = v;
+      if (!k.includes(`${prefix}/canary`) && k !== 'kubectl.kubernetes.io/last-applied-configuration') annotations[k] = v;
     }
-    annotations[`${this.prefix}/canary`] = 'true';
-    annotations[`${this.prefix}/canary-weight`] = '0';
+    annotations[`${prefix}/canary`] = 'true';
+    annotations[`${prefix}/canary-weight`] = '0';
     const { canary } = input.weights;
     if (canary > 0 && input.analysis.match.length > 0) {
       for (const m of input.analysis.match) {
         for (const [h, sm] of Object.entries(m.headers ?? {})) {
           if (h === 'cookie') {
-            annotations[`${this.prefix}/canary-by-cookie`] = sm.exact!;
+            annotations[`${prefix}/canary-by-cookie`] = sm.exact!;
           } else {
-            annotations[`${this.prefix}/canary-by-header`] = h;
-            if (sm.exact) annotations[`${this.prefix}/canary-by-header-value`] = sm.exact;
-            if (sm.regex) annotations[`${this.prefix}/canary-by-header-pattern`] = sm.regex;
+            annotations[`${prefix}/canary-by-header`] = h;
+            if (sm.exact) annotations[`${prefix}/canary-by-header-value`] = sm.exact;
+            if (sm.regex) annotations[`${prefix}/canary-by-header-pattern`] = sm.regex;
           }
         }
       }
     } else {
-      annotations[`${this.prefix}/canary-weight`] = String(canary);
+      annotations[`${prefix}/canary-weight`] = String(canary);
     }
     return [
       {

@@ -1,4 +1,5 @@
 import { Problem } from '../errors';
+import { ControllerSettings } from '../model/controller-settings';
 import { PlannedRoute, SessionAffinityPlan, Strategy } from '../model/plan';
 import { SessionAffinityState } from '../model/state';
 import { Phase } from '../model/phase';
@@ -65,7 +66,12 @@ export interface RouterInput {
   readonly cookies?: SessionAffinityState;
   /** The committed stage's phase (some routers mark the routes Flagger has switched off). @default 'Initializing' */
   readonly phase?: Phase;
+  /** Flagger's controller flags routers read (model/controller-settings.ts): defaults of router options. */
+  readonly controller: RouterControllerSettings;
 }
+
+/** The controller settings a router may read: -ingress-annotations-prefix and -ingress-class. */
+export type RouterControllerSettings = Pick<ControllerSettings, 'ingressAnnotationsPrefix' | 'ingressClass'>;
 
 /**
  * One traffic provider. Like Flagger's router seam, but pure: it renders objects for a stage

@@ -90,7 +90,6 @@ const CASES: Array<[string, string[], string[]]> = [
   ['unknown field', [DEPLOYMENT, canary({ service: '    portname: http\n' })], ['spec.service.portname: unknown field']],
   ['legacy canaryAnalysis', [DEPLOYMENT, canary({ spec: '  canaryAnalysis:\n    interval: 1m\n' })], ['spec.canaryAnalysis: is the legacy name of analysis']],
   ['status', [DEPLOYMENT, `${canary()}status:\n  phase: Succeeded\n`], ['podinfo.yaml#2 Canary test/podinfo: status: is not read']],
-  ['unsupported provider', [DEPLOYMENT, canary({ provider: 'kuma' })], ['spec.provider: "kuma" is not supported yet (supported: istio, nginx, gatewayapi:v1, gatewayapi:v1beta1, kubernetes, linkerd, osm, ']],
   ['unknown provider', [DEPLOYMENT, canary({ provider: 'gatewayapi' })], ['spec.provider: unknown provider "gatewayapi" (Flagger would fall back to istio with a warning; canarykit does not guess). Supported: istio, nginx, gatewayapi:v1, ']],
   ['nginx without ingressRef', [DEPLOYMENT, canary({ provider: 'nginx' })], ['podinfo.yaml#2 Canary test/podinfo: spec: provider nginx needs spec.ingressRef']],
   ['revertOnDeletion', [DEPLOYMENT, canary({ spec: '  revertOnDeletion: true\n' })], ['spec.revertOnDeletion: is not supported']],

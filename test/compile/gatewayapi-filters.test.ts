@@ -31,7 +31,7 @@ function fixture(service: string, analysis = ''): string {
   fs.writeFileSync(path.join(dir, 'podinfo.yaml'), text);
   return dir;
 }
-const compile = (dir: string, meshProvider = 'gatewayapi:v1'): Output => new Output(compileFiles([dir], { stateDir, meshProvider }));
+const compile = (dir: string, meshProvider = 'gatewayapi:v1'): Output => new Output(compileFiles([dir], { stateDir, controller: { meshProvider } }));
 function compileError(dir: string, meshProvider = 'gatewayapi:v1'): string {
   try {
     compile(dir, meshProvider);

@@ -24,7 +24,7 @@ afterEach(() => {
 });
 
 const compile = (meshProvider = 'gatewayapi:v1beta1', dir = path.join(FIXTURES, 'gatewayapi-v1beta1')): Output =>
-  new Output(compileFiles([dir], { stateDir, meshProvider }));
+  new Output(compileFiles([dir], { stateDir, controller: { meshProvider } }));
 const backend = (name: string, weight: number): Record<string, unknown> => ({ group: '', kind: 'Service', name, port: 9898, weight });
 const PREFIX = [{ path: { type: 'PathPrefix', value: '/' } }];
 

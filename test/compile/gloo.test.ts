@@ -141,7 +141,7 @@ describe('compile: podinfo on Gloo Edge (gloo e2e)', () => {
     try {
       const text = fs.readFileSync(path.join(FIXTURES, 'gloo', 'podinfo.yaml'), 'utf8');
       fs.writeFileSync(path.join(dir, 'podinfo.yaml'), text.replace('  provider: gloo\n', ''));
-      const out = compileFiles([dir], { stateDir, meshProvider: 'gloo-edge' });
+      const out = compileFiles([dir], { stateDir, controller: { meshProvider: 'gloo-edge' } });
       expect(JSON.parse(out.folders.find((f) => f.dir === DIR)!.files.get('canary.plan.json')!).provider).toBe('gloo');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

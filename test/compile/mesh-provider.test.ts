@@ -64,7 +64,7 @@ describe('the mesh provider applies to a Canary without spec.provider', () => {
 
   it('meshProvider linkerd renders a TrafficSplit and no Istio object, with Linkerd metrics', () => {
     const root = repoWithoutProvider();
-    const out = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), meshProvider: 'linkerd' }));
+    const out = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider: 'linkerd' } }));
     const plan = out.plan(DIR);
     expect(plan.provider).toBe('linkerd');
     expect(plan.routing.flaggerName).toBe('linkerd');
@@ -77,20 +77,44 @@ describe('the mesh provider applies to a Canary without spec.provider', () => {
     const root = repoWithoutProvider();
     const canary = path.join(root, 'apps', 'canary.yaml');
     fs.writeFileSync(canary, fs.readFileSync(canary, 'utf8').replace(/^spec:\n/m, 'spec:\n  provider: istio\n'));
-    const out = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), meshProvider: 'linkerd' }));
+    const out = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider: 'linkerd' } }));
     expect(out.plan(DIR).provider).toBe('istio');
   });
 
-  it('a mesh provider canarykit does not render is an error naming the field, the setting and the fix', () => {
+  it('a mesh provider Flagger does not know is an error naming the field, the setting and the fix', () => {
     const root = repoWithoutProvider();
     let error: unknown;
     try {
-      compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), meshProvider: 'skipper' });
+      compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider: 'consul' } });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).toContain('spec.provider: is not set, so the mesh provider "skipper" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which canarykit does not support yet');
+    expect((error as Error).message).toContain('spec.provider: is not set, so the mesh provider "consul" (--mesh-provider, controller.meshProvider of canarykit.yaml) applies, which is not a Flagger provider; set spec.provider or the mesh provider to one of: istio, nginx');
+  });
+});
+
+describe('messages name the provider in effect, not Istio', () => {
+  const compileWith = (root: string, meshProvider: string): string => {
+    try {
+      compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider } });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  };
+
+  it('a provider-specific field of another provider names the mesh provider and where it came from', () => {
+    const root = repoWithoutProvider();
+    const canary = path.join(root, 'apps', 'canary.yaml');
+    fs.writeFileSync(canary, fs.readFileSync(canary, 'utf8').replace('    port: 9898\n', '    port: 9898\n    gateways: [public-gateway]\n'));
+    expect(compileWith(root, 'linkerd')).toContain('spec.service.gateways: is only used with provider istio, not linkerd (the mesh provider: spec.provider is not set; --mesh-provider, controller.meshProvider of canarykit.yaml) (Flagger ignores it); remove it or set spec.provider');
+  });
+
+  it('a mesh provider that needs an Ingress says so under its own name', () => {
+    const root = repoWithoutProvider();
+    expect(compileWith(root, 'nginx')).toContain('needs spec.ingressRef');
+    expect(compileWith(root, 'nginx')).toContain('provider nginx (the mesh provider: spec.provider is not set;');
   });
 });
 
@@ -127,7 +151,7 @@ describe('one setting for the CLI, canarykit.yaml and the driver synth', () => {
 
   it("the driver's in-process synth passes the configured mesh provider", async () => {
     const root = repoWithoutProvider();
-    await runSynth('canarykit compile -f apps/', root, 'dist', 'state', undefined, 'linkerd');
+    await runSynth('canarykit compile -f apps/', root, 'dist', 'state', undefined, { meshProvider: 'linkerd' });
     expect(JSON.parse(fs.readFileSync(path.join(root, 'dist', DIR, 'canary.plan.json'), 'utf8')).provider).toBe('linkerd');
   });
 });

@@ -55,13 +55,16 @@ export function trafficRouting(plan: AnalysisPlan): string | undefined {
   }
 }
 
-/** The notification for one event (fields only where Flagger attaches them). */
-export function alertMessage(plan: AnalysisPlan, event: StageEvent): AlertMessage {
+/**
+ * The notification for one event (fields only where Flagger attaches them), the controller's
+ * cluster name first when set (src: pkg/controller/events.go alert).
+ */
+export function alertMessage(plan: AnalysisPlan, event: StageEvent, clusterName = ''): AlertMessage {
   return {
     name: plan.name,
     namespace: plan.namespace,
     message: event.message,
-    fields: ALERT_KIND[event.reason] === 'fields' ? canaryFields(plan) : [],
+    fields: [...(clusterName ? [{ name: 'Cluster', value: clusterName }] : []), ...(ALERT_KIND[event.reason] === 'fields' ? canaryFields(plan) : [])],
     severity: event.severity,
   };
 }

@@ -1,5 +1,6 @@
 import { Decision } from '../../machine/action';
 import { AlertSeverity, AnalysisPlan, PlannedAlert, WebhookType } from '../../model/plan';
+import { DefaultNotifier } from '../../model/driver-settings';
 import { FLAGGER_MESSAGES, Reason, Severity, StageEvent } from '../../model/reasons';
 
 /** Alert routing (Flagger's AlertProviders, reference §1.4 and §6): which events go to which alert. Pure. */
@@ -69,6 +70,15 @@ export function receives(alert: AlertSeverity, event: Severity): boolean {
 export interface AlertDelivery {
   alert: PlannedAlert;
   event: StageEvent;
+}
+
+/**
+ * The plan as the alert sender sees it: a canary without `analysis.alerts` gets the controller's
+ * default notifier (src: pkg/controller/events.go alert, "send alert with the global notifier").
+ */
+export function withDefaultNotifier(plan: AnalysisPlan, notifier: DefaultNotifier | undefined): AnalysisPlan {
+  if (!notifier || (plan.alerts ?? []).length > 0) return plan;
+  return { ...plan, alerts: [notifier.alert] };
 }
 
 /** The (alert, event) pairs to send, event by event in order, each to the alerts in plan order. */

@@ -7,6 +7,7 @@ import { Reason, StageEvent } from '../../model/reasons';
 import { SendOnce, sendFollowingRedirects } from '../redirects';
 import { AlertMessage, alertMessage, alertPayload } from './payloads';
 import { AlertContext, alertsFor } from './routing';
+import { DefaultNotifier } from '../../model/driver-settings';
 
 /**
  * Sending alerts (Flagger's AlertProviders, reference §1.4 and §6): the address from the plan or
@@ -70,6 +71,10 @@ export interface SendAlertsOptions {
   env?: NodeJS.ProcessEnv;
   /** @default ALERT_TIMEOUT_MS */
   timeoutMs?: number;
+  /** Flagger's -cluster-name: a "Cluster" field first in every alert. @default - none */
+  clusterName?: string;
+  /** The controller's notifier: its alert posts to this target (routing.ts withDefaultNotifier). @default - none */
+  defaultNotifier?: DefaultNotifier;
 }
 
 export interface AlertResult {
@@ -100,13 +105,13 @@ export async function sendAlerts(plan: AnalysisPlan, events: readonly StageEvent
     for (const { alert, event } of deliveries) {
       const label = `alert ${alert.name} (${alert.provider.type} provider ${alert.provider.namespace}/${alert.provider.name})`;
       const known = targets.get(alert);
-      const target = known ?? resolveAlertTarget(alert, env);
+      const target = known ?? (alert === opts.defaultNotifier?.alert ? opts.defaultNotifier.target : resolveAlertTarget(alert, env));
       targets.set(alert, target);
       if ('skip' in target) {
         if (!known) results.push({ alert: alert.name, ok: false, skipped: true, message: `${label}: not sent, ${target.skip}` });
         continue;
       }
-      const outcome = await post(alert, alertMessage(plan, event), target, timeoutMs, proxies);
+      const outcome = await post(alert, alertMessage(plan, event, opts.clusterName), target, timeoutMs, proxies);
       results.push({ alert: alert.name, reason: event.reason, ok: outcome.ok, skipped: false, message: `${label}: ${outcome.text}` });
     }
   } catch (e) {

@@ -8,6 +8,8 @@ export interface PrimaryInput {
   readonly targetName: string;
   readonly namespace: string;
   readonly selector: SelectorLabel;
+  /** Flagger's -selector-labels: every one of them is rewritten in anti-affinity and spread selectors. */
+  readonly selectorLabels: readonly string[];
   readonly snapshot: PrimarySnapshot;
   /** With an autoscaler the HPA owns replicas, so git must not pin them. */
   readonly hasAutoscaler: boolean;
@@ -28,7 +30,7 @@ export function buildPrimaryDeployment(input: PrimaryInput): DeploymentJson {
     'flagger-id': deterministicId(snapshot.revision),
   };
   const tracked = new Set(Object.keys(snapshot.configMaps));
-  const podSpec = rewriteAffinity(renameTrackedConfigMaps(template.spec ?? {}, tracked), selector.key, targetName);
+  const podSpec = rewriteAffinity(renameTrackedConfigMaps(template.spec ?? {}, tracked), input.selectorLabels, targetName);
   const w = snapshot.workload;
   return {
     apiVersion: 'apps/v1',
@@ -36,7 +38,8 @@ export function buildPrimaryDeployment(input: PrimaryInput): DeploymentJson {
     metadata: {
       name: `${targetName}-primary`,
       namespace: input.namespace,
-      labels: { [selector.key]: primaryValue },
+      // makePrimaryLabels: the labels -include-label-prefix kept, the selector label last.
+      labels: { ...withoutKey(snapshot.labels, selector.key), [selector.key]: primaryValue },
       annotations: nonEmpty(withoutFluxKeys(snapshot.annotations)),
     },
     spec: {
@@ -54,16 +57,23 @@ export function buildPrimaryDeployment(input: PrimaryInput): DeploymentJson {
   };
 }
 
+function withoutKey(labels: Record<string, string> | undefined, key: string): Record<string, string> {
+  const out = { ...labels };
+  delete out[key];
+  return out;
+}
+
 /**
- * Flagger appends `-primary` to selector-label values equal to the target name in pod
- * anti-affinity and topologySpreadConstraints, so primary pods spread among themselves.
+ * Flagger appends `-primary` to values equal to the target name of any selector label (not only
+ * the one chosen) in pod anti-affinity and topologySpreadConstraints, so primary pods spread among
+ * themselves (src: pkg/canary/deployment_controller.go appendPrimarySuffixToValuesIfNeeded).
  */
-function rewriteAffinity(podSpec: Json, labelKey: string, targetName: string): Json {
+function rewriteAffinity(podSpec: Json, labelKeys: readonly string[], targetName: string): Json {
   const fix = (sel: Json | undefined): void => {
     if (!sel) return;
-    if (sel.matchLabels?.[labelKey] === targetName) sel.matchLabels[labelKey] = `${targetName}-primary`;
+    for (const labelKey of labelKeys) if (sel.matchLabels?.[labelKey] === targetName) sel.matchLabels[labelKey] = `${targetName}-primary`;
     for (const expr of sel.matchExpressions ?? []) {
-      if (expr.key === labelKey && Array.isArray(expr.values)) {
+      if (labelKeys.includes(expr.key) && Array.isArray(expr.values)) {
         expr.values = expr.values.map((v: string) => (v === targetName ? `${targetName}-primary` : v));
       }
     }
