@@ -38,7 +38,7 @@ function compileEdited(edits: [string, string][], opts: { meshProvider?: string 
       text = text.replace(from, to);
     }
     fs.writeFileSync(path.join(dir, 'podinfo.yaml'), text);
-    return compileFiles([dir], { stateDir, ...opts });
+    return compileFiles([dir], { stateDir, controller: { meshProvider: opts.meshProvider } });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
