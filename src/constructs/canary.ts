@@ -221,7 +221,7 @@ export class Canary extends Construct {
       portName: props.service?.portName,
       targetPort: props.service?.targetPort,
       portDiscovery: props.service?.portDiscovery ?? false,
-      target: { name: targetName, selectorKey: selector?.key },
+      target: { name: targetName },
       apex: props.service?.apex,
       analysis: {
         strategy: resolved.strategy,

@@ -103,7 +103,7 @@ export class AppMeshV1beta2Router implements Router {
       kind: 'VirtualNode',
       metadata: { name, namespace: input.namespace, labels: nonEmpty(input.apex?.labels), annotations: nonEmpty(input.apex?.annotations) },
       spec: {
-        podSelector: { matchLabels: { [input.target?.selectorKey ?? 'app']: podValue } },
+        podSelector: { matchLabels: { [input.selector?.key ?? 'app']: podValue } },
         listeners: [{ portMapping: { port: this.containerPort(input), protocol: s.protocol }, ...(timeout ? { timeout: { http: timeout } } : {}) }],
         serviceDiscovery: { dns: { hostname } },
         ...(backends.length ? { backends } : {}),

@@ -55,11 +55,8 @@ export interface RouterInput {
   /** Container port the Services target (`service.targetPort`). @default - same as `port` */
   readonly targetPort?: number | string;
   readonly portDiscovery: boolean;
-  /**
-   * The target Deployment: its name and the key of its selector label (Flagger's `targetRef.name`
-   * and the label selector its router factory gets). @default - unknown (routers that need it refuse)
-   */
-  readonly target?: { readonly name: string; readonly selectorKey?: string };
+  /** The target's name (Flagger's `targetRef.name`). @default - unknown (routers that need it refuse) */
+  readonly target?: { readonly name: string };
   readonly apex?: ObjectMetadataOptions;
   readonly analysis: RoutingAnalysis;
   readonly weights: RouteWeights;
