@@ -6,7 +6,7 @@ import { RenderPass } from '../constructs/render-pass';
 import { findConfigMapRefs } from '../constructs/workload/config-tracking';
 import { Json } from '../constructs/workload/deployment-json';
 import { ProviderModule } from '../providers/module';
-import { PROVIDERS, providerModules } from '../providers/registry';
+import { builtinMetricsProvider, PROVIDERS, providerModules } from '../providers/registry';
 import { ProviderName } from '../providers/registry';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, namespaceOf } from './inputs';
@@ -62,6 +62,7 @@ interface Resolved {
   autoscaler?: InputObject;
   ref?: InputObject;
   references: Map<string, InputObject>;
+  metricsProvider?: ProviderName;
   configMaps: InputObject[];
   templates: Map<number, InputObject>;
   alertProviders: Map<number, InputObject>;
@@ -118,7 +119,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
     resolved.configMaps.forEach(load);
     const autoscaler = resolved.autoscaler && load(resolved.autoscaler);
     const ref = resolved.ref && load(resolved.ref);
-    const refs: CanaryRefs = { target, autoscaler, ref, references: resolved.references, templates: resolved.templates, alertProviders: resolved.alertProviders };
+    const refs: CanaryRefs = { target, autoscaler, ref, references: resolved.references, templates: resolved.templates, alertProviders: resolved.alertProviders, metricsProvider: resolved.metricsProvider };
     const { props, problems: propProblems } = toCanaryProps(obj, resolved.provider, refs, stateDir);
     problems.push(...propProblems);
     if (props) new Canary(chart, 'canary', props);
@@ -278,7 +279,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   });
 
   if (problems.length > before || !target) return undefined;
-  return { provider, target, autoscaler, ref: refObject, references, configMaps, templates, alertProviders };
+  return { provider, target, autoscaler, ref: refObject, references, configMaps, templates, alertProviders, metricsProvider: builtinMetricsProvider(spec.provider, meshProvider) };
 }
 
 /** The references verifyNoCrossNamespaceRefs checks (src: pkg/controller/controller.go). */

@@ -29,6 +29,8 @@ export interface CanaryRefs {
   readonly templates: ReadonlyMap<number, InputObject>;
   /** The AlertProvider of each `analysis.alerts[i].providerRef`, by alert index. */
   readonly alertProviders: ReadonlyMap<number, InputObject>;
+  /** Whose built-in metric queries apply, when not the canary's provider's (the mesh provider's rule). */
+  readonly metricsProvider?: ProviderName;
 }
 
 type Segments = (string | number)[];
@@ -157,6 +159,7 @@ export function toCanaryProps(
       suspend: spec.suspend,
       progressDeadline: spec.progressDeadlineSeconds === undefined ? undefined : Duration.seconds(spec.progressDeadlineSeconds),
       metricsServer: spec.metricsServer || undefined,
+      metricsProvider: refs.metricsProvider && refs.metricsProvider !== provider ? Provider.of(refs.metricsProvider, {} as never) : undefined,
       stateDir,
     },
   };

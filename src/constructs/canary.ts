@@ -58,6 +58,12 @@ export interface CanaryProps {
   readonly suspend?: boolean;
   /** How long a step may wait for readiness before it fails. @default Duration.seconds(600) */
   readonly progressDeadline?: Duration;
+  /**
+   * The provider whose built-in metric queries (its Flagger observer) `request-success-rate` and
+   * `request-duration` use; Flagger uses Linkerd's for every Canary while its -mesh-provider is linkerd.
+   * @default - `provider`
+   */
+  readonly metricsProvider?: Provider;
   /** Prometheus for built-in metrics and readiness. @default - the CanaryApp's `controller.metricsServer` (Flagger's -metrics-server, 'http://prometheus:9090') */
   readonly metricsServer?: string;
   /**
@@ -248,7 +254,7 @@ export class Canary extends Construct {
       // scheduler_metrics.go: {{ route }} is spec.routeRef's name (APISIX), or for a Knative target the latest created revision.
       route: provider.router.routeName ?? revisions?.canary ?? targetName,
     };
-    const metrics = planMetrics(props.analysis?.metrics ?? [], { provider: provider.name, metricsServer, vars: templateVars });
+    const metrics = planMetrics(props.analysis?.metrics ?? [], { provider: (props.metricsProvider ?? provider).name, metricsServer, vars: templateVars });
     const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
     const alerts = planAlerts(props.analysis?.alerts ?? [], this.namespace);
     this.problems.push(...metrics.problems, ...webhooks.problems, ...alerts.problems);

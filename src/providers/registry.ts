@@ -57,6 +57,15 @@ export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];
 /** The options a provider's factory takes. */
 export type ProviderOptions<N extends ProviderName> = Parameters<(typeof PROVIDERS)[N]['router']>[0];
 
+/**
+ * The provider whose observer answers the built-in metrics when it is not the canary's own
+ * (scheduler_metrics.go runBuiltinMetricChecks): Flagger keeps Linkerd's queries for every Canary
+ * that names its provider while the controller's -mesh-provider is a Linkerd one.
+ */
+export function builtinMetricsProvider(specProvider: string | undefined, meshProvider: string | undefined): ProviderName | undefined {
+  return specProvider !== undefined && meshProvider?.includes('linkerd') ? 'linkerd' : undefined;
+}
+
 /** The provider modules in registry order. */
 export function providerModules(): ProviderModule<ProviderName, unknown>[] {
   return Object.values(PROVIDERS) as ProviderModule<ProviderName, unknown>[];

@@ -81,6 +81,18 @@ describe('the mesh provider applies to a Canary without spec.provider', () => {
     expect(out.plan(DIR).provider).toBe('istio');
   });
 
+  it('spec.provider with a Linkerd mesh provider: the routes are the Canary\'s provider\'s, the built-in metrics Linkerd\'s (scheduler_metrics.go runBuiltinMetricChecks)', () => {
+    const root = repoWithoutProvider();
+    const canary = path.join(root, 'apps', 'canary.yaml');
+    fs.writeFileSync(canary, fs.readFileSync(canary, 'utf8').replace(/^spec:\n/m, 'spec:\n  provider: smi:v1alpha1\n'));
+    const withLinkerd = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { meshProvider: 'linkerd' } })).plan(DIR);
+    expect(withLinkerd.provider).toBe('smiv1alpha1');
+    expect(withLinkerd.metrics.find((m) => m.name === 'request-success-rate')?.query).toContain('response_total');
+    // Under the default mesh provider the same Canary keeps its own provider's (Istio's) queries.
+    const withIstio = new Output(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state') })).plan(DIR);
+    expect(withIstio.metrics.find((m) => m.name === 'request-success-rate')?.query).toContain('istio_requests_total');
+  });
+
   it('a mesh provider Flagger does not know is an error naming the field, the setting and the fix', () => {
     const root = repoWithoutProvider();
     let error: unknown;
