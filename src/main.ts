@@ -2,6 +2,7 @@ import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Canary, CanaryApp, Provider } from './index';
+import { FAMILIES, FamilyChart, KnativeChart } from './examples/families';
 
 /** podinfo behind an Istio gateway, analysed with the built-in metrics and a load-test webhook. */
 class PodinfoChart extends Chart {
@@ -111,6 +112,9 @@ export function buildExampleApp(outdir?: string): CanaryApp {
   const app = new CanaryApp({ outdir });
   new PodinfoChart(app, 'podinfo');
   new FrontendChart(app, 'frontend');
+  // One canary per other provider family (src/examples/families.ts).
+  for (const family of FAMILIES) new FamilyChart(app, family.namespace, family);
+  new KnativeChart(app, 'knative-demo');
   return app;
 }
 

@@ -5,6 +5,10 @@ import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Duration } from 'cdk8s';
 import { buildExampleApp } from '../../src/main';
+import { FAMILIES } from '../../src/examples/families';
+
+/** Canaries of the example app beyond podinfo and frontend: one per provider family, and Knative. */
+const EXAMPLE_FAMILIES = FAMILIES.length + 1;
 import { CanaryApp } from '../../src/constructs/canary-app';
 import { CanaryState } from '../../src/model/state';
 import {
@@ -184,13 +188,25 @@ describe('every synthesized object validates against independent schemas', () =>
       }
     }
     expect(problems).toEqual([]);
+    // The example app has one canary per provider family (src/examples/families.ts).
     expect([...kinds].sort()).toEqual([
+      'apisix.apache.org/v2 ApisixRoute',
+      'appmesh.k8s.aws/v1beta2 VirtualNode',
+      'appmesh.k8s.aws/v1beta2 VirtualRouter',
+      'appmesh.k8s.aws/v1beta2 VirtualService',
       'apps/v1 Deployment',
       'autoscaling/v2 HorizontalPodAutoscaler',
       'gateway.networking.k8s.io/v1 HTTPRoute',
+      'gateway.solo.io/v1 RouteTable',
+      'gloo.solo.io/v1 Upstream',
+      'kuma.io/v1alpha1 TrafficRoute',
       'networking.istio.io/v1beta1 DestinationRule',
       'networking.istio.io/v1beta1 VirtualService',
       'networking.k8s.io/v1 Ingress',
+      'projectcontour.io/v1 HTTPProxy',
+      'serving.knative.dev/v1 Service',
+      'split.smi-spec.io/v1alpha1 TrafficSplit',
+      'traefik.io/v1alpha1 TraefikService',
       'v1 ConfigMap',
       'v1 Secret',
       'v1 Service',
@@ -221,7 +237,7 @@ describe('every output folder builds with kubectl kustomize', () => {
     for (const base of [example, fixtures]) {
       for (const ns of fs.readdirSync(base).filter((n) => !n.startsWith('.'))) for (const name of fs.readdirSync(path.join(base, ns))) dirs.push(path.join(base, ns, name));
     }
-    expect(dirs.length).toBe(Object.keys(FIXTURES).length * 5 + 2);
+    expect(dirs.length).toBe(Object.keys(FIXTURES).length * 5 + 2 + EXAMPLE_FAMILIES);
     // kubectl is a separate process per folder; run a few at a time.
     const queue = [...dirs];
     const worker = async (): Promise<void> => {
