@@ -40,8 +40,8 @@ function apisixRoute(chart: Chart): IConstruct {
 
 /** The families, one namespace each (named after the family). */
 export const FAMILIES: readonly Family[] = [
-  { namespace: 'gateway-api', provider: () => Provider.gatewayApi({ gatewayRefs: [{ name: 'public', namespace: 'gateway-system' }], hosts: ['app.example.com'] }) },
-  { namespace: 'blue-green', provider: () => Provider.kubernetes(), iterations: 5 },
+  { namespace: 'gateway-api-demo', provider: () => Provider.gatewayApi({ gatewayRefs: [{ name: 'public', namespace: 'gateway-system' }], hosts: ['app.example.com'] }) },
+  { namespace: 'blue-green-demo', provider: () => Provider.kubernetes(), iterations: 5 },
   { namespace: 'linkerd-demo', provider: () => Provider.linkerd() },
   { namespace: 'contour-demo', provider: () => Provider.contour() },
   { namespace: 'traefik-demo', provider: () => Provider.traefik() },
