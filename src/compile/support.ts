@@ -89,7 +89,7 @@ const STRING_MATCH_FIELDS = ['uri', 'method', 'scheme', 'authority'] as const;
 const STRING_MATCH_MAPS = ['headers', 'queryParams', 'withoutHeaders'] as const;
 // Flagger's StringMatch has `suffix`, Istio's VirtualService CRD does not: the API server prunes it,
 // and a match left empty selects every request (it would send all traffic to the canary).
-const SUFFIX_MESSAGE = 'suffix matches are not in Istio\'s VirtualService schema (the API server would drop the field and the match would select every request); use regex, e.g. ".*value$"';
+const SUFFIX_MESSAGE = 'suffix matches are not rendered by canarykit for any provider (with Istio the API server would drop the field, as its VirtualService has none, and the match would select every request); use regex, e.g. ".*value$"';
 
 function get(spec: FlaggerCanarySpec, keys: string[]): unknown {
   return keys.reduce<any>((v, k) => v?.[k], spec);
