@@ -3,6 +3,7 @@ import { ACCESS_LOG_ANNOTATION, AppMeshRouterOptions } from './appmesh-common';
 import { AppMeshV1beta1Router } from './appmesh-v1beta1';
 import { AppMeshV1beta2Router } from './appmesh-v1beta2';
 import { FlaggerMapping, Observer, ProviderModule, RoutingCapabilities, Unsupported } from './module';
+import { envoyQueries } from './envoy-observer';
 
 export type { AppMeshApiVersion, AppMeshOptions, AppMeshRetryOptions } from './appmesh-common';
 
@@ -13,40 +14,7 @@ export type { AppMeshApiVersion, AppMeshOptions, AppMeshRetryOptions } from './a
  */
 const APPMESH_OBSERVER: Observer = {
   name: 'appmesh',
-  queries: {
-    'request-success-rate': `
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            kubernetes_namespace="{{ namespace }}",
-            kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)",
-            envoy_response_code!~"5.*"
-          }[{{ interval }}]
-        )
-      )
-      /
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            kubernetes_namespace="{{ namespace }}",
-            kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"
-          }[{{ interval }}]
-        )
-      )
-      * 100`,
-    'request-duration': `
-      histogram_quantile(
-        0.99,
-        sum(
-          rate(
-            envoy_cluster_upstream_rq_time_bucket{
-              kubernetes_namespace="{{ namespace }}",
-              kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"
-            }[{{ interval }}]
-          )
-        ) by (le)
-      )`,
-  },
+  queries: envoyQueries(['kubernetes_namespace="{{ namespace }}"', 'kubernetes_pod_name=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"'], false),
 };
 
 /** Both routers: weights and header matches; no mirroring, no cookies (Flagger steps the promotion). */

@@ -5,6 +5,7 @@ import { nonEmpty } from '../constructs/workload/deployment-json';
 import { formatDuration } from './durations';
 import { Router, RouterInput, RoutingObject } from './router';
 import { ProviderModule, Unsupported } from './module';
+import { envoyQueries } from './envoy-observer';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
 
 // HTTPProxy (projectcontour.io/v1) as Flagger's pkg/apis/projectcontour/v1 serializes it: only the
@@ -190,37 +191,7 @@ export const CONTOUR = {
     name: 'contour',
     // Query text of pkg/metrics/observers/contour.go, trailing commas included (PromQL allows them).
     // Envoy's upstream_rq_time is in milliseconds already: no `* 1000`.
-    queries: {
-    'request-success-rate': `
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9a-zA-Z-]+",
-            envoy_response_code!~"5.*"
-          }[{{ interval }}]
-        )
-      )
-      /
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9a-zA-Z-]+",
-          }[{{ interval }}]
-        )
-      )
-      * 100`,
-    'request-duration': `
-      histogram_quantile(
-        0.99,
-        sum(
-          rate(
-            envoy_cluster_upstream_rq_time_bucket{
-              envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9a-zA-Z-]+",
-            }[{{ interval }}]
-          )
-        ) by (le)
-      )`,
-    },
+    queries: envoyQueries(['envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9a-zA-Z-]+"'], true),
   },
   flagger: {
     names: ['contour'],

@@ -6,6 +6,7 @@ import { HttpMatch } from '../constructs/match';
 import { copyUpstreamConfig } from './gloo-upstream';
 import { Router, RouterInput, RoutingObject } from './router';
 import { ProviderModule, Unsupported } from './module';
+import { envoyQueries } from './envoy-observer';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
 
 // RouteTable (gateway.solo.io/v1) and Upstream (gloo.solo.io/v1) as Flagger's
@@ -188,37 +189,7 @@ export const GLOO = {
     // Query text of pkg/metrics/observers/gloo.go, trailing commas included (PromQL allows them).
     // Gloo names the Envoy cluster of an Upstream `<upstream>_<upstream namespace>`; Envoy's
     // upstream_rq_time is in milliseconds already: no `* 1000`.
-    queries: {
-    'request-success-rate': `
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            envoy_cluster_name=~"{{ namespace }}-{{ target }}-canaryupstream-[0-9a-zA-Z-]+_[0-9a-zA-Z-]+",
-            envoy_response_code!~"5.*"
-          }[{{ interval }}]
-        )
-      )
-      /
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            envoy_cluster_name=~"{{ namespace }}-{{ target }}-canaryupstream-[0-9a-zA-Z-]+_[0-9a-zA-Z-]+",
-          }[{{ interval }}]
-        )
-      )
-      * 100`,
-    'request-duration': `
-      histogram_quantile(
-        0.99,
-        sum(
-          rate(
-            envoy_cluster_upstream_rq_time_bucket{
-              envoy_cluster_name=~"{{ namespace }}-{{ target }}-canaryupstream-[0-9a-zA-Z-]+_[0-9a-zA-Z-]+",
-            }[{{ interval }}]
-          )
-        ) by (le)
-      )`,
-    },
+    queries: envoyQueries(['envoy_cluster_name=~"{{ namespace }}-{{ target }}-canaryupstream-[0-9a-zA-Z-]+_[0-9a-zA-Z-]+"'], true),
   },
   flagger: {
     names: ['gloo'],

@@ -1,6 +1,7 @@
 import { Problem } from '../errors';
 import { Json } from '../constructs/workload/deployment-json';
 import { ProviderModule, RolledOutTarget } from './module';
+import { envoyQueries } from './envoy-observer';
 import { RevisionRouter, Router, RouterInput, RoutingObject, StageRevisions, TargetField } from './router';
 
 // Knative Serving: Flagger's KnativeController (pkg/canary/knative_controller.go) and KnativeRouter
@@ -120,37 +121,7 @@ export const KNATIVE = {
     name: 'knative',
     // Query text of pkg/metrics/observers/knative.go: Envoy (Kourier) clusters are named
     // `<namespace>/<revision>`; scheduler_metrics.go sets {{ route }} to the latest revision.
-    queries: {
-      'request-success-rate': `
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            envoy_cluster_name=~"{{ namespace }}/{{ route }}",
-            envoy_response_code!~"5.*"
-          }[{{ interval }}]
-        )
-      )
-      /
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            envoy_cluster_name=~"{{ namespace }}/{{ route }}",
-          }[{{ interval }}]
-        )
-      )
-      * 100`,
-      'request-duration': `
-      histogram_quantile(
-        0.99,
-        sum(
-          rate(
-            envoy_cluster_upstream_rq_time_bucket{
-              envoy_cluster_name=~"{{ namespace }}/{{ route }}",
-            }[{{ interval }}]
-          )
-        ) by (le)
-      )`,
-    },
+    queries: envoyQueries(['envoy_cluster_name=~"{{ namespace }}/{{ route }}"'], true),
   },
   flagger: {
     names: ['knative'],

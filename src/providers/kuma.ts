@@ -2,6 +2,7 @@ import { Problem } from '../errors';
 import { nonEmpty } from '../constructs/workload/deployment-json';
 import { Router, RouterInput, RoutingObject } from './router';
 import { ProviderModule } from './module';
+import { envoyQueries } from './envoy-observer';
 
 // TrafficRoute (kuma.io/v1alpha1) as Flagger's pkg/apis/kuma/v1alpha1 serializes it. The CRD
 // gives `spec` no schema; the shape follows Kuma's TrafficRoute proto (sources, destinations,
@@ -99,37 +100,7 @@ export const KUMA = {
     name: 'kuma',
     // Query text of pkg/metrics/observers/kuma.go, trailing commas included (PromQL accepts them).
     // Envoy reports milliseconds, so the duration needs no factor.
-    queries: {
-    'request-success-rate': `
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            service=~"{{ target }}-canary_{{ namespace }}_svc_[0-9a-zA-Z-]+",
-            envoy_response_code!~"5.*"
-          }[{{ interval }}]
-        )
-      )
-      /
-      sum(
-        rate(
-          envoy_cluster_upstream_rq{
-            service=~"{{ target }}-canary_{{ namespace }}_svc_[0-9a-zA-Z-]+",
-          }[{{ interval }}]
-        )
-      )
-      * 100`,
-    'request-duration': `
-      histogram_quantile(
-        0.99,
-        sum(
-          rate(
-            envoy_cluster_upstream_rq_time_bucket{
-              service=~"{{ target }}-canary_{{ namespace }}_svc_[0-9a-zA-Z-]+",
-            }[{{ interval }}]
-          )
-        ) by (le)
-      )`,
-    },
+    queries: envoyQueries(['service=~"{{ target }}-canary_{{ namespace }}_svc_[0-9a-zA-Z-]+"'], true),
   },
   flagger: {
     names: ['kuma'],
