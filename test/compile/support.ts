@@ -1,11 +1,17 @@
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { promisify } from 'util';
+import { expect } from 'vitest';
 import { parse } from 'yaml';
 import { AnalysisPlan, CanaryState } from '../../src';
 import { bootstrapState } from '../../src/constructs/canary';
 import { Compiled, compileFiles } from '../../src/compile';
 import { writeStateFile, stateFilePath } from '../../src/model/state-store';
+import { ValidationError } from '../../src/errors';
+
+const execFileAsync = promisify(execFile);
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'flagger');
 
@@ -61,4 +67,38 @@ export function compileFixture(names: string | string[], stateDir: string): Outp
 export function writeStage(stateDir: string, plan: AnalysisPlan, patch: Partial<CanaryState>): void {
   const state: CanaryState = { ...bootstrapState(plan.namespace, plan.name, plan.canary), ...patch };
   writeStateFile(stateFilePath(stateDir, plan.namespace, plan.name), state);
+}
+
+/** `kubectl kustomize` of a compiled folder, written to a scratch folder; resolves to the build's stdout. */
+export async function kustomizeBuild(out: Output, dir: string): Promise<string> {
+  const root = tempDir('canarykit-kustomize-');
+  try {
+    for (const file of out.files(dir)) fs.writeFileSync(path.join(root, file), out.text(dir, file));
+    return (await execFileAsync('kubectl', ['kustomize', root], { encoding: 'utf8' })).stdout;
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Compiles a copy of fixture `name`'s `file` with `from` replaced by `to` (which must occur), expecting
+ * the compile to be refused; returns the ValidationError's message. Nothing may have been written.
+ */
+export function refusedEdit(name: string, file: string, from: string, to: string, stateDir: string): string {
+  const dir = tempDir('canarykit-refused-');
+  try {
+    const text = fs.readFileSync(path.join(FIXTURES, name, file), 'utf8');
+    expect(text).toContain(from);
+    fs.writeFileSync(path.join(dir, file), text.replace(from, to));
+    let error: unknown;
+    try {
+      compileFiles([dir], { stateDir });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).message;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
