@@ -15,6 +15,8 @@ import { dottedPath, fieldProblem, resourceName } from './schema';
 import { providerFor, providerNamed, targetProblem, unsupportedFields } from './support';
 import { CanaryRefs, toCanaryProps } from './to-props';
 import { ControllerSettingsInput } from '../model/controller-settings';
+import { ExistingObjects } from '../constructs/existing';
+import { setOrigin } from '../constructs/render-pass';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
 export const PASSTHROUGH_FOLDER = '_unreferenced';
@@ -87,6 +89,8 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   const charts = new Map<string, InputObject>();
   const index = new InputIndex([...inputs.objects, ...inputs.metricTemplates, ...inputs.alertProviders]);
   const claimedBy = new Map<InputObject, InputObject>();
+  const passthroughCandidates = new Set(inputs.objects);
+  const adoptedBy = new Map<InputObject, InputObject>();
   const usedFlagger = new Set<InputObject>();
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
@@ -121,7 +125,24 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
     const refs: CanaryRefs = { target, autoscaler, ref, references: resolved.references, templates: resolved.templates, alertProviders: resolved.alertProviders };
     const { props, problems: propProblems } = toCanaryProps(obj, resolved.provider, refs, stateDir);
     problems.push(...propProblems);
-    if (props) new Canary(chart, 'canary', props);
+    if (props) {
+      // Input objects with the identity of a Service or routing object the Canary generates are
+      // taken over (issue 11): claimed by this canary, merged into its folder, not passed through.
+      const existing: ExistingObjects = {
+        find: (group, kind, namespace, name) => {
+          const found = index.find(group, kind, namespace ?? 'default', name);
+          if (!found || !passthroughCandidates.has(found)) return undefined;
+          // Not an object loaded into a chart (a target, ConfigMap, autoscaler or ref) nor one another canary took over.
+          if (claimedBy.has(found) && adoptedBy.get(found) !== obj) return undefined;
+          claimedBy.set(found, obj);
+          adoptedBy.set(found, obj);
+          return found.json;
+        },
+      };
+      const canary = new Canary(chart, 'canary', { ...props, existing });
+      // Rendered now, so what it takes over is known before the unreferenced objects are.
+      void canary.plan;
+    }
     // With a problem nothing is rendered; its charts stay for the problem's explanation.
     if ((n + 1) % batch === 0 && problems.length === 0) pass.take(true);
   });
@@ -131,7 +152,10 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   const rest = inputs.objects.filter((o) => !claimedBy.has(o));
   if (rest.length > 0) {
     const chart = new Chart(app, PASSTHROUGH_FOLDER);
-    rest.forEach((o, i) => new LoadedObject(chart, `${i}-${o.json.kind}-${o.json.metadata.name}`, o.json as any));
+    rest.forEach((o, i) => {
+      const loaded = new LoadedObject(chart, `${i}-${o.json.kind}-${o.json.metadata.name}`, o.json as any);
+      setOrigin(loaded, `${documentName(o.origin)} ${resourceName(o)}`);
+    });
   }
   for (const o of [...inputs.metricTemplates, ...inputs.alertProviders]) {
     if (!usedFlagger.has(o)) warnings.push(`${documentName(o.origin)} ${resourceName(o)} is not used by any Canary and is not written (Flagger resources need no manifest without Flagger)`);
@@ -238,16 +262,6 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
       if (found) configMaps.push(found);
       else if (!cm.optional) {
         at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does`);
-      }
-    }
-    const apex = spec.service.name || ref.name;
-    for (const name of [apex, `${apex}-primary`, `${apex}-canary`]) {
-      const svc = index.find('', 'Service', ns, name);
-      if (svc) {
-        problems.push({
-          path: `${documentName(svc.origin)} ${resourceName(svc)}`,
-          message: `has the name of a Service that ${resourceName(obj)} generates (${apex}, ${apex}-primary, ${apex}-canary); remove it. Flagger would take it over; put its labels and annotations in spec.service.apex/primary/canary`,
-        });
       }
     }
   }
