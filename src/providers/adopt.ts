@@ -33,6 +33,11 @@ export function adoptSpec(generated: RoutingObject, existing: Json): RoutingObje
   return adoptWith(generated, existing, existing.metadata?.labels, existing.metadata?.annotations);
 }
 
+/** Routers that never update an existing object of that name (appmesh_v1beta2.go's VirtualService): it stays as the user wrote it. */
+export function adoptAsIs(generated: RoutingObject, existing: Json): RoutingObject {
+  return adoptWith({ ...existing, metadata: generated.metadata } as RoutingObject, existing, existing.metadata?.labels, existing.metadata?.annotations);
+}
+
 function setOrDelete(metadata: Json, key: string, value: Meta): void {
   if (value && Object.keys(value).length > 0) metadata[key] = { ...value };
   else delete metadata[key];

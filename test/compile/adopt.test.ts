@@ -241,6 +241,44 @@ describe('compile: routing objects of other providers are taken over as their Fl
   });
 });
 
+describe('compile: App Mesh and Gloo keep what their routers keep', () => {
+  it('App Mesh v1beta2 (appmesh_v1beta2.go): a VirtualNode keeps awsName and meshRef; a VirtualRouter keeps its metadata; a VirtualService stays as written', () => {
+    const existing = [
+      ['apiVersion: appmesh.k8s.aws/v1beta2', 'kind: VirtualNode', 'metadata:', '  name: podinfo-primary', '  namespace: test', '  labels: {team: web}', 'spec:', '  awsName: podinfo-primary_test', '  meshRef: {name: global, uid: 00000000-0000-0000-0000-000000000002}'],
+      ['apiVersion: appmesh.k8s.aws/v1beta2', 'kind: VirtualRouter', 'metadata:', '  name: podinfo', '  namespace: test', '  labels: {team: web}', 'spec:', '  awsName: podinfo_test', '  listeners: []', '  routes: []'],
+      ['apiVersion: appmesh.k8s.aws/v1beta2', 'kind: VirtualService', 'metadata:', '  name: podinfo-canary', '  namespace: test', '  annotations: {mine: kept}', 'spec:', '  awsName: podinfo-canary.test', '  provider: {virtualRouter: {virtualRouterRef: {name: podinfo-canary}}}'],
+    ].map((l) => l.join('\n')).join('\n---\n');
+    const out = compileDir(variant('appmesh', `${existing}\n`));
+    const node = out.obj(DIR, 'virtualnode-podinfo-primary');
+    expect(node.metadata.labels).toBeUndefined();
+    expect(node.spec.awsName).toBe('podinfo-primary_test');
+    expect(node.spec.meshRef).toEqual({ name: 'global', uid: '00000000-0000-0000-0000-000000000002' });
+    expect(node.spec.serviceDiscovery).toBeDefined();
+    const router = out.obj(DIR, 'virtualrouter-podinfo');
+    expect(router.metadata.labels).toEqual({ team: 'web' });
+    expect(router.spec.awsName).toBe('podinfo_test');
+    expect(router.spec.routes.length).toBeGreaterThan(0);
+    expect(out.obj(DIR, 'virtualservice-podinfo-canary')).toEqual({
+      apiVersion: 'appmesh.k8s.aws/v1beta2',
+      kind: 'VirtualService',
+      metadata: { name: 'podinfo-canary', namespace: 'test', annotations: { mine: 'kept' } },
+      spec: { awsName: 'podinfo-canary.test', provider: { virtualRouter: { virtualRouterRef: { name: 'podinfo-canary' } } } },
+    });
+  });
+
+  it('Gloo (gloo.go): an existing Upstream is kept but for the config Upstream\'s loadBalancerConfig; the RouteTable is replaced', () => {
+    const existing = ['apiVersion: gloo.solo.io/v1', 'kind: Upstream', 'metadata:', '  name: test-podinfo-primaryupstream-80', '  namespace: test', '  labels: {team: web}', 'spec:',
+      '  kube: {serviceName: podinfo-primary, serviceNamespace: test, servicePort: 80}', '  connectionConfig: {maxRequestsPerConnection: 10}', ''].join('\n');
+    const out = compileDir(variant('gloo', existing));
+    expect(out.obj(DIR, 'upstream-test-podinfo-primaryupstream-80')).toEqual({
+      apiVersion: 'gloo.solo.io/v1',
+      kind: 'Upstream',
+      metadata: { name: 'test-podinfo-primaryupstream-80', namespace: 'test', labels: { team: 'web' } },
+      spec: { kube: { serviceName: 'podinfo-primary', serviceNamespace: 'test', servicePort: 80 }, connectionConfig: { maxRequestsPerConnection: 10 }, loadBalancerConfig: { roundRobin: { slowStartConfig: { minWeightPercent: 5, slowStartWindow: '2m' } } } },
+    });
+  });
+});
+
 describe('compile: one object per group, kind, namespace and name across all output folders', () => {
   it('an input object with the identity of a generated Deployment fails, naming both writers', () => {
     const message = compileError(variant('adopt-istio', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo-primary\n  namespace: test\nspec: {}\n'));
