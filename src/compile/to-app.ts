@@ -9,7 +9,7 @@ import { ProviderModule } from '../providers/module';
 import { PROVIDERS, providerModules } from '../providers/registry';
 import { ProviderName } from '../providers/registry';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
-import { InputIndex, Inputs, namespaceOf } from './inputs';
+import { InputIndex, Inputs, apiGroup, namespaceOf } from './inputs';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
 import { providerFor, providerNamed, targetProblem, unsupportedFields } from './support';
@@ -17,6 +17,7 @@ import { CanaryRefs, toCanaryProps } from './to-props';
 import { ControllerSettingsInput } from '../model/controller-settings';
 import { ExistingObjects } from '../constructs/existing';
 import { setOrigin } from '../constructs/render-pass';
+import { ownedByCanary } from '../constructs/workload/services';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
 export const PASSTHROUGH_FOLDER = '_unreferenced';
@@ -136,6 +137,8 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
           if (claimedBy.has(found) && adoptedBy.get(found) !== obj) return undefined;
           claimedBy.set(found, obj);
           adoptedBy.set(found, obj);
+          const ignored = ignoredServiceMetadata(obj, found);
+          if (ignored) warnings.push(ignored);
           return found.json;
         },
       };
@@ -161,6 +164,20 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
     if (!usedFlagger.has(o)) warnings.push(`${documentName(o.origin)} ${resourceName(o)} is not used by any Canary and is not written (Flagger resources need no manifest without Flagger)`);
   }
   return { app, pass, problems, warnings, charts };
+}
+
+/**
+ * kubernetes_default.go reconcileService updates only the selector and ports of a Service it did
+ * not create: spec.service.apex/primary/canary metadata never reaches a Service the user already has.
+ */
+function ignoredServiceMetadata(canary: InputObject, svc: InputObject): string | undefined {
+  if (svc.json.kind !== 'Service' || apiGroup(svc.json.apiVersion) !== '' || ownedByCanary(svc.json, canary.json.metadata.name)) return undefined;
+  const spec = (canary.json as FlaggerCanary).spec;
+  const apex = spec.service.name || spec.targetRef.name;
+  const role = ({ [apex]: 'apex', [`${apex}-primary`]: 'primary', [`${apex}-canary`]: 'canary' } as Record<string, 'apex' | 'primary' | 'canary'>)[svc.json.metadata.name];
+  const meta = role ? (spec.service as Record<string, { labels?: object; annotations?: object } | undefined>)[role] : undefined;
+  if (!meta || (Object.keys(meta.labels ?? {}).length === 0 && Object.keys(meta.annotations ?? {}).length === 0)) return undefined;
+  return `${documentName(svc.origin)} ${resourceName(svc)} is taken over by ${resourceName(canary)}, which sets only its selector and ports, as Flagger does with a Service it did not create: spec.service.${role} labels and annotations are not applied to it; write them in the Service`;
 }
 
 /** The mesh provider is the compiler's business (resolveCanary); the app gets the rest. */

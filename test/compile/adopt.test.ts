@@ -143,7 +143,9 @@ describe('compile: the Service and VirtualService of Flagger\'s Istio e2e (test/
           ].join('\n'),
         ),
     );
-    const svc = compileDir(dir).obj(DIR, 'service-podinfo');
+    const out = compileDir(dir);
+    expect(out.compiled.warnings).toEqual([expect.stringMatching(/existing\.yaml#1 Service test\/podinfo is taken over by Canary test\/podinfo, which sets only its selector and ports.*spec\.service\.apex labels and annotations are not applied/)]);
+    const svc = out.obj(DIR, 'service-podinfo');
     expect(svc.metadata).toEqual({ labels: { app: 'podinfo', team: 'web' }, annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }, name: 'podinfo', namespace: 'test' });
     expect(svc.spec).toEqual({
       type: 'NodePort',

@@ -98,7 +98,7 @@ export function adoptService(generated: Json, existing: Json, canaryName: string
 }
 
 /** src: kubernetes_default.go isOwnedByCanary: the controller ownerReference is a Canary of that name. */
-function ownedByCanary(obj: Json, canaryName: string): boolean {
+export function ownedByCanary(obj: Json, canaryName: string): boolean {
   const refs: Json[] = Array.isArray(obj.metadata?.ownerReferences) ? obj.metadata.ownerReferences : [];
   const controller = refs.find((r) => r.controller === true);
   return controller?.kind === 'Canary' && controller.name === canaryName;
