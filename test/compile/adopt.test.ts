@@ -243,6 +243,27 @@ describe('compile: routing objects of other providers are taken over as their Fl
   });
 });
 
+describe('compile: Skipper and APISIX canary objects', () => {
+  it('Skipper (skipper.go Reconcile): the canary Ingress gets spec and annotations, keeps its labels', () => {
+    const existing = ['apiVersion: networking.k8s.io/v1', 'kind: Ingress', 'metadata:', '  name: podinfo-canary', '  namespace: test', '  labels: {team: web}', '  annotations: {mine: dropped}', 'spec:', '  rules: []', ''].join('\n');
+    const out = compileDir(variant('skipper', existing));
+    const ing = out.obj(DIR, 'ingress-podinfo-canary');
+    expect(ing.metadata.labels).toEqual({ team: 'web' });
+    expect(ing.metadata.annotations.mine).toBeUndefined();
+    expect(ing.metadata.annotations['zalando.org/backend-weights']).toBeDefined();
+    expect(ing.spec.rules.length).toBeGreaterThan(0);
+  });
+
+  it('APISIX (apisix.go Reconcile): the canary ApisixRoute gets the spec, keeps its metadata', () => {
+    const existing = ['apiVersion: apisix.apache.org/v2', 'kind: ApisixRoute', 'metadata:', '  name: podinfo-podinfo-canary', '  namespace: test', '  labels: {team: web}', '  annotations: {mine: kept}', 'spec:', '  http: []', ''].join('\n');
+    const out = compileDir(variant('apisix', existing));
+    const route = out.obj(DIR, 'apisixroute-podinfo-podinfo-canary');
+    expect(route.metadata).toEqual({ name: 'podinfo-podinfo-canary', namespace: 'test', labels: { team: 'web' }, annotations: { mine: 'kept' } });
+    expect(route.spec.http[0].backends.map((b: any) => b.serviceName)).toEqual(['podinfo-primary', 'podinfo-canary']);
+    expect(strictSchemaProblems(route)).toEqual([]);
+  });
+});
+
 describe('compile: App Mesh and Gloo keep what their routers keep', () => {
   it('App Mesh v1beta2 (appmesh_v1beta2.go): a VirtualNode keeps awsName and meshRef; a VirtualRouter keeps its metadata; a VirtualService stays as written', () => {
     const existing = [
