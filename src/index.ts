@@ -9,6 +9,8 @@ export type { CanaryAppProps } from './constructs/canary-app';
 export type { ControllerSettings, ControllerSettingsInput } from './model/controller-settings';
 export { StrictInclude, loadYamlStrict } from './constructs/include';
 export type { StrictIncludeProps } from './constructs/include';
+export { existingObjects } from './constructs/existing';
+export type { ExistingObjects, Manifest } from './constructs/existing';
 
 // Providers and their options.
 export { Provider } from './constructs/provider';

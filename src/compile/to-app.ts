@@ -9,12 +9,15 @@ import { ProviderModule } from '../providers/module';
 import { builtinMetricsProvider, PROVIDERS, providerModules } from '../providers/registry';
 import { ProviderName } from '../providers/registry';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
-import { InputIndex, Inputs, namespaceOf } from './inputs';
+import { InputIndex, Inputs, apiGroup, namespaceOf } from './inputs';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
 import { providerFor, providerNamed, targetProblem, unsupportedFields } from './support';
 import { CanaryRefs, toCanaryProps } from './to-props';
 import { ControllerSettingsInput } from '../model/controller-settings';
+import { ExistingObjects } from '../constructs/existing';
+import { setOrigin } from '../constructs/render-pass';
+import { ownedByCanary } from '../constructs/workload/services';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
 export const PASSTHROUGH_FOLDER = '_unreferenced';
@@ -88,6 +91,8 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   const charts = new Map<string, InputObject>();
   const index = new InputIndex([...inputs.objects, ...inputs.metricTemplates, ...inputs.alertProviders]);
   const claimedBy = new Map<InputObject, InputObject>();
+  const passthroughCandidates = new Set(inputs.objects);
+  const adoptedBy = new Map<InputObject, InputObject>();
   const usedFlagger = new Set<InputObject>();
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
@@ -122,7 +127,26 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
     const refs: CanaryRefs = { target, autoscaler, ref, references: resolved.references, templates: resolved.templates, alertProviders: resolved.alertProviders, metricsProvider: resolved.metricsProvider };
     const { props, problems: propProblems } = toCanaryProps(obj, resolved.provider, refs, stateDir);
     problems.push(...propProblems);
-    if (props) new Canary(chart, 'canary', props);
+    if (props) {
+      // Input objects with the identity of a Service or routing object the Canary generates are
+      // taken over (issue 11): claimed by this canary, merged into its folder, not passed through.
+      const existing: ExistingObjects = {
+        find: (group, kind, namespace, name) => {
+          const found = index.find(group, kind, namespace ?? 'default', name);
+          if (!found || !passthroughCandidates.has(found)) return undefined;
+          // Not an object loaded into a chart (a target, ConfigMap, autoscaler or ref) nor one another canary took over.
+          if (claimedBy.has(found) && adoptedBy.get(found) !== obj) return undefined;
+          claimedBy.set(found, obj);
+          adoptedBy.set(found, obj);
+          const ignored = ignoredServiceMetadata(obj, found);
+          if (ignored) warnings.push(ignored);
+          return found.json;
+        },
+      };
+      const canary = new Canary(chart, 'canary', { ...props, existing });
+      // Rendered now, so what it takes over is known before the unreferenced objects are.
+      void canary.plan;
+    }
     // With a problem nothing is rendered; its charts stay for the problem's explanation.
     if ((n + 1) % batch === 0 && problems.length === 0) pass.take(true);
   });
@@ -132,12 +156,29 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   const rest = inputs.objects.filter((o) => !claimedBy.has(o));
   if (rest.length > 0) {
     const chart = new Chart(app, PASSTHROUGH_FOLDER);
-    rest.forEach((o, i) => new LoadedObject(chart, `${i}-${o.json.kind}-${o.json.metadata.name}`, o.json as any));
+    rest.forEach((o, i) => {
+      const loaded = new LoadedObject(chart, `${i}-${o.json.kind}-${o.json.metadata.name}`, o.json as any);
+      setOrigin(loaded, `${documentName(o.origin)} ${resourceName(o)}`);
+    });
   }
   for (const o of [...inputs.metricTemplates, ...inputs.alertProviders]) {
     if (!usedFlagger.has(o)) warnings.push(`${documentName(o.origin)} ${resourceName(o)} is not used by any Canary and is not written (Flagger resources need no manifest without Flagger)`);
   }
   return { app, pass, problems, warnings, charts };
+}
+
+/**
+ * kubernetes_default.go reconcileService updates only the selector and ports of a Service it did
+ * not create: spec.service.apex/primary/canary metadata never reaches a Service the user already has.
+ */
+function ignoredServiceMetadata(canary: InputObject, svc: InputObject): string | undefined {
+  if (svc.json.kind !== 'Service' || apiGroup(svc.json.apiVersion) !== '' || ownedByCanary(svc.json, canary.json.metadata.name)) return undefined;
+  const spec = (canary.json as FlaggerCanary).spec;
+  const apex = spec.service.name || spec.targetRef.name;
+  const role = ({ [apex]: 'apex', [`${apex}-primary`]: 'primary', [`${apex}-canary`]: 'canary' } as Record<string, 'apex' | 'primary' | 'canary'>)[svc.json.metadata.name];
+  const meta = role ? (spec.service as Record<string, { labels?: object; annotations?: object } | undefined>)[role] : undefined;
+  if (!meta || (Object.keys(meta.labels ?? {}).length === 0 && Object.keys(meta.annotations ?? {}).length === 0)) return undefined;
+  return `${documentName(svc.origin)} ${resourceName(svc)} is taken over by ${resourceName(canary)}, which sets only its selector and ports, as Flagger does with a Service it did not create: spec.service.${role} labels and annotations are not applied to it; write them in the Service`;
 }
 
 /** The mesh provider is the compiler's business (resolveCanary); the app gets the rest. */
@@ -239,16 +280,6 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
       if (found) configMaps.push(found);
       else if (!cm.optional) {
         at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does`);
-      }
-    }
-    const apex = spec.service.name || ref.name;
-    for (const name of [apex, `${apex}-primary`, `${apex}-canary`]) {
-      const svc = index.find('', 'Service', ns, name);
-      if (svc) {
-        problems.push({
-          path: `${documentName(svc.origin)} ${resourceName(svc)}`,
-          message: `has the name of a Service that ${resourceName(obj)} generates (${apex}, ${apex}-primary, ${apex}-canary); remove it. Flagger would take it over; put its labels and annotations in spec.service.apex/primary/canary`,
-        });
       }
     }
   }

@@ -15,6 +15,7 @@ import { buildPrimaryAutoscaler, ScalerReplicas } from './workload/autoscaler';
 import { planMetrics, planWebhooks } from './metrics/plan-metrics';
 import { routingFacts } from '../providers/module';
 import { PROVIDERS } from '../providers/registry';
+import { RoutingObject } from '../providers/router';
 import { Provider } from './provider';
 import { computeRevision } from './revision';
 import { CanaryServiceOptions } from './service-options';
@@ -23,7 +24,9 @@ import { DeploymentJson, Json } from './workload/deployment-json';
 import { buildPrimaryDeployment } from './workload/primary';
 import { findSelectorLabel, includeLabelsByPrefix } from './workload/selector';
 import { CONTROLLER_DEFAULTS, ControllerSettings } from '../model/controller-settings';
-import { buildServices, serviceNames } from './workload/services';
+import { adoptService, buildServices, serviceNames } from './workload/services';
+import { ExistingObjects } from './existing';
+import { adoptReplace } from '../providers/adopt';
 import { setTargetFields, stageRevisions } from './workload/in-place';
 
 /** Props of a {@link Canary}. */
@@ -75,6 +78,16 @@ export interface CanaryProps {
   readonly state?: CanaryState;
   /** Folder of state files, relative to the app's `stateRoot`. @default - the CanaryApp's `stateDir` ('state') */
   readonly stateDir?: string;
+  /**
+   * Objects the user already has. One with the group, kind, namespace and name of a Service or
+   * routing object the Canary generates is taken over the way Flagger takes it over (a Service
+   * keeps its type, nodePorts, labels and annotations and gets the Canary's selector and ports; a
+   * routing object gets the generated spec, and keeps metadata where the provider's Flagger router
+   * does); the Canary writes the result in place of the generated object. Leave the objects it
+   * takes over out of the app, or it holds two of them.
+   * @default - none: every object is generated afresh
+   */
+  readonly existing?: ExistingObjects;
 }
 
 /** Symbol marking Canary constructs so the app can find them without instanceof across copies. */
@@ -298,6 +311,19 @@ export class Canary extends Construct {
       stateFile: stateFile.split('\\').join('/'),
       ...(inPlace && revisions ? { targetKind: inPlace.kind, revisions: { primary: revisions.primary, canary: revisions.canary }, workloads: inPlace.workloads(revisions) } : {}),
     };
+    const existing = props.existing;
+    const group = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+    const found = (json: Json): Json | undefined => existing?.find(group(json.apiVersion), json.kind, json.metadata.namespace, json.metadata.name);
+    const service = (json: Json): Json => {
+      const user = found(json);
+      return user ? adoptService(json, user, this.name) : json;
+    };
+    const routing = (json: Json): Json => {
+      const user = found(json);
+      if (!user) return json;
+      const obj = json as RoutingObject;
+      return provider.router.adopt ? provider.router.adopt(obj, user, routeProbe) : adoptReplace(obj, user);
+    };
     const emit = (json: Json): void => {
       const obj = new ApiObject(this, `${json.kind}-${json.metadata.name}`, json as any);
       // A cluster-scoped routing object (no namespace) must not take the chart's namespace.
@@ -305,7 +331,7 @@ export class Canary extends Construct {
     };
     if (inPlace) {
       setTargetFields(targetObject, inPlace.targetFields(target, revisions!, routeProbe));
-      provider.router.render(routeProbe).forEach(emit);
+      provider.router.render(routeProbe).map(routing).forEach(emit);
       return;
     }
     targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
@@ -315,9 +341,9 @@ export class Canary extends Construct {
       const labels = state.primary.configMapLabels?.[cmName];
       emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace, ...(labels ? { labels } : {}) }, data });
     }
-    buildServices(names, this.namespace, selector!, props.service!, target.spec.template.spec ?? {}).forEach(emit);
+    buildServices(names, this.namespace, selector!, props.service!, target.spec.template.spec ?? {}).map(service).forEach(emit);
     if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
-    provider.router.render(routeProbe).forEach(emit);
+    provider.router.render(routeProbe).map(routing).forEach(emit);
   }
 
   private problem(path: string, message: string): void {

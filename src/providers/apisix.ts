@@ -4,6 +4,7 @@ import { Problem } from '../errors';
 import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { ApisixHttpRoute, ApisixStreamRoute, GoDecoder } from './apisix-go';
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptSpec } from './adopt';
 import { ProviderModule } from './module';
 
 /** The spec of the canary ApisixRoute (apisix.apache.org/v2) Flagger's APISIX router writes. */
@@ -97,6 +98,9 @@ export class ApisixRouter implements Router {
     if (a.sessionAffinity) problems.push({ path: 'analysis.sessionAffinity', message: 'provider apisix has no session affinity; remove it or use provider istio or gatewayApi' });
     return problems;
   }
+
+  /** src: pkg/router/apisix.go Reconcile updates the spec of an existing canary ApisixRoute only. */
+  readonly adopt = adoptSpec;
 
   render(input: RouterInput): RoutingObject<'ApisixRoute', ApisixRouteSpec>[] {
     const user = this.user();

@@ -1,7 +1,8 @@
 import { Problem } from '../errors';
-import { nonEmpty } from '../constructs/workload/deployment-json';
+import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { AppMeshRouterOptions, appMeshProblems, HeaderMatch, routeSettings, RouteSettings } from './appmesh-common';
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptReplace, adoptWith } from './adopt';
 
 // VirtualNode and VirtualService (appmesh.k8s.aws/v1beta1) as Flagger's pkg/apis/appmesh/v1beta1
 // serializes them: only the fields its AppMeshRouter sets. Weights and the prefix have no
@@ -62,6 +63,17 @@ export class AppMeshV1beta1Router implements Router {
       problems.push({ path: 'provider.appmesh.timeout', message: 'is only written as the App Mesh gateway annotation on v1beta1, which needs hosts (Flagger ignores it otherwise); set hosts or remove timeout' });
     }
     return problems;
+  }
+
+  /**
+   * src: pkg/router/appmesh.go. reconcileVirtualNode sets spec, labels and annotations;
+   * reconcileVirtualService sets the spec, and the gateway annotations on the apex VirtualService
+   * when there are some: otherwise the existing metadata stays.
+   */
+  adopt(generated: RoutingObject, existing: Json): RoutingObject {
+    if (generated.kind === 'VirtualNode') return adoptReplace(generated, existing);
+    const gateway = generated.metadata.annotations && Object.keys(generated.metadata.annotations).length > 0;
+    return adoptWith(generated, existing, existing.metadata?.labels, gateway ? generated.metadata.annotations : existing.metadata?.annotations);
   }
 
   render(input: RouterInput): V1beta1Object[] {

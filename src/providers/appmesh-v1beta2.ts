@@ -1,7 +1,8 @@
 import { Problem } from '../errors';
-import { nonEmpty } from '../constructs/workload/deployment-json';
+import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { AppMeshRouterOptions, appMeshProblems, HeaderMatch, routeSettings, RouteSettings } from './appmesh-common';
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptAsIs, adoptWith } from './adopt';
 
 // VirtualNode, VirtualRouter and VirtualService (appmesh.k8s.aws/v1beta2) as Flagger's
 // pkg/apis/appmesh/v1beta2 serializes them: only the fields its AppMeshv1beta2Router sets.
@@ -65,6 +66,20 @@ export class AppMeshV1beta2Router implements Router {
     const t = this.opts.timeout?.toMilliseconds();
     if (t !== undefined && (!Number.isInteger(t) || t < 0)) problems.push({ path: 'provider.appmesh.timeout', message: 'must be a whole number of milliseconds' });
     return problems;
+  }
+
+  /**
+   * src: pkg/router/appmesh_v1beta2.go. reconcileVirtualNode sets spec, labels and annotations but
+   * keeps the existing awsName and meshRef; reconcileVirtualRouter sets the spec (awsName and meshRef
+   * kept) and nothing else; a VirtualService is only created with its VirtualRouter, never updated.
+   */
+  adopt(generated: RoutingObject, existing: Json): RoutingObject {
+    if (generated.kind === 'VirtualService') return adoptAsIs(generated, existing);
+    const node = generated.kind === 'VirtualNode';
+    const out = adoptWith(generated, existing, node ? generated.metadata.labels : existing.metadata?.labels, node ? generated.metadata.annotations : existing.metadata?.annotations);
+    const spec = { ...(out.spec as Json) };
+    for (const k of ['awsName', 'meshRef']) if (existing.spec?.[k] !== undefined) spec[k] = existing.spec[k];
+    return { ...out, spec };
   }
 
   render(input: RouterInput): V1beta2Object[] {

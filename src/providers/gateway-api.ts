@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { Problem } from '../errors';
 import { HttpMatch, StringMatch } from '../constructs/match';
-import { nonEmpty } from '../constructs/workload/deployment-json';
+import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { canaryCookieHeader, cookieRegex } from './cookies';
 import { formatDuration } from './durations';
 import { PlannedRoute } from '../model/plan';
@@ -28,6 +28,7 @@ type BackendFilter = HttpRouteSpecRulesBackendRefsFilters;
 type RuleFilter = HttpRouteSpecRulesFilters;
 type StringMatchOf = { name: string; type: HttpRouteSpecRulesMatchesHeadersType; value: string };
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptWith } from './adopt';
 import { toMatch } from '../compile/flagger-match';
 import { HTTP_OBSERVER } from './http-observer';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
@@ -144,6 +145,14 @@ export class GatewayApiRouter implements Router {
         ...(g.sectionName === undefined ? {} : { sectionName: g.sectionName }),
       })),
     };
+  }
+
+  /**
+   * src: pkg/router/gateway_api.go (and gateway_api_v1beta1.go) Reconcile: spec and labels from the
+   * Canary; annotations of other controllers on the existing HTTPRoute are kept beside the Canary's.
+   */
+  adopt(generated: RoutingObject, existing: Json): RoutingObject {
+    return adoptWith(generated, existing, generated.metadata.labels, { ...existing.metadata?.annotations, ...generated.metadata.annotations });
   }
 
   render(input: RouterInput): RoutingObject<'HTTPRoute', HttpRouteSpec>[] {

@@ -5,6 +5,7 @@ import { Json, nonEmpty } from '../constructs/workload/deployment-json';
 import { HttpMatch } from '../constructs/match';
 import { copyUpstreamConfig } from './gloo-upstream';
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptAsIs, adoptReplace } from './adopt';
 import { ProviderModule, Unsupported } from './module';
 import { envoyQueries } from './envoy-observer';
 import type { FlaggerCanarySpec } from '../compile/flagger-types';
@@ -104,6 +105,18 @@ export class GlooRouter implements Router {
       if (name.length > 253) problems.push({ path: 'service', message: `the Upstream name "${name}" (<namespace>-<service>-<kind>upstream-<port>, Flagger's naming) is longer than 253 characters; shorten the service name` });
     }
     return problems;
+  }
+
+  /**
+   * src: pkg/router/gloo.go. Reconcile replaces spec, labels and annotations of an existing
+   * RouteTable; createFlaggerUpstream leaves an existing Upstream alone but for syncUpstreamSpec,
+   * which patches in the config Upstream's loadBalancerConfig when there is one.
+   */
+  adopt(generated: RoutingObject, existing: Json): RoutingObject {
+    if (generated.kind === 'RouteTable') return adoptReplace(generated, existing);
+    const kept = adoptAsIs(generated, existing);
+    const lb = (generated.spec as Json | undefined)?.loadBalancerConfig;
+    return lb === undefined ? kept : { ...kept, spec: { ...(kept.spec as Json), loadBalancerConfig: lb } };
   }
 
   render(input: RouterInput): RoutingObject[] {

@@ -13,6 +13,8 @@ import type {
   VirtualServiceSpecHttpRouteDestination,
 } from '../../imports/istio-networking.istio.io';
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptReplace, adoptSpec, adoptWith } from './adopt';
+import { Json } from '../constructs/workload/deployment-json';
 
 type IstioObject = RoutingObject<'DestinationRule', DestinationRuleSpec> | RoutingObject<'VirtualService', VirtualServiceSpec>;
 import { toMatch } from '../compile/flagger-match';
@@ -56,6 +58,8 @@ export interface IstioOptions {
 }
 
 const API_VERSION = 'networking.istio.io/v1beta1';
+
+const KUBECTL_LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Cross product of analysis and service matches (Flagger's merge rule, reference §2.6). */
 export function mergeMatches(analysis: readonly HttpMatch[], service: readonly HttpMatch[]): HttpMatch[] {
@@ -102,6 +106,19 @@ export class IstioRouter implements Router {
       },
     };
     return [dr(names.canary), dr(names.primary), vs];
+  }
+
+  /**
+   * src: pkg/router/istio.go reconcileDestinationRule updates the spec alone; reconcileVirtualService
+   * sets spec, labels and annotations but carries kubectl's last-applied-configuration annotation over.
+   * (Flagger also records the replaced spec in flagger.kubernetes.io/original-configuration, for
+   * Finalize to restore; in git the original is the input itself, so that annotation is not written.)
+   */
+  adopt(generated: RoutingObject, existing: Json): RoutingObject {
+    if (generated.kind === 'DestinationRule') return adoptSpec(generated, existing);
+    const kept = existing.metadata?.annotations?.[KUBECTL_LAST_APPLIED];
+    if (kept === undefined) return adoptReplace(generated, existing);
+    return adoptWith(generated, existing, generated.metadata.labels, { ...generated.metadata.annotations, [KUBECTL_LAST_APPLIED]: kept });
   }
 
   private hosts(apex: string): string[] {

@@ -4,6 +4,7 @@ import { Problem } from '../errors';
 import { Json, clone } from '../constructs/workload/deployment-json';
 import type { IngressSpec } from 'cdk8s-plus-28/lib/imports/k8s';
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptWith } from './adopt';
 import { ProviderModule } from './module';
 
 /** Options of the NGINX ingress provider. */
@@ -63,6 +64,22 @@ export class NginxRouter implements Router {
       problems.push({ path: 'analysis.match', message: 'NGINX supports one header and one cookie match per canary; keep a single header and a single cookie' });
     }
     return problems;
+  }
+
+  /**
+   * src: pkg/router/ingress.go Reconcile updates the spec of an existing canary Ingress; SetRoutes
+   * then rewrites its own annotations (makeAnnotations drops the canary ones and kubectl's
+   * last-applied-configuration, then sets the stage's): the user's labels and other annotations stay.
+   */
+  adopt(generated: RoutingObject, existing: Json, input: RouterInput): RoutingObject {
+    const prefix = this.opts.annotationsPrefix ?? input.controller.ingressAnnotationsPrefix;
+    const managed = (k: string): boolean => k.includes(`${prefix}/canary`);
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries<string>(existing.metadata?.annotations ?? {})) {
+      if (!managed(k) && k !== 'kubectl.kubernetes.io/last-applied-configuration') annotations[k] = v;
+    }
+    for (const [k, v] of Object.entries(generated.metadata.annotations ?? {})) if (managed(k)) annotations[k] = v;
+    return adoptWith(generated, existing, existing.metadata?.labels, annotations);
   }
 
   render(input: RouterInput): RoutingObject<'Ingress', IngressSpec>[] {

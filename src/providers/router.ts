@@ -86,6 +86,12 @@ export interface Router {
    * GetRoutes readiness check), for providers that have one. @default - none
    */
   routeStatus?(input: RouterInput): PlannedRoute;
+  /**
+   * The object written when the user already has one with the group, kind, namespace and name of
+   * `generated` (`existing`): what the provider's Flagger router leaves in the cluster after it Gets
+   * that object and Updates it. @default - adoptReplace: spec, labels and annotations are the generated ones
+   */
+  adopt?(generated: RoutingObject, existing: Json, input: RouterInput): RoutingObject;
   /** Name used by the `{{ ingress }}` template variable. @default - target name */
   readonly ingressName?: string;
   /** Name used by the `{{ route }}` template variable (Flagger: `spec.routeRef.name`). @default - target name */
@@ -129,3 +135,4 @@ export interface RevisionRouter {
   /** The fields this stage sets on the target (routing, revision name, annotations). */
   targetFields(target: Json, revisions: StageRevisions, input: RouterInput): TargetField[];
 }
+

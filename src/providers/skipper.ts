@@ -5,6 +5,7 @@ import { Json, clone } from '../constructs/workload/deployment-json';
 import type { IngressSpec } from 'cdk8s-plus-28/lib/imports/k8s';
 import type { TemplateVars } from '../constructs/metrics/template';
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptWith } from './adopt';
 import { ProviderModule } from './module';
 
 /** Options of the Skipper ingress provider. */
@@ -61,6 +62,11 @@ export class SkipperRouter implements Router {
     if (a.mirror) problems.push({ path: 'analysis.mirror', message: 'provider skipper cannot mirror traffic (Flagger ignores mirror there); remove mirror or use provider istio' });
     if (a.sessionAffinity) problems.push({ path: 'analysis.sessionAffinity', message: 'provider skipper has no session affinity; remove it or use provider istio or gatewayApi' });
     return problems;
+  }
+
+  /** src: pkg/router/skipper.go Reconcile sets spec and annotations of an existing canary Ingress; its labels stay. */
+  adopt(generated: RoutingObject, existing: Json): RoutingObject {
+    return adoptWith(generated, existing, existing.metadata?.labels, generated.metadata.annotations);
   }
 
   render(input: RouterInput): RoutingObject<'Ingress', IngressSpec>[] {

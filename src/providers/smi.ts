@@ -1,5 +1,6 @@
 import { Problem } from '../errors';
 import { Router, RouterInput, RoutingObject } from './router';
+import { adoptSpec } from './adopt';
 import { ISTIO } from './istio';
 import { Observer, ProviderModule, RoutingCapabilities } from './module';
 
@@ -60,6 +61,9 @@ export class SmiRouter implements Router {
     }
     return problems;
   }
+
+  /** src: pkg/router/smi.go, smi_v1alpha2.go, smi_v1alpha3.go Reconcile update the spec of an existing TrafficSplit only. */
+  readonly adopt = adoptSpec;
 
   render(input: RouterInput): RoutingObject<'TrafficSplit', TrafficSplitSpec>[] {
     const { names, weights } = input;

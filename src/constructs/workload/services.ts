@@ -70,3 +70,36 @@ export function buildServices(
     make(names.canary, selector.value, opts.canary),
   ];
 }
+
+/**
+ * A Service the user already has, taken over as Flagger does (src: pkg/router/kubernetes_default.go
+ * reconcileService, update branch): the selector and the ports become the Canary's, each port keeping
+ * the nodePort of the existing port of the same name; everything else (type, clusterIP,
+ * externalTrafficPolicy, sessionAffinity, extra fields, labels, annotations) stays as the user wrote
+ * it. Only a Service whose controller is this Canary (an ownerReference Flagger set) gets the
+ * Canary's labels and annotations.
+ */
+export function adoptService(generated: Json, existing: Json, canaryName: string): Json {
+  const out: Json = structuredClone(existing);
+  out.apiVersion = generated.apiVersion;
+  out.metadata = { ...out.metadata, name: generated.metadata.name, namespace: generated.metadata.namespace };
+  const oldPorts: Json[] = Array.isArray(existing.spec?.ports) ? existing.spec.ports : [];
+  const ports = (generated.spec.ports as Json[]).map((p) => {
+    const same = oldPorts.find((o) => o.name === p.name && typeof o.nodePort === 'number' && o.nodePort > 0);
+    return same ? { ...p, nodePort: same.nodePort } : { ...p };
+  });
+  out.spec = { ...out.spec, selector: { ...generated.spec.selector }, ports };
+  if (ownedByCanary(existing, canaryName)) {
+    out.metadata.labels = { ...generated.metadata.labels };
+    if (generated.metadata.annotations) out.metadata.annotations = { ...generated.metadata.annotations };
+    else delete out.metadata.annotations;
+  }
+  return out;
+}
+
+/** src: kubernetes_default.go isOwnedByCanary: the controller ownerReference is a Canary of that name. */
+export function ownedByCanary(obj: Json, canaryName: string): boolean {
+  const refs: Json[] = Array.isArray(obj.metadata?.ownerReferences) ? obj.metadata.ownerReferences : [];
+  const controller = refs.find((r) => r.controller === true);
+  return controller?.kind === 'Canary' && controller.name === canaryName;
+}
