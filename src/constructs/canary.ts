@@ -92,6 +92,7 @@ export class Canary extends Construct {
   /** Namespace of every generated object. */
   readonly namespace: string;
   private readonly problems: Problem[] = [];
+  private readonly warnings: Problem[] = [];
   private rendered = false;
   private renderedPlan?: AnalysisPlan;
   private renderedState?: CanaryState;
@@ -122,6 +123,15 @@ export class Canary extends Construct {
   validateProblems(): Problem[] {
     this.render();
     return [...this.problems];
+  }
+
+  /**
+   * Values Flagger corrects at run time and canarykit corrected the same way (an interval under
+   * 10s, stepWeights past 100, ...): not problems, but worth telling. Paths as in validateProblems.
+   */
+  validateWarnings(): Problem[] {
+    this.render();
+    return [...this.warnings];
   }
 
   /**
@@ -170,8 +180,9 @@ export class Canary extends Construct {
     }
 
     const provider = props.provider;
-    const { resolved, problems: analysisProblems } = resolveAnalysis(props.analysis, provider.name, props.skipAnalysis ?? false);
+    const { resolved, problems: analysisProblems, warnings: analysisWarnings } = resolveAnalysis(props.analysis, provider.name, props.skipAnalysis ?? false);
     this.problems.push(...analysisProblems);
+    this.warnings.push(...analysisWarnings);
     if (inPlace) this.validateInPlace(props);
     else this.validateService(props.service, targetName);
 
