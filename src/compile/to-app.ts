@@ -233,11 +233,15 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   const configMaps: InputObject[] = [];
   // A target rolled out in place gets no ConfigMap copies and no Services: nothing to claim.
   if (target && !inPlace) {
+    // ConfigMaps the cluster creates are not in git: untracked, neither claimed nor required (the construct excludes them).
+    const untracked = new Set(controller.untrackedConfigMaps ?? []);
+    const trackingOff = controller.enableConfigTracking === false;
     for (const cm of findConfigMapRefs((target.json.spec?.template?.spec ?? {}) as Json)) {
+      if (untracked.has(cm.name)) continue;
       const found = index.find('', 'ConfigMap', ns, cm.name);
       if (found) configMaps.push(found);
-      else if (!cm.optional) {
-        at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does`);
+      else if (!cm.optional && !trackingOff) {
+        at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does. If the cluster creates it (as istiod creates istio-ca-root-cert), exclude it from tracking with --untracked-configmaps ${cm.name} (controller.untrackedConfigMaps of canarykit.yaml)`);
       }
     }
     const apex = spec.service.name || ref.name;

@@ -188,7 +188,9 @@ export class Canary extends Construct {
 
     // In place, the primary is an older revision: there are no `-primary` ConfigMap copies to make
     // (Flagger's KnativeController tracks no dependencies). -enable-config-tracking is the default of configTracking.enabled.
-    const tracking = { ...props.configTracking, enabled: props.configTracking?.enabled ?? controller.enableConfigTracking };
+    // controller.untrackedConfigMaps: ConfigMaps the cluster creates, excluded from every Canary's tracking.
+    const exclude = [...(props.configTracking?.exclude ?? []), ...controller.untrackedConfigMaps];
+    const tracking = { ...props.configTracking, enabled: props.configTracking?.enabled ?? controller.enableConfigTracking, ...(exclude.length ? { exclude } : {}) };
     const tracked = inPlace ? { problems: [], data: {}, labels: {} } : readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, tracking, Canary.isCanary, controller.includeLabelPrefix);
     this.problems.push(...tracked.problems);
     const configMaps = tracked.data;
