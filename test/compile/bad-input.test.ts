@@ -113,6 +113,9 @@ const CASES: Array<[string, string[], string[]]> = [
   ['Ingress extensions/v1beta1', [DEPLOYMENT, INGRESS.replace('networking.k8s.io/v1', 'extensions/v1beta1'), canary({ provider: 'nginx', spec: '  ingressRef:\n    apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    name: podinfo\n' })], ['podinfo.yaml#2 Ingress test/podinfo: apiVersion: Ingress extensions/v1beta1 was removed in Kubernetes 1.22; write it as networking.k8s.io/v1']],
   ['Ingress networking.k8s.io/v1beta1', [DEPLOYMENT, INGRESS.replace('networking.k8s.io/v1', 'networking.k8s.io/v1beta1')], ['apiVersion: Ingress networking.k8s.io/v1beta1 was removed in Kubernetes 1.22; write it as networking.k8s.io/v1']],
   ['HPA autoscaling/v2beta2', [DEPLOYMENT, 'apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: podinfo\n  namespace: test\nspec:\n  minReplicas: 2\n  maxReplicas: 4\n'], ['podinfo.yaml#2 HorizontalPodAutoscaler test/podinfo: apiVersion: HorizontalPodAutoscaler autoscaling/v2beta2 was removed in Kubernetes 1.26; write it as autoscaling/v2']],
+  // The object a Canary refers to, in a removed apiVersion: the error is the apiVersion's, not "not among the inputs".
+  ['HPA autoscaling/v2beta2 as autoscalerRef', [DEPLOYMENT, 'apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: podinfo\n  namespace: test\nspec:\n  maxReplicas: 4\n', canary({ spec: '  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: podinfo\n' })], ['podinfo.yaml#2 HorizontalPodAutoscaler test/podinfo: apiVersion: HorizontalPodAutoscaler autoscaling/v2beta2 was removed in Kubernetes 1.26; write it as autoscaling/v2']],
+  ['Ingress networking.k8s.io/v1beta1 as Skipper ingressRef', [DEPLOYMENT, INGRESS.replace('networking.k8s.io/v1', 'networking.k8s.io/v1beta1'), canary({ provider: 'skipper', spec: '  ingressRef:\n    apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    name: podinfo\n' })], ['podinfo.yaml#2 Ingress test/podinfo: apiVersion: Ingress networking.k8s.io/v1beta1 was removed in Kubernetes 1.22; write it as networking.k8s.io/v1']],
   ['HPA autoscaling/v2beta1', [DEPLOYMENT, 'apiVersion: autoscaling/v2beta1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: podinfo\n  namespace: test\nspec:\n  maxReplicas: 4\n'], ['autoscaling/v2beta1 was removed in Kubernetes 1.25; write it as autoscaling/v2 (targetAverageUtilization becomes target.averageUtilization)']],
 ];
 
@@ -142,6 +145,7 @@ describe('bad input: a clear error and nothing written', () => {
     const message = (error as ValidationError).message;
     expect(message).toMatch(/nothing was written/);
     for (const text of expected) expect(message).toContain(text);
+    if (_name.includes('v1beta') || _name.includes('v2beta')) expect(message).not.toContain('is not among the inputs');
     expect(fs.readdirSync(outdir, { recursive: true }).sort()).toEqual([OUTPUT_MARKER, 'test', 'test/old', 'test/old/deployment-old.yaml']);
     expect(fs.readFileSync(path.join(outdir, 'test', 'old', 'deployment-old.yaml'), 'utf8')).toBe('previous output\n');
   });

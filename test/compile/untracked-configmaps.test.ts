@@ -109,3 +109,12 @@ describe('ConfigMaps the cluster creates (config_tracker.go GetTargetConfigs)', 
     expect(r.err).toContain('--untracked-configmaps: " other" is not a ConfigMap name');
   });
 });
+
+describe('-enable-config-tracking=false (main.go: canary.NopTracker)', () => {
+  it('a ConfigMap the target uses need not be among the inputs: nothing is tracked', () => {
+    const root = repo();
+    const out = folder(compileFiles([path.join(root, 'apps')], { stateDir: path.join(root, 'state'), controller: { enableConfigTracking: false } }).folders, DIR);
+    expect(Object.keys(out).filter((f) => f.startsWith('configmap-'))).toEqual(['configmap-podinfo-env.yaml']);
+    expect(parse(out['deployment-podinfo-primary.yaml']).spec.template.spec.volumes).toEqual([{ name: 'istiod-ca-cert', configMap: { name: 'istio-ca-root-cert' } }]);
+  });
+});
