@@ -52,6 +52,20 @@ describe('resolveAnalysis: what Flagger clamps or defaults runs the same way, wi
     expect(problems.map((p) => p.path)).toEqual(['analysis.stepWeights[1]', 'analysis.stepWeights[2]']);
   });
 
+  it('provider kubernetes drops an A/B match and runs blue/green (scheduler.go advanceCanary)', () => {
+    const { resolved, problems, warnings } = resolveAnalysis({ iterations: 5, match: [{ headers: { x: { exact: 'y' } } }] }, 'kubernetes', false);
+    expect(problems).toEqual([]);
+    expect(resolved.strategy).toBe('blue-green');
+    expect(resolved.match).toEqual([]);
+    expect(resolved.settings).toMatchObject({ iterations: 5, hasMatch: false });
+    expect(warnings).toEqual([{ path: 'analysis.match', message: 'provider kubernetes cannot route by request: Flagger drops the match and runs blue/green, and so does canarykit (remove match to silence this)' }]);
+  });
+
+  it('other providers that cannot route by request still refuse a match (Flagger would send all traffic to the canary)', () => {
+    const { warnings } = resolveAnalysis({ iterations: 5, match: [{ headers: { x: { exact: 'y' } } }] }, 'traefik', false);
+    expect(warnings).toEqual([]);
+  });
+
   it('provider kubernetes with stepWeights runs blue/green x10 (scheduler.go advanceCanary)', () => {
     const { resolved, problems, warnings } = resolveAnalysis({ stepWeights: [10, 20] }, 'kubernetes', false);
     expect(problems).toEqual([]);
@@ -104,6 +118,21 @@ describe('compile: Flagger YAML that Flagger corrects compiles, with warnings na
     expect(compiled.warnings).toEqual([]);
     const plan = JSON.parse(compiled.folders.find((f) => f.dir === 'test/podinfo')!.files.get('canary.plan.json')!);
     expect(plan.analysis.threshold).toBe(10_000);
+  });
+
+  it('the deprecated metric threshold: 0, a large one, and neither (scheduler_metrics.go: threshold, default 0) compile as Flagger compares', () => {
+    work = tempDir();
+    const dir = path.join(work, 'in');
+    fs.cpSync(path.join(FIXTURES, 'istio'), dir, { recursive: true });
+    const file = path.join(dir, 'canary.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text
+      .replace('thresholdRange:\n          min: 99\n', 'threshold: 0\n')
+      .replace('thresholdRange:\n          max: 500\n', 'threshold: 100000\n')
+      .replace('    webhooks:', '      - name: errors\n        query: vector(0)\n        interval: 1m\n    webhooks:'));
+    const out = compileFiles([dir], { stateDir: path.join(work, 'state') });
+    const plan = JSON.parse(out.folders.find((f) => f.dir === 'test/podinfo')!.files.get('canary.plan.json')!);
+    expect(plan.metrics.map((m: { name: string; threshold?: number }) => [m.name, m.threshold])).toEqual([['request-success-rate', 0], ['request-duration', 100000], ['errors', 0]]);
   });
 
   it('provider kubernetes with stepWeight runs blue/green x10 (scheduler.go advanceCanary)', () => {

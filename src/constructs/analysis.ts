@@ -160,5 +160,12 @@ function flaggerClamps(
     const { stepWeight: _w, stepWeights: _ws, ...rest } = out;
     out = rest;
   }
+  // src: pkg/controller/scheduler.go advanceCanary: and it drops A/B matches ("A/B testing is not
+  // supported when using the kubernetes provider").
+  if (routing.forcedBlueGreenIterations !== undefined && (a.match?.length ?? 0) > 0) {
+    warn('match', `provider ${provider} cannot route by request: Flagger drops the match and runs blue/green, and so does canarykit (remove match to silence this)`);
+    const { match: _match, ...rest } = out;
+    out = rest;
+  }
   return { analysis: out, warnings };
 }

@@ -91,11 +91,6 @@ describe('invalid Canary props: synth throws, lists every problem, writes nothin
       { provider: 'nginx', ingress: { service: 'somewhere-else' } },
       [`${P} provider.nginx.ingress: Ingress "podinfo" has no backend for the apex Service "podinfo"`],
     ],
-    [
-      'kubernetes + match',
-      { provider: 'kubernetes', analysis: { iterations: 5, match: [{ headers: { x: { exact: 'y' } } }] } },
-      [`${P} analysis.match: provider kubernetes cannot route by request`],
-    ],
     ['kubernetes + mirror', { provider: 'kubernetes', analysis: { iterations: 5, mirror: true } }, [`${P} analysis.mirror: provider kubernetes cannot mirror traffic`]],
     [
       'gatewayApi + mirror without iterations',
