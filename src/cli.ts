@@ -150,7 +150,8 @@ function controllerFlags(o: Record<string, unknown>): ControllerSettingsInput {
   const out: Record<string, unknown> = {};
   for (const f of CONTROLLER_FLAGS) {
     // commander files `--no-x <value>` under `x` (its negatable-option naming) and sets it true when absent.
-    const attribute = f.flag.startsWith('no-') ? f.flag.slice(3).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) : f.key;
+    // commander camel-cases the flag (--untracked-configmaps: untrackedConfigmaps), which is not always the key.
+    const attribute = (f.flag.startsWith('no-') ? f.flag.slice(3) : f.flag).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
     const v = o[attribute];
     if (typeof v !== 'string') continue;
     if (f.kind === 'bool') {
@@ -335,10 +336,10 @@ export function buildProgram(io: Io): Command {
       io.out(`compiled ${r.canaries.length} canar${r.canaries.length === 1 ? 'y' : 'ies'} (${r.canaries.join(', ') || 'none'}) into ${r.folders} folder(s) under ${r.outdir}/`);
     });
 
-  // Flagger's controller flags, under Flagger's names (model/controller-settings.ts).
+  // Flagger's controller flags, under Flagger's names, and canarykit's own (model/controller-settings.ts).
   for (const f of CONTROLLER_FLAGS) {
     const fallback = f.key === 'meshProvider' ? "Flagger's default, istio" : flagValue(f.key, CONTROLLER_DEFAULTS[f.key]) || 'none';
-    compileCommand.option(`--${f.flag} <${f.kind === 'string' ? 'value' : f.kind}>`, `Flagger's -${f.flag}: ${f.description}${f.kind === 'list' ? ' (comma-separated)' : ''} (default: controller.${f.key} of ${CONFIG_FILE}, else ${fallback})`);
+    compileCommand.option(`--${f.flag} <${f.kind === 'string' ? 'value' : f.kind}>`, `${f.canarykitOnly ? "canarykit's own (no Flagger flag)" : `Flagger's -${f.flag}`}: ${f.description}${f.kind === 'list' ? ' (comma-separated)' : ''} (default: controller.${f.key} of ${CONFIG_FILE}, else ${fallback})`);
   }
 
   program

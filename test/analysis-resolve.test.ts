@@ -20,8 +20,15 @@ describe('resolveAnalysis: the strategy and iterations every reader takes from t
     expect(resolved.settings.iterations).toBe(iterations);
   });
 
-  it('provider kubernetes with stepWeight is a problem naming the fix', () => {
-    const { problems } = resolveAnalysis({ stepWeight: 10 }, 'kubernetes', false);
-    expect(problems).toEqual([{ path: 'analysis.stepWeight', message: 'provider kubernetes runs blue/green only and shifts no traffic; set iterations instead' }]);
+  // src: pkg/controller/scheduler.go advanceCanary ("Progressive traffic is not supported when using
+  // the kubernetes provider", "Setting canaryAnalysis.iterations: 10"): Flagger warns and runs blue/green.
+  it('provider kubernetes with stepWeight runs blue/green x10 with a warning (scheduler.go advanceCanary)', () => {
+    const { resolved, problems, warnings } = resolveAnalysis({ stepWeight: 10, maxWeight: 50 }, 'kubernetes', false);
+    expect(problems).toEqual([]);
+    expect(resolved.strategy).toBe('blue-green');
+    expect(resolved.settings.iterations).toBe(10);
+    expect(resolved.settings.stepWeight).toBe(0);
+    expect(resolved.settings.maxWeight).toBe(50);
+    expect(warnings).toEqual([{ path: 'analysis.stepWeight', message: 'provider kubernetes shifts no traffic: Flagger runs blue/green with iterations: 10 instead, and so does canarykit (set iterations instead of stepWeight to silence this)' }]);
   });
 });

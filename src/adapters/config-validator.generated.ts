@@ -4,7 +4,7 @@
 import type { ValidateFunction } from 'ajv';
 import func2 from 'ajv/dist/runtime/ucs2length';
 
-const schema11 = {"type":"object","additionalProperties":false,"properties":{"synth":{"type":"string","minLength":1},"outdir":{"type":"string","minLength":1},"stateDir":{"type":"string","minLength":1},"controller":{"type":"object","additionalProperties":false,"properties":{"metricsServer":{"type":"string"},"includeLabelPrefix":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"meshProvider":{"type":"string"},"selectorLabels":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"ingressAnnotationsPrefix":{"type":"string"},"ingressClass":{"type":"string"},"enableConfigTracking":{"type":"boolean"},"noCrossNamespaceRefs":{"type":"boolean"},"slackUser":{"type":"string"},"slackChannel":{"type":"string"},"clusterName":{"type":"string"}}},"prometheus":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^https?://"},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":300}}},"git":{"type":"object","additionalProperties":false,"properties":{"remote":{"type":"string","minLength":1},"branch":{"type":"string","minLength":1},"mode":{"enum":["push","pull-request"]},"pullRequest":{"type":"object","additionalProperties":false,"properties":{"provider":{"enum":["github","gitlab"]},"repository":{"type":"string"},"apiUrl":{"type":"string","pattern":"^https?://[^/@\\s]+(/\\S*)?$"},"branchPrefix":{"type":"string","minLength":1,"pattern":"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"}},"if":{"required":["provider"],"properties":{"provider":{"const":"gitlab"}}},"then":{"properties":{"repository":{"pattern":"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"}}},"else":{"properties":{"repository":{"pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"}}}},"committer":{"type":"object","additionalProperties":false,"required":["name","email"],"properties":{"name":{"type":"string","minLength":1},"email":{"type":"string","minLength":3}}},"maxAttempts":{"type":"integer","minimum":1,"maximum":20}},"if":{"required":["mode"],"properties":{"mode":{"const":"pull-request"}}},"then":{"required":["pullRequest"],"properties":{"pullRequest":{"required":["repository"]}}},"else":{"properties":{"pullRequest":false}}}}};
+const schema11 = {"type":"object","additionalProperties":false,"properties":{"synth":{"type":"string","minLength":1},"outdir":{"type":"string","minLength":1},"stateDir":{"type":"string","minLength":1},"controller":{"type":"object","additionalProperties":false,"properties":{"metricsServer":{"type":"string"},"includeLabelPrefix":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"meshProvider":{"type":"string"},"selectorLabels":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"ingressAnnotationsPrefix":{"type":"string"},"ingressClass":{"type":"string"},"enableConfigTracking":{"type":"boolean"},"noCrossNamespaceRefs":{"type":"boolean"},"untrackedConfigMaps":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"slackUser":{"type":"string"},"slackChannel":{"type":"string"},"clusterName":{"type":"string"}}},"prometheus":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^https?://"},"timeoutSeconds":{"type":"number","exclusiveMinimum":0,"maximum":300}}},"git":{"type":"object","additionalProperties":false,"properties":{"remote":{"type":"string","minLength":1},"branch":{"type":"string","minLength":1},"mode":{"enum":["push","pull-request"]},"pullRequest":{"type":"object","additionalProperties":false,"properties":{"provider":{"enum":["github","gitlab"]},"repository":{"type":"string"},"apiUrl":{"type":"string","pattern":"^https?://[^/@\\s]+(/\\S*)?$"},"branchPrefix":{"type":"string","minLength":1,"pattern":"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"}},"if":{"required":["provider"],"properties":{"provider":{"const":"gitlab"}}},"then":{"properties":{"repository":{"pattern":"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"}}},"else":{"properties":{"repository":{"pattern":"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"}}}},"committer":{"type":"object","additionalProperties":false,"required":["name","email"],"properties":{"name":{"type":"string","minLength":1},"email":{"type":"string","minLength":3}}},"maxAttempts":{"type":"integer","minimum":1,"maximum":20}},"if":{"required":["mode"],"properties":{"mode":{"const":"pull-request"}}},"then":{"required":["pullRequest"],"properties":{"pullRequest":{"required":["repository"]}}},"else":{"properties":{"pullRequest":false}}}}};
 
 const func5 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^https?://", "u");
@@ -329,9 +329,13 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data3.slackUser !== undefined){
-if(typeof data3.slackUser !== "string"){
-const err22 = {instancePath:instancePath+"/controller/slackUser",schemaPath:"#/properties/controller/properties/slackUser/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data3.untrackedConfigMaps !== undefined){
+let data14 = data3.untrackedConfigMaps;
+const _errs40 = errors;
+let valid8 = false;
+const _errs41 = errors;
+if(typeof data14 !== "string"){
+const err22 = {instancePath:instancePath+"/controller/untrackedConfigMaps",schemaPath:"#/properties/controller/properties/untrackedConfigMaps/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -340,10 +344,15 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(data3.slackChannel !== undefined){
-if(typeof data3.slackChannel !== "string"){
-const err23 = {instancePath:instancePath+"/controller/slackChannel",schemaPath:"#/properties/controller/properties/slackChannel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid2 = _errs41 === errors;
+valid8 = valid8 || _valid2;
+if(!valid8){
+const _errs43 = errors;
+if(Array.isArray(data14)){
+const len2 = data14.length;
+for(let i2=0; i2<len2; i2++){
+if(typeof data14[i2] !== "string"){
+const err23 = {instancePath:instancePath+"/controller/untrackedConfigMaps/" + i2,schemaPath:"#/properties/controller/properties/untrackedConfigMaps/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -353,9 +362,9 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data3.clusterName !== undefined){
-if(typeof data3.clusterName !== "string"){
-const err24 = {instancePath:instancePath+"/controller/clusterName",schemaPath:"#/properties/controller/properties/clusterName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err24 = {instancePath:instancePath+"/controller/untrackedConfigMaps",schemaPath:"#/properties/controller/properties/untrackedConfigMaps/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -364,10 +373,11 @@ vErrors.push(err24);
 }
 errors++;
 }
+var _valid2 = _errs43 === errors;
+valid8 = valid8 || _valid2;
 }
-}
-else {
-const err25 = {instancePath:instancePath+"/controller",schemaPath:"#/properties/controller/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid8){
+const err25 = {instancePath:instancePath+"/controller/untrackedConfigMaps",schemaPath:"#/properties/controller/properties/untrackedConfigMaps/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -376,13 +386,21 @@ vErrors.push(err25);
 }
 errors++;
 }
+else {
+errors = _errs40;
+if(vErrors !== null){
+if(_errs40){
+vErrors.length = _errs40;
 }
-if(data.prometheus !== undefined){
-let data17 = data.prometheus;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key2 in data17){
-if(!((key2 === "address") || (key2 === "timeoutSeconds"))){
-const err26 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data3.slackUser !== undefined){
+if(typeof data3.slackUser !== "string"){
+const err26 = {instancePath:instancePath+"/controller/slackUser",schemaPath:"#/properties/controller/properties/slackUser/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -392,11 +410,9 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data17.address !== undefined){
-let data18 = data17.address;
-if(typeof data18 === "string"){
-if(!pattern0.test(data18)){
-const err27 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(data3.slackChannel !== undefined){
+if(typeof data3.slackChannel !== "string"){
+const err27 = {instancePath:instancePath+"/controller/slackChannel",schemaPath:"#/properties/controller/properties/slackChannel/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -406,8 +422,9 @@ vErrors.push(err27);
 errors++;
 }
 }
-else {
-const err28 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data3.clusterName !== undefined){
+if(typeof data3.clusterName !== "string"){
+const err28 = {instancePath:instancePath+"/controller/clusterName",schemaPath:"#/properties/controller/properties/clusterName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -417,11 +434,9 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data17.timeoutSeconds !== undefined){
-let data19 = data17.timeoutSeconds;
-if(typeof data19 == "number"){
-if(data19 > 300 || isNaN(data19)){
-const err29 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300"};
+}
+else {
+const err29 = {instancePath:instancePath+"/controller",schemaPath:"#/properties/controller/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -430,8 +445,13 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(data19 <= 0 || isNaN(data19)){
-const err30 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data.prometheus !== undefined){
+let data19 = data.prometheus;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key2 in data19){
+if(!((key2 === "address") || (key2 === "timeoutSeconds"))){
+const err30 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -441,8 +461,11 @@ vErrors.push(err30);
 errors++;
 }
 }
-else {
-const err31 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data19.address !== undefined){
+let data20 = data19.address;
+if(typeof data20 === "string"){
+if(!pattern0.test(data20)){
+const err31 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -452,9 +475,8 @@ vErrors.push(err31);
 errors++;
 }
 }
-}
 else {
-const err32 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err32 = {instancePath:instancePath+"/prometheus/address",schemaPath:"#/properties/prometheus/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -464,15 +486,11 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data.git !== undefined){
-let data20 = data.git;
-const _errs54 = errors;
-let valid9 = true;
-const _errs55 = errors;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-let missing0;
-if((data20.mode === undefined) && (missing0 = "mode")){
-const err33 = {};
+if(data19.timeoutSeconds !== undefined){
+let data21 = data19.timeoutSeconds;
+if(typeof data21 == "number"){
+if(data21 > 300 || isNaN(data21)){
+const err33 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -481,10 +499,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-else {
-if(data20.mode !== undefined){
-if("pull-request" !== data20.mode){
-const err34 = {};
+if(data21 <= 0 || isNaN(data21)){
+const err34 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -494,24 +510,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-}
-var _valid2 = _errs55 === errors;
-errors = _errs54;
-if(vErrors !== null){
-if(_errs54){
-vErrors.length = _errs54;
-}
 else {
-vErrors = null;
-}
-}
-let ifClause0;
-if(_valid2){
-const _errs57 = errors;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.pullRequest === undefined){
-const err35 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/then/required",keyword:"required",params:{missingProperty: "pullRequest"},message:"must have required property '"+"pullRequest"+"'"};
+const err35 = {instancePath:instancePath+"/prometheus/timeoutSeconds",schemaPath:"#/properties/prometheus/properties/timeoutSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -520,11 +520,10 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(data20.pullRequest !== undefined){
-let data22 = data20.pullRequest;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.repository === undefined){
-const err36 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/then/properties/pullRequest/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'"};
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/prometheus",schemaPath:"#/properties/prometheus/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -534,17 +533,15 @@ vErrors.push(err36);
 errors++;
 }
 }
-}
-}
-var _valid2 = _errs57 === errors;
-valid9 = _valid2;
-ifClause0 = "then";
-}
-else {
-const _errs59 = errors;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.pullRequest !== undefined){
-const err37 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/else/properties/pullRequest/false schema",keyword:"false schema",params:{},message:"boolean schema is false"};
+if(data.git !== undefined){
+let data22 = data.git;
+const _errs62 = errors;
+let valid12 = true;
+const _errs63 = errors;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+let missing0;
+if((data22.mode === undefined) && (missing0 = "mode")){
+const err37 = {};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -553,13 +550,10 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-var _valid2 = _errs59 === errors;
-valid9 = _valid2;
-ifClause0 = "else";
-}
-if(!valid9){
-const err38 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
+else {
+if(data22.mode !== undefined){
+if("pull-request" !== data22.mode){
+const err38 = {};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -568,10 +562,25 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-for(const key3 in data20){
-if(!((((((key3 === "remote") || (key3 === "branch")) || (key3 === "mode")) || (key3 === "pullRequest")) || (key3 === "committer")) || (key3 === "maxAttempts"))){
-const err39 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+}
+}
+var _valid3 = _errs63 === errors;
+errors = _errs62;
+if(vErrors !== null){
+if(_errs62){
+vErrors.length = _errs62;
+}
+else {
+vErrors = null;
+}
+}
+let ifClause0;
+if(_valid3){
+const _errs65 = errors;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.pullRequest === undefined){
+const err39 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/then/required",keyword:"required",params:{missingProperty: "pullRequest"},message:"must have required property '"+"pullRequest"+"'"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -580,12 +589,11 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data20.remote !== undefined){
-let data24 = data20.remote;
-if(typeof data24 === "string"){
-if(func2(data24) < 1){
-const err40 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data22.pullRequest !== undefined){
+let data24 = data22.pullRequest;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.repository === undefined){
+const err40 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/then/properties/pullRequest/required",keyword:"required",params:{missingProperty: "repository"},message:"must have required property '"+"repository"+"'"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -595,8 +603,17 @@ vErrors.push(err40);
 errors++;
 }
 }
+}
+}
+var _valid3 = _errs65 === errors;
+valid12 = _valid3;
+ifClause0 = "then";
+}
 else {
-const err41 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const _errs67 = errors;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.pullRequest !== undefined){
+const err41 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/else/properties/pullRequest/false schema",keyword:"false schema",params:{},message:"boolean schema is false"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -606,11 +623,12 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data20.branch !== undefined){
-let data25 = data20.branch;
-if(typeof data25 === "string"){
-if(func2(data25) < 1){
-const err42 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+var _valid3 = _errs67 === errors;
+valid12 = _valid3;
+ifClause0 = "else";
+}
+if(!valid12){
+const err42 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -619,9 +637,10 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-else {
-const err43 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key3 in data22){
+if(!((((((key3 === "remote") || (key3 === "branch")) || (key3 === "mode")) || (key3 === "pullRequest")) || (key3 === "committer")) || (key3 === "maxAttempts"))){
+const err43 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -631,10 +650,11 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data20.mode !== undefined){
-let data26 = data20.mode;
-if(!((data26 === "push") || (data26 === "pull-request"))){
-const err44 = {instancePath:instancePath+"/git/mode",schemaPath:"#/properties/git/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(data22.remote !== undefined){
+let data26 = data22.remote;
+if(typeof data26 === "string"){
+if(func2(data26) < 1){
+const err44 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -644,15 +664,8 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data20.pullRequest !== undefined){
-let data27 = data20.pullRequest;
-const _errs68 = errors;
-let valid14 = true;
-const _errs69 = errors;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-let missing1;
-if((data27.provider === undefined) && (missing1 = "provider")){
-const err45 = {};
+else {
+const err45 = {instancePath:instancePath+"/git/remote",schemaPath:"#/properties/git/properties/remote/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -661,10 +674,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-else {
-if(data27.provider !== undefined){
-if("gitlab" !== data27.provider){
-const err46 = {};
+}
+if(data22.branch !== undefined){
+let data27 = data22.branch;
+if(typeof data27 === "string"){
+if(func2(data27) < 1){
+const err46 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -674,27 +689,8 @@ vErrors.push(err46);
 errors++;
 }
 }
-}
-}
-var _valid3 = _errs69 === errors;
-errors = _errs68;
-if(vErrors !== null){
-if(_errs68){
-vErrors.length = _errs68;
-}
 else {
-vErrors = null;
-}
-}
-let ifClause1;
-if(_valid3){
-const _errs71 = errors;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.repository !== undefined){
-let data29 = data27.repository;
-if(typeof data29 === "string"){
-if(!pattern1.test(data29)){
-const err47 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/then/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"},message:"must match pattern \""+"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"+"\""};
+const err47 = {instancePath:instancePath+"/git/branch",schemaPath:"#/properties/git/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -704,20 +700,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-}
-}
-var _valid3 = _errs71 === errors;
-valid14 = _valid3;
-ifClause1 = "then";
-}
-else {
-const _errs73 = errors;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.repository !== undefined){
-let data30 = data27.repository;
-if(typeof data30 === "string"){
-if(!pattern2.test(data30)){
-const err48 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/else/properties/repository/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"+"\""};
+if(data22.mode !== undefined){
+let data28 = data22.mode;
+if(!((data28 === "push") || (data28 === "pull-request"))){
+const err48 = {instancePath:instancePath+"/git/mode",schemaPath:"#/properties/git/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -727,14 +713,15 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
-}
-var _valid3 = _errs73 === errors;
-valid14 = _valid3;
-ifClause1 = "else";
-}
-if(!valid14){
-const err49 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/if",keyword:"if",params:{failingKeyword: ifClause1},message:"must match \""+ifClause1+"\" schema"};
+if(data22.pullRequest !== undefined){
+let data29 = data22.pullRequest;
+const _errs76 = errors;
+let valid17 = true;
+const _errs77 = errors;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+let missing1;
+if((data29.provider === undefined) && (missing1 = "provider")){
+const err49 = {};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -743,10 +730,10 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-for(const key4 in data27){
-if(!((((key4 === "provider") || (key4 === "repository")) || (key4 === "apiUrl")) || (key4 === "branchPrefix"))){
-const err50 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+else {
+if(data29.provider !== undefined){
+if("gitlab" !== data29.provider){
+const err50 = {};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -756,10 +743,27 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data27.provider !== undefined){
-let data31 = data27.provider;
-if(!((data31 === "github") || (data31 === "gitlab"))){
-const err51 = {instancePath:instancePath+"/git/pullRequest/provider",schemaPath:"#/properties/git/properties/pullRequest/properties/provider/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.pullRequest.properties.provider.enum},message:"must be equal to one of the allowed values"};
+}
+}
+var _valid4 = _errs77 === errors;
+errors = _errs76;
+if(vErrors !== null){
+if(_errs76){
+vErrors.length = _errs76;
+}
+else {
+vErrors = null;
+}
+}
+let ifClause1;
+if(_valid4){
+const _errs79 = errors;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.repository !== undefined){
+let data31 = data29.repository;
+if(typeof data31 === "string"){
+if(!pattern1.test(data31)){
+const err51 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/then/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"},message:"must match pattern \""+"^(?:[1-9][0-9]*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"+"\""};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -769,9 +773,20 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data27.repository !== undefined){
-if(typeof data27.repository !== "string"){
-const err52 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+var _valid4 = _errs79 === errors;
+valid17 = _valid4;
+ifClause1 = "then";
+}
+else {
+const _errs81 = errors;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.repository !== undefined){
+let data32 = data29.repository;
+if(typeof data32 === "string"){
+if(!pattern2.test(data32)){
+const err52 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/else/properties/repository/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -781,11 +796,14 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data27.apiUrl !== undefined){
-let data33 = data27.apiUrl;
-if(typeof data33 === "string"){
-if(!pattern3.test(data33)){
-const err53 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^/@\\s]+(/\\S*)?$"},message:"must match pattern \""+"^https?://[^/@\\s]+(/\\S*)?$"+"\""};
+}
+}
+var _valid4 = _errs81 === errors;
+valid17 = _valid4;
+ifClause1 = "else";
+}
+if(!valid17){
+const err53 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/if",keyword:"if",params:{failingKeyword: ifClause1},message:"must match \""+ifClause1+"\" schema"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -794,9 +812,10 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key4 in data29){
+if(!((((key4 === "provider") || (key4 === "repository")) || (key4 === "apiUrl")) || (key4 === "branchPrefix"))){
+const err54 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -806,11 +825,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data27.branchPrefix !== undefined){
-let data34 = data27.branchPrefix;
-if(typeof data34 === "string"){
-if(func2(data34) < 1){
-const err55 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data29.provider !== undefined){
+let data33 = data29.provider;
+if(!((data33 === "github") || (data33 === "gitlab"))){
+const err55 = {instancePath:instancePath+"/git/pullRequest/provider",schemaPath:"#/properties/git/properties/pullRequest/properties/provider/enum",keyword:"enum",params:{allowedValues: schema11.properties.git.properties.pullRequest.properties.provider.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -819,8 +837,10 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(!pattern4.test(data34)){
-const err56 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/pattern",keyword:"pattern",params:{pattern: "^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"},message:"must match pattern \""+"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"+"\""};
+}
+if(data29.repository !== undefined){
+if(typeof data29.repository !== "string"){
+const err56 = {instancePath:instancePath+"/git/pullRequest/repository",schemaPath:"#/properties/git/properties/pullRequest/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -830,8 +850,11 @@ vErrors.push(err56);
 errors++;
 }
 }
-else {
-const err57 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data29.apiUrl !== undefined){
+let data35 = data29.apiUrl;
+if(typeof data35 === "string"){
+if(!pattern3.test(data35)){
+const err57 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/pattern",keyword:"pattern",params:{pattern: "^https?://[^/@\\s]+(/\\S*)?$"},message:"must match pattern \""+"^https?://[^/@\\s]+(/\\S*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -841,9 +864,8 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
 else {
-const err58 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err58 = {instancePath:instancePath+"/git/pullRequest/apiUrl",schemaPath:"#/properties/git/properties/pullRequest/properties/apiUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -853,11 +875,11 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data20.committer !== undefined){
-let data35 = data20.committer;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-if(data35.name === undefined){
-const err59 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data29.branchPrefix !== undefined){
+let data36 = data29.branchPrefix;
+if(typeof data36 === "string"){
+if(func2(data36) < 1){
+const err59 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -866,8 +888,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data35.email === undefined){
-const err60 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
+if(!pattern4.test(data36)){
+const err60 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/pattern",keyword:"pattern",params:{pattern: "^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"},message:"must match pattern \""+"^(?![/.-])(?!.*\\.\\.)(?!.*/\\.)(?!.*//)(?!.*\\.lock/)[A-Za-z0-9._/-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -876,9 +898,9 @@ vErrors.push(err60);
 }
 errors++;
 }
-for(const key5 in data35){
-if(!((key5 === "name") || (key5 === "email"))){
-const err61 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+else {
+const err61 = {instancePath:instancePath+"/git/pullRequest/branchPrefix",schemaPath:"#/properties/git/properties/pullRequest/properties/branchPrefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -888,11 +910,9 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data35.name !== undefined){
-let data36 = data35.name;
-if(typeof data36 === "string"){
-if(func2(data36) < 1){
-const err62 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err62 = {instancePath:instancePath+"/git/pullRequest",schemaPath:"#/properties/git/properties/pullRequest/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -902,8 +922,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.committer !== undefined){
+let data37 = data22.committer;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.name === undefined){
+const err63 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -912,12 +935,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data35.email !== undefined){
-let data37 = data35.email;
-if(typeof data37 === "string"){
-if(func2(data37) < 3){
-const err64 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
+if(data37.email === undefined){
+const err64 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -926,9 +945,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key5 in data37){
+if(!((key5 === "name") || (key5 === "email"))){
+const err65 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -938,9 +957,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
-else {
-const err66 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data37.name !== undefined){
+let data38 = data37.name;
+if(typeof data38 === "string"){
+if(func2(data38) < 1){
+const err66 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -950,10 +971,8 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data20.maxAttempts !== undefined){
-let data38 = data20.maxAttempts;
-if(!((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38)))){
-const err67 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err67 = {instancePath:instancePath+"/git/committer/name",schemaPath:"#/properties/git/properties/committer/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -962,9 +981,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(typeof data38 == "number"){
-if(data38 > 20 || isNaN(data38)){
-const err68 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+}
+if(data37.email !== undefined){
+let data39 = data37.email;
+if(typeof data39 === "string"){
+if(func2(data39) < 3){
+const err68 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/minLength",keyword:"minLength",params:{limit: 3},message:"must NOT have fewer than 3 characters"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -973,8 +995,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-if(data38 < 1 || isNaN(data38)){
-const err69 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err69 = {instancePath:instancePath+"/git/committer/email",schemaPath:"#/properties/git/properties/committer/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -985,9 +1008,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err70 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err70 = {instancePath:instancePath+"/git/committer",schemaPath:"#/properties/git/properties/committer/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -997,14 +1019,61 @@ vErrors.push(err70);
 errors++;
 }
 }
-}
-else {
-const err71 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data22.maxAttempts !== undefined){
+let data40 = data22.maxAttempts;
+if(!((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40)))){
+const err71 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err71];
 }
 else {
 vErrors.push(err71);
+}
+errors++;
+}
+if(typeof data40 == "number"){
+if(data40 > 20 || isNaN(data40)){
+const err72 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+if(data40 < 1 || isNaN(data40)){
+const err73 = {instancePath:instancePath+"/git/maxAttempts",schemaPath:"#/properties/git/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err74 = {instancePath:instancePath+"/git",schemaPath:"#/properties/git/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+else {
+const err75 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
 }
 errors++;
 }

@@ -245,7 +245,7 @@ outdir: dist
 stateDir: state
 
 # Flagger controller flags (same names, camelCase; lists comma-separated as in Flagger's Helm
-# values). compile, the driver's synth and CanaryApp read the first eight; the driver the last three.
+# values). compile, the driver's synth and CanaryApp read the first nine; the driver the last three.
 # controller:
 #   # -mesh-provider: the provider of a Canary without spec.provider (Flagger's default: istio).
 #   meshProvider: linkerd
@@ -256,6 +256,7 @@ stateDir: state
 #   metricsServer: http://prometheus:9090             # -metrics-server
 #   enableConfigTracking: true                        # -enable-config-tracking (false: no -primary ConfigMaps)
 #   noCrossNamespaceRefs: false                       # -no-cross-namespace-refs
+#   untrackedConfigMaps: ""                           # canarykit's own: ConfigMaps the cluster creates (istio-ca-root-cert)
 #   clusterName: ""                                   # -cluster-name, shown in alerts
 #   slackUser: flagger                                # -slack-user of the default notifier
 #   slackChannel: ""                                  # -slack-channel of the default notifier

@@ -92,12 +92,14 @@ export function compileObjects(objects: readonly InputObject[], opts: { stateDir
     throw new ValidationError(dedupe(explainConstructProblems(e.problems, built.charts)), HEADLINE);
   }
   const canaries = inputs.canaries.map((c) => `${c.json.metadata.namespace ?? 'default'}/${c.json.metadata.name}`).sort();
+  // What Flagger corrects at run time, corrected the same way: said in terms of the Canary YAML.
+  const corrected = explainConstructProblems(built.pass.warnings, built.charts).map((w) => `${w.path}: ${w.message}`);
   const passthrough = folders.find((f) => f.dir === PASSTHROUGH_FOLDER);
   return {
     folders,
     canaries,
     passthrough: passthrough ? passthrough.files.size - 1 : 0,
-    warnings: canaries.length ? built.warnings : [...built.warnings, 'no flagger.app/v1beta1 Canary in the inputs: every object was passed through unchanged'],
+    warnings: canaries.length ? [...corrected, ...built.warnings] : [...built.warnings, 'no flagger.app/v1beta1 Canary in the inputs: every object was passed through unchanged'],
   };
 }
 

@@ -61,6 +61,8 @@ export interface FlaggerService {
   appProtocol?: string;
   portDiscovery?: boolean;
   headless?: boolean;
+  trafficDistribution?: string;
+  unmanagedMetadata?: { labels?: string[]; annotations?: string[] };
   hosts?: string[];
   gateways?: string[];
   gatewayRefs?: Array<{ name: string; namespace?: string; sectionName?: string; port?: number; group?: string; kind?: string }>;

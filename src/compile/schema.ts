@@ -35,10 +35,13 @@ function refine(kind: FlaggerKind, generated: Schema): Schema {
     spec.properties.service.properties.port = int(1, 65535);
     const a = spec.properties.analysis.properties;
     const b = ANALYSIS_BOUNDS;
-    for (const field of ['threshold', 'iterations', 'maxWeight', 'stepWeight', 'stepWeightPromotion', 'mirrorWeight', 'primaryReadyThreshold', 'canaryReadyThreshold'] as const) {
+    // Values Flagger corrects at run time (threshold under 1, steps past 100) reach the construct,
+    // which runs them as Flagger does and warns (constructs/analysis.ts flaggerClamps).
+    a.threshold = { type: 'integer' };
+    for (const field of ['iterations', 'maxWeight', 'stepWeight', 'stepWeightPromotion', 'mirrorWeight', 'primaryReadyThreshold', 'canaryReadyThreshold'] as const) {
       a[field] = int(b[field].min, b[field].max);
     }
-    a.stepWeights = { type: 'array', minItems: 1, items: int(b.stepWeights.min, b.stepWeights.max) };
+    a.stepWeights = { type: 'array', minItems: 1, items: int(b.stepWeights.min) };
     a.webhooks.items.properties.retries = int(0);
     a.sessionAffinity.properties.maxAge = int(1);
   }

@@ -56,11 +56,20 @@ function isSet(v: unknown): boolean {
 
 // Fields Flagger reads but canarykit does not honour. Set to their empty default, they are accepted.
 const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
-  [['revertOnDeletion'], 'is not supported: there is no controller to restore the target on deletion. To retire a canary, remove the Canary from the inputs and commit the plain Deployment'],
   [['autoscalerRef', 'primaryScalerQueries'], 'is only used with KEDA ScaledObjects, which are not supported yet'],
-  [['service', 'trafficDistribution'], 'is not supported yet'],
-  [['service', 'unmanagedMetadata'], 'is not supported: canarykit owns the generated Services entirely, so there are no foreign keys to preserve; put labels and annotations in service.apex, service.primary or service.canary'],
 ];
+
+/*
+ * Fields Flagger reads that are accepted and have nothing to do in git (README "What differs"):
+ * - `revertOnDeletion`: Flagger's finalizer restores the target and the apex Service when the
+ *   Canary is deleted. In git, deleting means removing the Canary from the inputs: the next compile
+ *   writes the target unchanged (its replicas as written) to _unreferenced/ and no generated
+ *   objects, so pruning them leaves the target serving through the user's own Service.
+ * - `service.unmanagedMetadata`: Flagger keeps the listed labels/annotations that others set on
+ *   the Services it updates. canarykit writes only its own keys, and kubectl/Flux/Argo CD apply
+ *   leaves keys set by other field managers alone, so the listed keys survive as Flagger keeps them.
+ * `service.trafficDistribution` is honoured (the three Services carry it).
+ */
 
 // Provider-specific fields in the order they are reported (Flagger's CanaryService field order).
 const PROVIDER_FIELD_ORDER = [

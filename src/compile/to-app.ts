@@ -12,6 +12,7 @@ import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
 import { InputIndex, Inputs, apiGroup, namespaceOf } from './inputs';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
+import { removedApiProblem } from './removed-apis';
 import { providerFor, providerNamed, targetProblem, unsupportedFields } from './support';
 import { CanaryRefs, toCanaryProps } from './to-props';
 import { ControllerSettingsInput } from '../model/controller-settings';
@@ -97,7 +98,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
   canaries.forEach((obj, n) => {
-    const resolved = resolveCanary(obj, index, problems, opts.controller);
+    const resolved = resolveCanary(obj, index, problems, opts.controller, warnings);
     if (!resolved) return;
     const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ref].filter((o): o is InputObject => !!o);
     let clash = false;
@@ -193,7 +194,7 @@ function compareText(a: string, b: string): number {
 }
 
 /** Finds every object the Canary refers to and checks what canarykit cannot honour. */
-function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], controller: ControllerSettingsInput = {}): Resolved | undefined {
+function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], controller: ControllerSettingsInput = {}, warnings: string[] = []): Resolved | undefined {
   const meshProvider = controller.meshProvider;
   const canary = obj.json as FlaggerCanary;
   const spec = canary.spec;
@@ -243,6 +244,17 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     if (!target) at(['spec', 'targetRef'], notFound('Deployment', ref.name));
   }
 
+  // Flagger reads a reference by kind and name only, with the current API (hpa_reconciler.go
+  // AutoscalingV2, ingress.go NetworkingV1): a removed apiVersion in the reference is ignored, not wrong.
+  for (const field of ['autoscalerRef', module.flagger.ref?.field].filter((f): f is NonNullable<typeof f> => f !== undefined)) {
+    const r = spec[field] as { apiVersion?: string; kind?: string } | undefined;
+    const removed = r?.apiVersion && r.kind ? removedApiProblem(r.apiVersion, r.kind) : undefined;
+    if (removed) {
+      const p = fieldProblem(obj, ['spec', field, 'apiVersion'], `${removed}; Flagger ignores this apiVersion and reads the ${r!.kind} with the current API, and so does canarykit`);
+      warnings.push(`${p.path}: ${p.message}`);
+    }
+  }
+
   let autoscaler: InputObject | undefined;
   const scalerRef = spec.autoscalerRef;
   if (scalerRef?.kind === 'HorizontalPodAutoscaler') {
@@ -275,11 +287,15 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   const configMaps: InputObject[] = [];
   // A target rolled out in place gets no ConfigMap copies and no Services: nothing to claim.
   if (target && !inPlace) {
+    // ConfigMaps the cluster creates are not in git: untracked, neither claimed nor required (the construct excludes them).
+    const untracked = new Set(controller.untrackedConfigMaps ?? []);
+    const trackingOff = controller.enableConfigTracking === false;
     for (const cm of findConfigMapRefs((target.json.spec?.template?.spec ?? {}) as Json)) {
+      if (untracked.has(cm.name)) continue;
       const found = index.find('', 'ConfigMap', ns, cm.name);
       if (found) configMaps.push(found);
-      else if (!cm.optional) {
-        at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does`);
+      else if (!cm.optional && !trackingOff) {
+        at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does. If the cluster creates it (as istiod creates istio-ca-root-cert), exclude it from tracking with --untracked-configmaps ${cm.name} (controller.untrackedConfigMaps of canarykit.yaml)`);
       }
     }
   }

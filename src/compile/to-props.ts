@@ -66,6 +66,8 @@ export function toCanaryProps(
     appProtocol: s.appProtocol || undefined,
     portDiscovery: s.portDiscovery,
     headless: s.headless,
+    trafficDistribution: (s.trafficDistribution || undefined) as CanaryServiceOptions['trafficDistribution'],
+    // service.unmanagedMetadata and spec.revertOnDeletion change nothing in git: see support.ts.
     apex: metadata(s.apex),
     primary: metadata(s.primary),
     canary: metadata(s.canary),

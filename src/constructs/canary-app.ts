@@ -61,12 +61,22 @@ export class CanaryApp extends App {
   render(): OutputFolder[] {
     const pass = new RenderPass(this);
     pass.take(false);
-    return pass.finish();
+    const folders = pass.finish();
+    this.renderWarnings = pass.warnings.map((w) => `${w.path}: ${w.message}`);
+    return folders;
   }
 
-  /** Validates, renders, then replaces the output directory in one step. */
+  /** The last render's warnings: values Flagger corrects at run time, corrected the same way (`[chart/canary] analysis.interval: ...`). */
+  get warnings(): string[] {
+    return [...this.renderWarnings];
+  }
+
+  private renderWarnings: string[] = [];
+
+  /** Validates, renders, then replaces the output directory in one step; warnings go to stderr. */
   override synth(): void {
     writeFolders(this.outdir, this.render());
+    for (const w of this.renderWarnings) process.stderr.write(`warning: ${w}\n`);
   }
 }
 

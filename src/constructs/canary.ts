@@ -111,6 +111,7 @@ export class Canary extends Construct {
   /** Namespace of every generated object. */
   readonly namespace: string;
   private readonly problems: Problem[] = [];
+  private readonly warnings: Problem[] = [];
   private rendered = false;
   private renderedPlan?: AnalysisPlan;
   private renderedState?: CanaryState;
@@ -141,6 +142,15 @@ export class Canary extends Construct {
   validateProblems(): Problem[] {
     this.render();
     return [...this.problems];
+  }
+
+  /**
+   * Values Flagger corrects at run time and canarykit corrected the same way (an interval under
+   * 10s, stepWeights past 100, ...): not problems, but worth telling. Paths as in validateProblems.
+   */
+  validateWarnings(): Problem[] {
+    this.render();
+    return [...this.warnings];
   }
 
   /**
@@ -189,14 +199,17 @@ export class Canary extends Construct {
     }
 
     const provider = props.provider;
-    const { resolved, problems: analysisProblems } = resolveAnalysis(props.analysis, provider.name, props.skipAnalysis ?? false);
+    const { resolved, problems: analysisProblems, warnings: analysisWarnings } = resolveAnalysis(props.analysis, provider.name, props.skipAnalysis ?? false);
     this.problems.push(...analysisProblems);
+    this.warnings.push(...analysisWarnings);
     if (inPlace) this.validateInPlace(props);
     else this.validateService(props.service, targetName);
 
     // In place, the primary is an older revision: there are no `-primary` ConfigMap copies to make
     // (Flagger's KnativeController tracks no dependencies). -enable-config-tracking is the default of configTracking.enabled.
-    const tracking = { ...props.configTracking, enabled: props.configTracking?.enabled ?? controller.enableConfigTracking };
+    // controller.untrackedConfigMaps: ConfigMaps the cluster creates, excluded from every Canary's tracking.
+    const exclude = [...(props.configTracking?.exclude ?? []), ...controller.untrackedConfigMaps];
+    const tracking = { ...props.configTracking, enabled: props.configTracking?.enabled ?? controller.enableConfigTracking, ...(exclude.length ? { exclude } : {}) };
     const tracked = inPlace ? { problems: [], data: {}, labels: {} } : readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, tracking, Canary.isCanary, controller.includeLabelPrefix);
     this.problems.push(...tracked.problems);
     const configMaps = tracked.data;

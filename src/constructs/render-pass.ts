@@ -27,6 +27,8 @@ function originOf(obj: ApiObject): string | undefined {
 export class RenderPass {
   private readonly validation: Problem[] = [];
   private readonly placement: Problem[] = [];
+  /** Canaries' warnings ("[chart/canary] analysis.interval: ..."), in tree order. */
+  readonly warnings: Problem[] = [];
   private readonly seen = new Map<string, string>();
   /** Cluster-scoped objects canaries write (`apiVersion kind name`) -> the folder writing each. */
   private readonly clusterScoped = new Map<string, string>();
@@ -89,8 +91,10 @@ export class RenderPass {
   private validate(c: IConstruct): void {
     const at = `[${c.node.path}]`;
     // A Canary's problems name the field: "[chart/canary] analysis.maxWeight: must be ...".
-    if (Canary.isCanary(c)) for (const p of c.validateProblems()) this.validation.push({ path: `${at} ${p.path}`, message: p.message });
-    else for (const message of c.node.validate()) this.validation.push({ path: at, message });
+    if (Canary.isCanary(c)) {
+      for (const p of c.validateProblems()) this.validation.push({ path: `${at} ${p.path}`, message: p.message });
+      for (const w of c.validateWarnings()) this.warnings.push({ path: `${at} ${w.path}`, message: w.message });
+    } else for (const message of c.node.validate()) this.validation.push({ path: at, message });
   }
 
   private renderChart(chart: Chart): void {

@@ -31,6 +31,14 @@ export interface CanaryServiceOptions {
    */
   readonly appProtocol?: string;
   /**
+   * `spec.trafficDistribution` of the three Services (Flagger's `service.trafficDistribution`):
+   * a routing preference of kube-proxy. The cluster must know the field: PreferClose needs
+   * Kubernetes 1.31 (1.30 with the ServiceTrafficDistribution feature gate), PreferSameZone and
+   * PreferSameNode 1.34; an older API server rejects the Services on apply.
+   * @default - unset
+   */
+  readonly trafficDistribution?: 'PreferClose' | 'PreferSameZone' | 'PreferSameNode';
+  /**
    * Also expose every other container port (named `tcp-<container>-<index>` when unnamed).
    * @default false
    */

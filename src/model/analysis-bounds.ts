@@ -3,8 +3,15 @@
  * (`analysis.maxWeight: must be an integer from 1 to 100`) and the Flagger YAML schema refinement
  * (`spec.analysis.maxWeight: must be <= 100 (line 34)`). Flagger's CRD only says `number`.
  */
+export interface Bounds {
+  readonly min: number;
+  /** Absent: no upper bound. */
+  readonly max?: number;
+}
+
 export const ANALYSIS_BOUNDS = {
-  threshold: { min: 1, max: 1000 },
+  // No upper bound: Flagger counts failed checks up to any int (canary.go GetAnalysisThreshold).
+  threshold: { min: 1 } as Bounds,
   maxWeight: { min: 1, max: 100 },
   stepWeight: { min: 1, max: 100 },
   stepWeights: { min: 1, max: 100 },

@@ -37,6 +37,13 @@ export interface ControllerSettings {
   readonly enableConfigTracking: boolean;
   /** `-no-cross-namespace-refs`: MetricTemplates and AlertProviders must be in the Canary's namespace (controller.go verifyNoCrossNamespaceRefs). */
   readonly noCrossNamespaceRefs: boolean;
+  /**
+   * canarykit's own, no Flagger flag: ConfigMaps that the cluster creates (istio-ca-root-cert,
+   * mounted by an injected sidecar) and git does not hold. They are never tracked nor copied, in
+   * every Canary: the git form of Flagger's `flagger.app/config-tracking: disabled` on an object
+   * that is not in git. Added to each Canary's `configTracking.exclude`.
+   */
+  readonly untrackedConfigMaps: readonly string[];
 }
 
 /** What a user gives: any subset. */
@@ -51,6 +58,7 @@ export const CONTROLLER_DEFAULTS: ControllerSettings = {
   metricsServer: 'http://prometheus:9090',
   enableConfigTracking: true,
   noCrossNamespaceRefs: false,
+  untrackedConfigMaps: [],
 };
 
 /** One setting as the CLI and canarykit.yaml spell it. */
@@ -62,6 +70,8 @@ export interface ControllerFlag {
   /** `list`: comma-separated in Flagger (strings.Split(value, ",")), an array in CanaryApp; `bool`: Go's flag booleans. */
   readonly kind: 'string' | 'list' | 'bool';
   readonly description: string;
+  /** canarykit's own setting, not one of Flagger's flags. @default false */
+  readonly canarykitOnly?: boolean;
 }
 
 /** The flags in main.go order; the CLI, the config schema and the README table are built from it. */
@@ -74,6 +84,7 @@ export const CONTROLLER_FLAGS: readonly ControllerFlag[] = [
   { key: 'ingressClass', flag: 'ingress-class', kind: 'string', description: 'ingress class of Contour HTTPProxy objects' },
   { key: 'enableConfigTracking', flag: 'enable-config-tracking', kind: 'bool', description: 'copy the ConfigMaps the target uses to -primary copies and track their data' },
   { key: 'noCrossNamespaceRefs', flag: 'no-cross-namespace-refs', kind: 'bool', description: 'refuse MetricTemplates, AlertProviders and upstreams of other namespaces' },
+  { key: 'untrackedConfigMaps', flag: 'untracked-configmaps', kind: 'list', description: 'ConfigMaps the cluster creates (e.g. istio-ca-root-cert): never tracked nor copied, need not be among the inputs', canarykitOnly: true },
 ];
 
 /** Go's strconv.ParseBool, which Flagger's boolean flags use; undefined for anything else. */
@@ -117,6 +128,9 @@ export function controllerSettingProblems(input: ControllerSettingsInput, where:
     at('metricsServer', `must be an http or https URL (got ${JSON.stringify(input.metricsServer)})`);
   }
   if (input.meshProvider !== undefined && input.meshProvider === '') at('meshProvider', 'must not be empty');
+  (input.untrackedConfigMaps ?? []).forEach((n, i) => {
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(n)) at(`untrackedConfigMaps[${i}]`, `${JSON.stringify(n)} is not a ConfigMap name (comma-separated without spaces)`);
+  });
   return out;
 }
 

@@ -96,7 +96,7 @@ export function readTrackedConfigMaps(
     const cm = inChart.get(ref.name);
     if (!cm) {
       if (!ref.optional) {
-        problems.push({ path: 'target', message: `the pod template references ConfigMap "${ref.name}", which is not defined in this chart; add it to the chart so its data is tracked, or list it in configTracking.exclude` });
+        problems.push({ path: 'target', message: `the pod template references ConfigMap "${ref.name}", which is not defined in this chart; add it to the chart so its data is tracked, or, if the cluster creates it (as istiod creates istio-ca-root-cert), list it in configTracking.exclude or in CanaryApp's controller.untrackedConfigMaps` });
       }
       continue;
     }

@@ -62,6 +62,8 @@ export function buildServices(
       clusterIP: opts.headless ? 'None' : undefined,
       selector: { [selector.key]: selectValue },
       ports,
+      // src: pkg/router/kubernetes_default.go reconcileService: set on all three when given.
+      trafficDistribution: opts.trafficDistribution,
     },
   });
   return [
