@@ -195,10 +195,10 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     // unsupportedFields checked the reference's kind and apiVersion.
     target = index.find(inPlace.apiVersion.split('/')[0], inPlace.kind, ns, ref.name);
     if (!target) at(['spec', 'targetRef'], notFound(`${inPlace.apiVersion} ${inPlace.kind}`, ref.name));
-  } else if (ref.kind === 'Deployment') {
-    if (ref.apiVersion !== 'apps/v1') at(['spec', 'targetRef', 'apiVersion'], `must be apps/v1 for a Deployment (got ${ref.apiVersion})`);
-    target = index.find('apps', 'Deployment', ns, ref.name);
-    if (!target) at(['spec', 'targetRef'], notFound('Deployment', ref.name));
+  } else if (ref.kind === 'Deployment' || ref.kind === 'DaemonSet') {
+    if (ref.apiVersion !== 'apps/v1') at(['spec', 'targetRef', 'apiVersion'], `must be apps/v1 for a ${ref.kind} (got ${ref.apiVersion})`);
+    target = index.find('apps', ref.kind, ns, ref.name);
+    if (!target) at(['spec', 'targetRef'], notFound(ref.kind, ref.name));
   }
 
   let autoscaler: InputObject | undefined;
@@ -237,7 +237,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
       const found = index.find('', 'ConfigMap', ns, cm.name);
       if (found) configMaps.push(found);
       else if (!cm.optional) {
-        at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does`);
+        at(['spec', 'targetRef'], `${ref.kind} ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does`);
       }
     }
     const apex = spec.service.name || ref.name;

@@ -21,6 +21,7 @@ import { CanaryServiceOptions } from './service-options';
 import { ConfigTrackingOptions, readTrackedConfigMaps } from './workload/config-tracking';
 import { DeploymentJson, Json } from './workload/deployment-json';
 import { buildPrimaryDeployment } from './workload/primary';
+import { buildPrimaryDaemonSet, daemonSetStrategyProblem, scaledToZeroNodeSelector } from './workload/daemonset';
 import { findSelectorLabel, includeLabelsByPrefix } from './workload/selector';
 import { CONTROLLER_DEFAULTS, ControllerSettings } from '../model/controller-settings';
 import { buildServices, serviceNames } from './workload/services';
@@ -30,7 +31,9 @@ import { setTargetFields, stageRevisions } from './workload/in-place';
 export interface CanaryProps {
   /**
    * The user's Deployment, which becomes the canary workload: a cdk8s-plus `Deployment`, an L1
-   * `KubeDeployment`, or an `ApiObject` loaded with `Include`. With `Provider.knative()` it is a
+   * `KubeDeployment`, or an `ApiObject` loaded with `Include`; or a DaemonSet (cdk8s-plus
+   * `DaemonSet`, `KubeDaemonSet`, an `ApiObject`), scaled to zero by a node selector as Flagger
+   * does. With `Provider.knative()` it is a
    * Knative Service (`serving.knative.dev/v1`, an `ApiObject` or `Include`), whose revisions are
    * the canary and the primary. It is read at synth, so it may be configured after the Canary is
    * created.
@@ -146,9 +149,15 @@ export class Canary extends Construct {
         this.problem('target', `spec.template must be set: its revisions are the canary and the primary`);
         return;
       }
-    } else if (target.kind !== 'Deployment' || !String(target.apiVersion).startsWith('apps/')) {
-      this.problem('target', `must be an apps/v1 Deployment (got ${target.apiVersion} ${target.kind})`);
+    } else if ((target.kind !== 'Deployment' && target.kind !== 'DaemonSet') || !String(target.apiVersion).startsWith('apps/')) {
+      this.problem('target', `must be an apps/v1 Deployment or DaemonSet (got ${target.apiVersion} ${target.kind})`);
       return;
+    }
+    // src: pkg/canary/factory.go Controller: a DaemonSet target gets the DaemonSet controller.
+    const daemonSet = !inPlace && target.kind === 'DaemonSet';
+    if (daemonSet) {
+      const p = daemonSetStrategyProblem(target.spec.updateStrategy as Json | undefined);
+      if (p) this.problem('target', p);
     }
     const targetName = target.metadata.name;
     // Names first: an invalid name must never reach a file path (state file, output folder).
@@ -189,11 +198,19 @@ export class Canary extends Construct {
     const names = serviceNames(props.service?.name ?? targetName);
     const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
     if (hpa && hpa.kind !== 'HorizontalPodAutoscaler') this.problem('autoscaler', `must be a HorizontalPodAutoscaler (got ${hpa.kind})`);
+    // Flagger would make the -primary autoscaler, but a DaemonSet has no scale subresource: it could never act.
+    if (hpa && daemonSet) this.problem('autoscaler', `cannot be used with a DaemonSet target: a DaemonSet runs one pod per node and has no replicas to scale; remove it`);
+    if (props.primaryScalerReplicas && daemonSet) this.problem('primaryScalerReplicas', `cannot be used with a DaemonSet target, which has no replicas; remove it`);
 
     const canaryPlan = {
       revision: computeRevision(target.spec.template, configMaps),
       template: target.spec.template as Json,
-      workload: {
+      // A DaemonSet's updateStrategy is kept as the workload's strategy (it has no replicas or deadline).
+      workload: daemonSet ? {
+        minReadySeconds: target.spec.minReadySeconds,
+        revisionHistoryLimit: target.spec.revisionHistoryLimit,
+        strategy: target.spec.updateStrategy as Json | undefined,
+      } : {
         replicas: target.spec.replicas,
         minReadySeconds: target.spec.minReadySeconds,
         progressDeadlineSeconds: target.spec.progressDeadlineSeconds,
@@ -266,7 +283,8 @@ export class Canary extends Construct {
     // the target's controller scales each revision and canarykit sets no replicas.
     const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
     const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
-    const primary = inPlace ? undefined : buildPrimaryDeployment({ targetName, namespace: this.namespace, selector: selector!, selectorLabels: controller.selectorLabels, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
+    const primaryInput = { targetName, namespace: this.namespace, selector: selector!, selectorLabels: controller.selectorLabels, snapshot: state.primary, hasAutoscaler: !!hpa };
+    const primary = inPlace ? undefined : daemonSet ? buildPrimaryDaemonSet(primaryInput) : buildPrimaryDeployment(primaryInput) as Json;
     this.renderedPlan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'AnalysisPlan',
@@ -288,8 +306,10 @@ export class Canary extends Construct {
       route: provider.router.routeStatus?.(routeProbe),
       alerts: alerts.alerts.length ? alerts.alerts : undefined,
       canary: canaryPlan,
-      replicas: inPlace ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
+      replicas: inPlace || daemonSet ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
       stateFile: stateFile.split('\\').join('/'),
+      // The driver observes DaemonSets by their kube-state-metrics series; they have no replicas to commit.
+      ...(daemonSet ? { targetKind: 'DaemonSet', workloadKind: 'DaemonSet' as const, workloads: { primary: `${targetName}-primary`, canary: targetName } } : {}),
       ...(inPlace && revisions ? { targetKind: inPlace.kind, revisions: { primary: revisions.primary, canary: revisions.canary }, workloads: inPlace.workloads(revisions) } : {}),
     };
     const emit = (json: Json): void => {
@@ -302,7 +322,9 @@ export class Canary extends Construct {
       provider.router.render(routeProbe).forEach(emit);
       return;
     }
-    targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
+    if (!daemonSet) targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
+    // src: daemonset_controller.go ScaleToZero/ScaleFromZero: the node selector no node matches, or none.
+    else if (!canaryUp) targetObject.addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', scaledToZeroNodeSelector(target.spec.template.spec ?? {})));
 
     emit(primary!);
     for (const [cmName, data] of Object.entries(state.primary.configMaps)) {
