@@ -57,7 +57,6 @@ function isSet(v: unknown): boolean {
 // Fields Flagger reads but canarykit does not honour. Set to their empty default, they are accepted.
 const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
   [['revertOnDeletion'], 'is not supported: there is no controller to restore the target on deletion. To retire a canary, remove the Canary from the inputs and commit the plain Deployment'],
-  [['autoscalerRef', 'primaryScalerQueries'], 'is only used with KEDA ScaledObjects, which are not supported yet'],
   [['service', 'trafficDistribution'], 'is not supported yet'],
   [['service', 'unmanagedMetadata'], 'is not supported: canarykit owns the generated Services entirely, so there are no foreign keys to preserve; put labels and annotations in service.apex, service.primary or service.canary'],
 ];
@@ -158,8 +157,13 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
   }
   const target = targetProblem(spec, provider);
   if (target) out.push(target);
-  if (spec.autoscalerRef && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler') {
-    at(['autoscalerRef', 'kind'], `${spec.autoscalerRef.kind} is not supported yet; canarykit handles HorizontalPodAutoscaler`);
+  const scaler = spec.autoscalerRef;
+  if (scaler && scaler.kind !== 'HorizontalPodAutoscaler' && scaler.kind !== 'ScaledObject') {
+    at(['autoscalerRef', 'kind'], `${scaler.kind} is not supported; canarykit handles HorizontalPodAutoscaler and ScaledObject (KEDA), as Flagger does`);
+  }
+  // src: scaled_object_reconciler.go setPrimaryScaledObjectQueries reads it; the HPA reconciler does not.
+  if (scaler?.primaryScalerQueries && scaler.kind !== 'ScaledObject') {
+    at(['autoscalerRef', 'primaryScalerQueries'], 'is only used with a KEDA ScaledObject (Flagger ignores it for a HorizontalPodAutoscaler); remove it');
   }
   out.push(...(module.flagger.unsupported?.(spec) ?? []));
   checkMatches((spec.service as FlaggerCanarySpec['service'] | undefined)?.match, ['spec', 'service', 'match'], out);

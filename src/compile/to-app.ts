@@ -206,6 +206,9 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   if (scalerRef?.kind === 'HorizontalPodAutoscaler') {
     autoscaler = index.find('autoscaling', 'HorizontalPodAutoscaler', ns, scalerRef.name);
     if (!autoscaler) at(['spec', 'autoscalerRef'], notFound('HorizontalPodAutoscaler', scalerRef.name));
+  } else if (scalerRef?.kind === 'ScaledObject') {
+    autoscaler = index.find('keda.sh', 'ScaledObject', ns, scalerRef.name);
+    if (!autoscaler) at(['spec', 'autoscalerRef'], notFound('keda.sh/v1alpha1 ScaledObject', scalerRef.name));
   }
 
   let refObject: InputObject | undefined;

@@ -12,6 +12,7 @@ import { CanaryAnalysisOptions } from './analysis-options';
 import { planAlerts } from './alerts';
 import { resolveAnalysis } from './analysis';
 import { buildPrimaryAutoscaler, ScalerReplicas } from './workload/autoscaler';
+import { buildPrimaryScaledObject, isScaledObject, pausedAnnotations, SCALED_OBJECT_API_VERSION } from './workload/scaled-object';
 import { planMetrics, planWebhooks } from './metrics/plan-metrics';
 import { routingFacts } from '../providers/module';
 import { PROVIDERS } from '../providers/registry';
@@ -51,10 +52,21 @@ export interface CanaryProps {
   readonly provider: Provider;
   /** Steps, checks and webhooks. @default - none (then `skipAnalysis` must be true) */
   readonly analysis?: CanaryAnalysisOptions;
-  /** The user's HorizontalPodAutoscaler (autoscaling/v2) of the target; a `-primary` copy is made. @default - none */
+  /**
+   * The user's HorizontalPodAutoscaler (autoscaling/v2) or KEDA ScaledObject (keda.sh/v1alpha1) of
+   * the target; a `-primary` copy targets the primary. A ScaledObject is paused at 0 replicas
+   * (annotation `autoscaling.keda.sh/paused-replicas`) while the target is scaled to zero.
+   * @default - none
+   */
   readonly autoscaler?: IConstruct;
-  /** Overrides min/max replicas of the primary HPA. @default - copied from `autoscaler` */
+  /** Overrides min/max replicas of the primary HPA or ScaledObject. @default - copied from `autoscaler` */
   readonly primaryScalerReplicas?: ScalerReplicas;
+  /**
+   * Queries of the primary ScaledObject's triggers, by trigger name (Flagger's
+   * `autoscalerRef.primaryScalerQueries`); only with a ScaledObject.
+   * @default - each trigger's `query` with the target's name replaced by `<target>-primary`
+   */
+  readonly primaryScalerQueries?: Record<string, string>;
   /** Promote new revisions without analysis. @default false */
   readonly skipAnalysis?: boolean;
   /** Freeze the rollout where it is. @default false */
@@ -197,7 +209,9 @@ export class Canary extends Construct {
     const metricsServer = props.metricsServer ?? controller.metricsServer;
     const names = serviceNames(props.service?.name ?? targetName);
     const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
-    if (hpa && hpa.kind !== 'HorizontalPodAutoscaler') this.problem('autoscaler', `must be a HorizontalPodAutoscaler (got ${hpa.kind})`);
+    const scaledObject = isScaledObject(hpa);
+    if (hpa && hpa.kind !== 'HorizontalPodAutoscaler' && !scaledObject) this.problem('autoscaler', `must be a HorizontalPodAutoscaler or a ${SCALED_OBJECT_API_VERSION} ScaledObject (got ${hpa.apiVersion} ${hpa.kind})`);
+    if (props.primaryScalerQueries && !scaledObject) this.problem('primaryScalerQueries', `is only used with a KEDA ScaledObject autoscaler (Flagger: autoscalerRef.primaryScalerQueries); remove it`);
     // Flagger would make the -primary autoscaler, but a DaemonSet has no scale subresource: it could never act.
     if (hpa && daemonSet) this.problem('autoscaler', `cannot be used with a DaemonSet target: a DaemonSet runs one pod per node and has no replicas to scale; remove it`);
     if (props.primaryScalerReplicas && daemonSet) this.problem('primaryScalerReplicas', `cannot be used with a DaemonSet target, which has no replicas; remove it`);
@@ -332,7 +346,14 @@ export class Canary extends Construct {
       emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace, ...(labels ? { labels } : {}) }, data });
     }
     buildServices(names, this.namespace, selector!, props.service!, target.spec.template.spec ?? {}).forEach(emit);
-    if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
+    if (hpa && scaledObject) {
+      emit(buildPrimaryScaledObject(hpa, targetName, this.namespace, props.primaryScalerQueries, props.primaryScalerReplicas));
+      // PauseTargetScaler/ResumeTargetScaler: KEDA must not scale the target up while it is scaled to zero.
+      const annotations = pausedAnnotations(hpa, canaryReplicas === 0);
+      const so = ApiObject.of(props.autoscaler!);
+      if (annotations) so.addJsonPatch(JsonPatch.add('/metadata/annotations', annotations));
+      else if (hpa.metadata?.annotations) so.addJsonPatch(JsonPatch.remove('/metadata/annotations'));
+    } else if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
     provider.router.render(routeProbe).forEach(emit);
   }
 
@@ -418,6 +439,7 @@ export function bootstrapState(namespace: string, name: string, canary: Analysis
 function scaleUpReplicas(target: DeploymentJson, state: CanaryState, hpa: Json | undefined): number {
   if ((target.spec.replicas ?? 0) > 0) return target.spec.replicas!;
   if (!hpa && (state.primary.workload.replicas ?? 0) > 0) return state.primary.workload.replicas!;
-  const min = hpa?.spec?.minReplicas ?? 1;
+  // A KEDA ScaledObject's minimum is minReplicaCount (deployment_controller.go ScaleFromZero).
+  const min = (hpa?.kind === 'ScaledObject' ? hpa?.spec?.minReplicaCount : hpa?.spec?.minReplicas) ?? 1;
   return min > 1 ? min : 1;
 }
