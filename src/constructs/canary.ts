@@ -22,7 +22,7 @@ import { CanaryServiceOptions } from './service-options';
 import { ConfigTrackingOptions, readTrackedConfigMaps } from './workload/config-tracking';
 import { DeploymentJson, Json } from './workload/deployment-json';
 import { buildPrimaryDeployment } from './workload/primary';
-import { buildPrimaryDaemonSet, daemonSetStrategyProblem, scaledToZeroNodeSelector } from './workload/daemonset';
+import { buildPrimaryDaemonSet, daemonSetStrategyProblem, scaledToZeroNodeSelector, withoutScaleToZero } from './workload/daemonset';
 import { findSelectorLabel, includeLabelsByPrefix } from './workload/selector';
 import { CONTROLLER_DEFAULTS, ControllerSettings } from '../model/controller-settings';
 import { buildServices, serviceNames } from './workload/services';
@@ -216,9 +216,11 @@ export class Canary extends Construct {
     if (hpa && daemonSet) this.problem('autoscaler', `cannot be used with a DaemonSet target: a DaemonSet runs one pod per node and has no replicas to scale; remove it`);
     if (props.primaryScalerReplicas && daemonSet) this.problem('primaryScalerReplicas', `cannot be used with a DaemonSet target, which has no replicas; remove it`);
 
+    // HasTargetChanged ignores the scale-to-zero node selector (a DaemonSet copied from a cluster may carry it).
+    const canaryTemplate = daemonSet ? withoutScaleToZero(target.spec.template as Json) : target.spec.template as Json;
     const canaryPlan = {
-      revision: computeRevision(target.spec.template, configMaps),
-      template: target.spec.template as Json,
+      revision: computeRevision(canaryTemplate, configMaps),
+      template: canaryTemplate,
       // A DaemonSet's updateStrategy is kept as the workload's strategy (it has no replicas or deadline).
       workload: daemonSet ? {
         minReadySeconds: target.spec.minReadySeconds,
@@ -339,6 +341,10 @@ export class Canary extends Construct {
     if (!daemonSet) targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
     // src: daemonset_controller.go ScaleToZero/ScaleFromZero: the node selector no node matches, or none.
     else if (!canaryUp) targetObject.addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', scaledToZeroNodeSelector(target.spec.template.spec ?? {})));
+    else if (canaryTemplate !== target.spec.template) {
+      const sel = canaryTemplate.spec?.nodeSelector;
+      targetObject.addJsonPatch(sel ? JsonPatch.add('/spec/template/spec/nodeSelector', sel) : JsonPatch.remove('/spec/template/spec/nodeSelector'));
+    }
 
     emit(primary!);
     for (const [cmName, data] of Object.entries(state.primary.configMaps)) {

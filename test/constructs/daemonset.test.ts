@@ -169,3 +169,21 @@ describe('DaemonSet target at every phase (daemonset_controller.go ScaleToZero /
     expect([...a.files.entries()]).toEqual([...b.files.entries()]);
   });
 });
+
+describe('a DaemonSet target that already carries the scale-to-zero node selector', () => {
+  it('is the same revision as without it (HasTargetChanged ignores it) and the primary never gets it', () => {
+    const props = daemonSetProps();
+    const withKey = daemonSetProps();
+    withKey.spec!.template.spec!.nodeSelector!['flagger.app/scale-to-zero'] = 'true';
+    const revisionOf = (p: k8s.KubeDaemonSetProps) => {
+      const app = new CanaryApp({ outdir: '/tmp/canarykit-unused-outdir' });
+      const chart = new Chart(app, 'podinfo', { namespace: 'test' });
+      const c = new Canary(chart, 'canary', { target: new k8s.KubeDaemonSet(chart, 'podinfo', p), service: { port: 9898 }, provider: Provider.kubernetes(), analysis: { iterations: 5 }, stateDir: NO_STATE_DIR });
+      const f = renderOne(app);
+      return { revision: c.plan!.canary.revision, primary: f.get('DaemonSet', 'podinfo-primary').spec.template.spec.nodeSelector, target: f.get('DaemonSet', 'podinfo').spec.template.spec.nodeSelector };
+    };
+    expect(revisionOf(withKey)).toEqual(revisionOf(props));
+    // Initializing: the target serves, so ScaleFromZero's removal applies to it too.
+    expect(revisionOf(withKey)).toMatchObject({ primary: { 'kubernetes.io/os': 'linux' }, target: { 'kubernetes.io/os': 'linux' } });
+  });
+});

@@ -16,11 +16,7 @@ export const SCALE_TO_ZERO_KEY = 'flagger.app/scale-to-zero';
 export function buildPrimaryDaemonSet(input: PrimaryInput): Json {
   const dep = buildPrimaryDeployment({ ...input, hasAutoscaler: true });
   const w = input.snapshot.workload;
-  const podSpec = { ...dep.spec.template.spec };
-  const nodeSelector = withoutScaleToZero(podSpec.nodeSelector);
-  // An empty map is what Go's omitempty leaves out.
-  if (nodeSelector && Object.keys(nodeSelector).length > 0) podSpec.nodeSelector = nodeSelector;
-  else delete podSpec.nodeSelector;
+  const podSpec = withoutScaleToZero({ spec: dep.spec.template.spec }).spec;
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -40,11 +36,15 @@ export function scaledToZeroNodeSelector(podSpec: Json): Record<string, string> 
   return { ...podSpec.nodeSelector, [SCALE_TO_ZERO_KEY]: 'true' };
 }
 
-function withoutScaleToZero(sel: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (!sel) return undefined;
-  const out = { ...sel };
-  delete out[SCALE_TO_ZERO_KEY];
-  return out;
+/** A pod template without the scale-to-zero node selector (an emptied map is left out, as Go's omitempty does). */
+export function withoutScaleToZero(template: Json): Json {
+  const sel = template.spec?.nodeSelector;
+  if (!sel || !(SCALE_TO_ZERO_KEY in sel)) return template;
+  const nodeSelector = { ...sel };
+  delete nodeSelector[SCALE_TO_ZERO_KEY];
+  const spec = { ...template.spec, nodeSelector };
+  if (Object.keys(nodeSelector).length === 0) delete spec.nodeSelector;
+  return { ...template, spec };
 }
 
 /**
