@@ -93,4 +93,18 @@ describe('tick events (scheduler.go, scheduler_hooks.go)', () => {
       { message: 'canary deployment podinfo.test not ready: waiting for rollout to finish: 1 out of 2 new replicas have been updated', type: 'Warning', phase: 'Progressing' },
     ]);
   });
+
+  it('a DaemonSet canary or primary that is not ready: daemonset_ready.go IsCanaryReady / IsPrimaryReady text', () => {
+    const plan = { ...makePlan(), workloadKind: 'DaemonSet' as const, workloads: { primary: 'podinfo-primary', canary: 'podinfo' }, replicas: {} };
+    const state = runState({ canaryWeight: 30 });
+    const reason = 'waiting for rollout to finish: 1 out of 3 new pods have been updated';
+    const canary: Observations = { ...emptyObservations(), primary: { ready: true }, canary: { ready: false, retriable: true, reason } };
+    expect(tickEvents(plan, state, canary, decide(plan, state, canary, NOW), NOW).before).toEqual([
+      { message: `canary damonset podinfo.test not ready with retryable true: ${reason}`, type: 'Warning', phase: 'Progressing' },
+    ]);
+    const primary: Observations = { ...emptyObservations(), primary: { ready: false, retriable: true, reason } };
+    expect(tickEvents(plan, state, primary, decide(plan, state, primary, NOW), NOW).before).toEqual([
+      { message: `primary daemonset podinfo-primary.test not ready: ${reason}`, type: 'Warning', phase: 'Progressing' },
+    ]);
+  });
 });

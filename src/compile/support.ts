@@ -54,10 +54,6 @@ function isSet(v: unknown): boolean {
   return true;
 }
 
-// Fields Flagger reads but canarykit does not honour. Set to their empty default, they are accepted.
-const NOT_SUPPORTED: ReadonlyArray<[string[], string]> = [
-  [['autoscalerRef', 'primaryScalerQueries'], 'is only used with KEDA ScaledObjects, which are not supported yet'],
-];
 
 /*
  * Fields Flagger reads that are accepted and have nothing to do in git (README "What differs"):
@@ -122,7 +118,7 @@ function checkMatches(matches: FlaggerMatch[] | undefined, base: (string | numbe
 
 /**
  * A target the provider cannot roll out: a Knative Service needs provider knative and that
- * provider needs one (controller.go verifyKnativeCanary); otherwise only Deployments are handled.
+ * provider needs one (controller.go verifyKnativeCanary); otherwise Deployments and DaemonSets are handled.
  */
 export function targetProblem(spec: FlaggerCanarySpec, provider: ProviderName): Unsupported | undefined {
   const inPlace = (PROVIDERS[provider] as ProviderModule<ProviderName, unknown>).rollsOut;
@@ -134,7 +130,9 @@ export function targetProblem(spec: FlaggerCanarySpec, provider: ProviderName): 
   }
   const owner = providerModules().find((m) => m.rollsOut?.kind === ref.kind && m.rollsOut.apiVersion === ref.apiVersion);
   if (owner) return at(['targetRef'], `a ${ref.apiVersion} ${ref.kind} target needs provider ${owner.flagger.names[0]} (Flagger: can't use ${flaggerName(provider)} provider with that target)`);
-  if (ref.kind !== 'Deployment') return at(['targetRef', 'kind'], `${ref.kind} targets are not supported yet; canarykit handles Deployments`);
+  // src: pkg/canary/service_controller.go: a Service target gets -primary/-canary copies of itself and no workload.
+  if (ref.kind === 'Service') return at(['targetRef', 'kind'], `Service targets (Flagger's service canary, which copies the target Service to -primary/-canary and promotes its spec) are not supported yet; canarykit handles Deployments and DaemonSets`);
+  if (ref.kind !== 'Deployment' && ref.kind !== 'DaemonSet') return at(['targetRef', 'kind'], `${ref.kind} targets are not supported yet; canarykit handles Deployments and DaemonSets`);
   return undefined;
 }
 
@@ -148,7 +146,6 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
   const at = (keys: (string | number)[], message: string): void => {
     out.push({ segments: ['spec', ...keys], message });
   };
-  for (const [keys, message] of NOT_SUPPORTED) if (isSet(get(spec, keys))) at(keys, message);
   for (const [keys, providers] of PROVIDER_FIELDS) {
     if (!isSet(get(spec, keys))) continue;
     const field = keys[keys.length - 1];
@@ -165,8 +162,13 @@ export function unsupportedFields(spec: FlaggerCanarySpec, provider: ProviderNam
   }
   const target = targetProblem(spec, provider);
   if (target) out.push(target);
-  if (spec.autoscalerRef && spec.autoscalerRef.kind !== 'HorizontalPodAutoscaler') {
-    at(['autoscalerRef', 'kind'], `${spec.autoscalerRef.kind} is not supported yet; canarykit handles HorizontalPodAutoscaler`);
+  const scaler = spec.autoscalerRef;
+  if (scaler && scaler.kind !== 'HorizontalPodAutoscaler' && scaler.kind !== 'ScaledObject') {
+    at(['autoscalerRef', 'kind'], `${scaler.kind} is not supported; canarykit handles HorizontalPodAutoscaler and ScaledObject (KEDA), as Flagger does`);
+  }
+  // src: scaled_object_reconciler.go setPrimaryScaledObjectQueries reads it; the HPA reconciler does not.
+  if (scaler?.primaryScalerQueries && scaler.kind !== 'ScaledObject') {
+    at(['autoscalerRef', 'primaryScalerQueries'], 'is only used with a KEDA ScaledObject (Flagger ignores it for a HorizontalPodAutoscaler); remove it');
   }
   out.push(...(module.flagger.unsupported?.(spec) ?? []));
   checkMatches((spec.service as FlaggerCanarySpec['service'] | undefined)?.match, ['spec', 'service', 'match'], out);

@@ -238,10 +238,10 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
     // unsupportedFields checked the reference's kind and apiVersion.
     target = index.find(inPlace.apiVersion.split('/')[0], inPlace.kind, ns, ref.name);
     if (!target) at(['spec', 'targetRef'], notFound(`${inPlace.apiVersion} ${inPlace.kind}`, ref.name));
-  } else if (ref.kind === 'Deployment') {
-    if (ref.apiVersion !== 'apps/v1') at(['spec', 'targetRef', 'apiVersion'], `must be apps/v1 for a Deployment (got ${ref.apiVersion})`);
-    target = index.find('apps', 'Deployment', ns, ref.name);
-    if (!target) at(['spec', 'targetRef'], notFound('Deployment', ref.name));
+  } else if (ref.kind === 'Deployment' || ref.kind === 'DaemonSet') {
+    if (ref.apiVersion !== 'apps/v1') at(['spec', 'targetRef', 'apiVersion'], `must be apps/v1 for a ${ref.kind} (got ${ref.apiVersion})`);
+    target = index.find('apps', ref.kind, ns, ref.name);
+    if (!target) at(['spec', 'targetRef'], notFound(ref.kind, ref.name));
   }
 
   // Flagger reads a reference by kind and name only, with the current API (hpa_reconciler.go
@@ -260,6 +260,9 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
   if (scalerRef?.kind === 'HorizontalPodAutoscaler') {
     autoscaler = index.find('autoscaling', 'HorizontalPodAutoscaler', ns, scalerRef.name);
     if (!autoscaler) at(['spec', 'autoscalerRef'], notFound('HorizontalPodAutoscaler', scalerRef.name));
+  } else if (scalerRef?.kind === 'ScaledObject') {
+    autoscaler = index.find('keda.sh', 'ScaledObject', ns, scalerRef.name);
+    if (!autoscaler) at(['spec', 'autoscalerRef'], notFound('keda.sh/v1alpha1 ScaledObject', scalerRef.name));
   }
 
   let refObject: InputObject | undefined;
@@ -295,7 +298,7 @@ function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[],
       const found = index.find('', 'ConfigMap', ns, cm.name);
       if (found) configMaps.push(found);
       else if (!cm.optional && !trackingOff) {
-        at(['spec', 'targetRef'], `Deployment ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does. If the cluster creates it (as istiod creates istio-ca-root-cert), exclude it from tracking with --untracked-configmaps ${cm.name} (controller.untrackedConfigMaps of canarykit.yaml)`);
+        at(['spec', 'targetRef'], `${ref.kind} ${ns}/${ref.name} uses ConfigMap "${cm.name}", which is not among the inputs; add its file with -f so its data is tracked and copied to ${cm.name}-primary, as Flagger does. If the cluster creates it (as istiod creates istio-ca-root-cert), exclude it from tracking with --untracked-configmaps ${cm.name} (controller.untrackedConfigMaps of canarykit.yaml)`);
       }
     }
   }

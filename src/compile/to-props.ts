@@ -157,6 +157,7 @@ export function toCanaryProps(
       analysis,
       autoscaler: refs.autoscaler,
       primaryScalerReplicas: spec.autoscalerRef?.primaryScalerReplicas,
+      primaryScalerQueries: spec.autoscalerRef?.primaryScalerQueries,
       skipAnalysis: spec.skipAnalysis,
       suspend: spec.suspend,
       progressDeadline: spec.progressDeadlineSeconds === undefined ? undefined : Duration.seconds(spec.progressDeadlineSeconds),

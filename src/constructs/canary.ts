@@ -12,6 +12,7 @@ import { CanaryAnalysisOptions } from './analysis-options';
 import { planAlerts } from './alerts';
 import { resolveAnalysis } from './analysis';
 import { buildPrimaryAutoscaler, ScalerReplicas } from './workload/autoscaler';
+import { buildPrimaryScaledObject, isScaledObject, pausedAnnotations, SCALED_OBJECT_API_VERSION } from './workload/scaled-object';
 import { planMetrics, planWebhooks } from './metrics/plan-metrics';
 import { routingFacts } from '../providers/module';
 import { PROVIDERS } from '../providers/registry';
@@ -22,6 +23,7 @@ import { CanaryServiceOptions } from './service-options';
 import { ConfigTrackingOptions, readTrackedConfigMaps } from './workload/config-tracking';
 import { DeploymentJson, Json } from './workload/deployment-json';
 import { buildPrimaryDeployment } from './workload/primary';
+import { buildPrimaryDaemonSet, daemonSetStrategyProblem, scaledToZeroNodeSelector, withoutScaleToZero } from './workload/daemonset';
 import { findSelectorLabel, includeLabelsByPrefix } from './workload/selector';
 import { CONTROLLER_DEFAULTS, ControllerSettings } from '../model/controller-settings';
 import { adoptService, buildServices, serviceNames } from './workload/services';
@@ -33,7 +35,9 @@ import { setTargetFields, stageRevisions } from './workload/in-place';
 export interface CanaryProps {
   /**
    * The user's Deployment, which becomes the canary workload: a cdk8s-plus `Deployment`, an L1
-   * `KubeDeployment`, or an `ApiObject` loaded with `Include`. With `Provider.knative()` it is a
+   * `KubeDeployment`, or an `ApiObject` loaded with `Include`; or a DaemonSet (cdk8s-plus
+   * `DaemonSet`, `KubeDaemonSet`, an `ApiObject`), scaled to zero by a node selector as Flagger
+   * does. With `Provider.knative()` it is a
    * Knative Service (`serving.knative.dev/v1`, an `ApiObject` or `Include`), whose revisions are
    * the canary and the primary. It is read at synth, so it may be configured after the Canary is
    * created.
@@ -51,10 +55,21 @@ export interface CanaryProps {
   readonly provider: Provider;
   /** Steps, checks and webhooks. @default - none (then `skipAnalysis` must be true) */
   readonly analysis?: CanaryAnalysisOptions;
-  /** The user's HorizontalPodAutoscaler (autoscaling/v2) of the target; a `-primary` copy is made. @default - none */
+  /**
+   * The user's HorizontalPodAutoscaler (autoscaling/v2) or KEDA ScaledObject (keda.sh/v1alpha1) of
+   * the target; a `-primary` copy targets the primary. A ScaledObject is paused at 0 replicas
+   * (annotation `autoscaling.keda.sh/paused-replicas`) while the target is scaled to zero.
+   * @default - none
+   */
   readonly autoscaler?: IConstruct;
-  /** Overrides min/max replicas of the primary HPA. @default - copied from `autoscaler` */
+  /** Overrides min/max replicas of the primary HPA or ScaledObject. @default - copied from `autoscaler` */
   readonly primaryScalerReplicas?: ScalerReplicas;
+  /**
+   * Queries of the primary ScaledObject's triggers, by trigger name (Flagger's
+   * `autoscalerRef.primaryScalerQueries`); only with a ScaledObject.
+   * @default - each trigger's `query` with the target's name replaced by `<target>-primary`
+   */
+  readonly primaryScalerQueries?: Record<string, string>;
   /** Promote new revisions without analysis. @default false */
   readonly skipAnalysis?: boolean;
   /** Freeze the rollout where it is. @default false */
@@ -175,9 +190,15 @@ export class Canary extends Construct {
         this.problem('target', `spec.template must be set: its revisions are the canary and the primary`);
         return;
       }
-    } else if (target.kind !== 'Deployment' || !String(target.apiVersion).startsWith('apps/')) {
-      this.problem('target', `must be an apps/v1 Deployment (got ${target.apiVersion} ${target.kind})`);
+    } else if ((target.kind !== 'Deployment' && target.kind !== 'DaemonSet') || !String(target.apiVersion).startsWith('apps/')) {
+      this.problem('target', `must be an apps/v1 Deployment or DaemonSet (got ${target.apiVersion} ${target.kind})`);
       return;
+    }
+    // src: pkg/canary/factory.go Controller: a DaemonSet target gets the DaemonSet controller.
+    const daemonSet = !inPlace && target.kind === 'DaemonSet';
+    if (daemonSet) {
+      const p = daemonSetStrategyProblem(target.spec.updateStrategy as Json | undefined);
+      if (p) this.problem('target', p);
     }
     const targetName = target.metadata.name;
     // Names first: an invalid name must never reach a file path (state file, output folder).
@@ -220,12 +241,24 @@ export class Canary extends Construct {
     const metricsServer = props.metricsServer ?? controller.metricsServer;
     const names = serviceNames(props.service?.name ?? targetName);
     const hpa = props.autoscaler ? ApiObject.of(props.autoscaler).toJson() : undefined;
-    if (hpa && hpa.kind !== 'HorizontalPodAutoscaler') this.problem('autoscaler', `must be a HorizontalPodAutoscaler (got ${hpa.kind})`);
+    const scaledObject = isScaledObject(hpa);
+    if (hpa && hpa.kind !== 'HorizontalPodAutoscaler' && !scaledObject) this.problem('autoscaler', `must be a HorizontalPodAutoscaler or a ${SCALED_OBJECT_API_VERSION} ScaledObject (got ${hpa.apiVersion} ${hpa.kind})`);
+    if (props.primaryScalerQueries && !scaledObject) this.problem('primaryScalerQueries', `is only used with a KEDA ScaledObject autoscaler (Flagger: autoscalerRef.primaryScalerQueries); remove it`);
+    // Flagger would make the -primary autoscaler, but a DaemonSet has no scale subresource: it could never act.
+    if (hpa && daemonSet) this.problem('autoscaler', `cannot be used with a DaemonSet target: a DaemonSet runs one pod per node and has no replicas to scale; remove it`);
+    if (props.primaryScalerReplicas && daemonSet) this.problem('primaryScalerReplicas', `cannot be used with a DaemonSet target, which has no replicas; remove it`);
 
+    // HasTargetChanged ignores the scale-to-zero node selector (a DaemonSet copied from a cluster may carry it).
+    const canaryTemplate = daemonSet ? withoutScaleToZero(target.spec.template as Json) : target.spec.template as Json;
     const canaryPlan = {
-      revision: computeRevision(target.spec.template, configMaps),
-      template: target.spec.template as Json,
-      workload: {
+      revision: computeRevision(canaryTemplate, configMaps),
+      template: canaryTemplate,
+      // A DaemonSet's updateStrategy is kept as the workload's strategy (it has no replicas or deadline).
+      workload: daemonSet ? {
+        minReadySeconds: target.spec.minReadySeconds,
+        revisionHistoryLimit: target.spec.revisionHistoryLimit,
+        strategy: target.spec.updateStrategy as Json | undefined,
+      } : {
         replicas: target.spec.replicas,
         minReadySeconds: target.spec.minReadySeconds,
         progressDeadlineSeconds: target.spec.progressDeadlineSeconds,
@@ -298,7 +331,8 @@ export class Canary extends Construct {
     // the target's controller scales each revision and canarykit sets no replicas.
     const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
     const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
-    const primary = inPlace ? undefined : buildPrimaryDeployment({ targetName, namespace: this.namespace, selector: selector!, selectorLabels: controller.selectorLabels, snapshot: state.primary, hasAutoscaler: !!hpa }) as Json;
+    const primaryInput = { targetName, namespace: this.namespace, selector: selector!, selectorLabels: controller.selectorLabels, snapshot: state.primary, hasAutoscaler: !!hpa };
+    const primary = inPlace ? undefined : daemonSet ? buildPrimaryDaemonSet(primaryInput) : buildPrimaryDeployment(primaryInput) as Json;
     this.renderedPlan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'AnalysisPlan',
@@ -320,8 +354,10 @@ export class Canary extends Construct {
       route: provider.router.routeStatus?.(routeProbe),
       alerts: alerts.alerts.length ? alerts.alerts : undefined,
       canary: canaryPlan,
-      replicas: inPlace ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
+      replicas: inPlace || daemonSet ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
       stateFile: stateFile.split('\\').join('/'),
+      // The driver observes DaemonSets by their kube-state-metrics series; they have no replicas to commit.
+      ...(daemonSet ? { targetKind: 'DaemonSet', workloadKind: 'DaemonSet' as const, workloads: { primary: `${targetName}-primary`, canary: targetName } } : {}),
       ...(inPlace && revisions ? { targetKind: inPlace.kind, revisions: { primary: revisions.primary, canary: revisions.canary }, workloads: inPlace.workloads(revisions) } : {}),
     };
     const existing = props.existing;
@@ -347,7 +383,13 @@ export class Canary extends Construct {
       provider.router.render(routeProbe).map(routing).forEach(emit);
       return;
     }
-    targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
+    if (!daemonSet) targetObject.addJsonPatch(JsonPatch.add('/spec/replicas', canaryReplicas));
+    // src: daemonset_controller.go ScaleToZero/ScaleFromZero: the node selector no node matches, or none.
+    else if (!canaryUp) targetObject.addJsonPatch(JsonPatch.add('/spec/template/spec/nodeSelector', scaledToZeroNodeSelector(target.spec.template.spec ?? {})));
+    else if (canaryTemplate !== target.spec.template) {
+      const sel = canaryTemplate.spec?.nodeSelector;
+      targetObject.addJsonPatch(sel ? JsonPatch.add('/spec/template/spec/nodeSelector', sel) : JsonPatch.remove('/spec/template/spec/nodeSelector'));
+    }
 
     emit(primary!);
     for (const [cmName, data] of Object.entries(state.primary.configMaps)) {
@@ -355,7 +397,14 @@ export class Canary extends Construct {
       emit({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${cmName}-primary`, namespace: this.namespace, ...(labels ? { labels } : {}) }, data });
     }
     buildServices(names, this.namespace, selector!, props.service!, target.spec.template.spec ?? {}).map(service).forEach(emit);
-    if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
+    if (hpa && scaledObject) {
+      emit(buildPrimaryScaledObject(hpa, targetName, this.namespace, props.primaryScalerQueries, props.primaryScalerReplicas));
+      // PauseTargetScaler/ResumeTargetScaler: KEDA must not scale the target up while it is scaled to zero.
+      const annotations = pausedAnnotations(hpa, canaryReplicas === 0);
+      const so = ApiObject.of(props.autoscaler!);
+      if (annotations) so.addJsonPatch(JsonPatch.add('/metadata/annotations', annotations));
+      else if (hpa.metadata?.annotations) so.addJsonPatch(JsonPatch.remove('/metadata/annotations'));
+    } else if (hpa) emit(buildPrimaryAutoscaler(hpa, `${targetName}-primary`, this.namespace, props.primaryScalerReplicas));
     provider.router.render(routeProbe).map(routing).forEach(emit);
   }
 
@@ -441,6 +490,7 @@ export function bootstrapState(namespace: string, name: string, canary: Analysis
 function scaleUpReplicas(target: DeploymentJson, state: CanaryState, hpa: Json | undefined): number {
   if ((target.spec.replicas ?? 0) > 0) return target.spec.replicas!;
   if (!hpa && (state.primary.workload.replicas ?? 0) > 0) return state.primary.workload.replicas!;
-  const min = hpa?.spec?.minReplicas ?? 1;
+  // A KEDA ScaledObject's minimum is minReplicaCount (deployment_controller.go ScaleFromZero).
+  const min = (hpa?.kind === 'ScaledObject' ? hpa?.spec?.minReplicaCount : hpa?.spec?.minReplicas) ?? 1;
   return min > 1 ? min : 1;
 }

@@ -4,6 +4,7 @@ import { MetricResult, ObservationStep, Observations, ProviderAvailability, Read
 import { AnalysisPlan, MetricProviderPlan, PlannedMetric, PlannedWebhook, workloadDeployment } from '../model/plan';
 import { MetricsClient } from '../adapters/prometheus/client';
 import { ReadinessOptions, observeReadiness } from '../adapters/prometheus/readiness';
+import { observeDaemonSetReadiness } from '../adapters/prometheus/daemonset-readiness';
 import { observeRouteAcceptance } from '../adapters/prometheus/route-acceptance';
 import { CanaryState } from '../model/state';
 import { endsTick } from '../machine/tick';
@@ -55,7 +56,7 @@ export async function observe(
     switch (step.kind) {
       case 'readiness': {
         const name = workloadDeployment(plan, step.workload);
-        observations[step.workload] = await readiness(readinessClient, plan.namespace, name, {
+        observations[step.workload] = await readiness(readinessClient, plan.workloadKind, plan.namespace, name, {
           expectedReplicas: committed[step.workload],
           readyThresholdPercent: step.workload === 'primary' ? plan.analysis.primaryReadyThreshold : plan.analysis.canaryReadyThreshold,
           progressDeadlineSeconds: plan.progressDeadlineSeconds,
@@ -98,13 +99,16 @@ export async function observe(
 /** Readiness; a Prometheus that cannot answer is reported as an observation error, not thrown. */
 async function readiness(
   client: MetricsClient,
+  kind: AnalysisPlan['workloadKind'],
   namespace: string,
-  deployment: string,
+  workload: string,
   opts: ReadinessOptions,
   now: Date,
 ): Promise<Readiness> {
   try {
-    return await observeReadiness(client, namespace, deployment, opts, now);
+    // A DaemonSet target's workloads are read from kube_daemonset_* series (daemonset_ready.go).
+    if (kind === 'DaemonSet') return await observeDaemonSetReadiness(client, namespace, workload, opts, now);
+    return await observeReadiness(client, namespace, workload, opts, now);
   } catch (e) {
     if (e instanceof PrometheusError) {
       return { ready: false, retriable: true, reason: `readiness unknown: ${e.message}`, observationError: true };

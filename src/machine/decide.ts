@@ -127,13 +127,14 @@ function notReady(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, verdic
   const promoting = tick.stage === 'promoting' || tick.stage === 'finalising';
   const deadlineApplies = workload === 'canary' || promoting;
   const name = workloadDeployment(plan, workload);
+  const kind = plan.workloadKind === 'DaemonSet' ? 'daemonset' : 'deployment';
   const expired = deadlineApplies && deadlineExceeded(plan, readiness);
   if (readiness.retriable && !expired) {
     return none(state, 'not-ready', `${workload} not ready: ${readiness.reason}`, [
-      stageEvent('ReadinessWait', `Waiting for ${workload} deployment ${name} to become ready: ${readiness.reason}`),
+      stageEvent('ReadinessWait', `Waiting for ${workload} ${kind} ${name} to become ready: ${readiness.reason}`),
     ]);
   }
-  const detail = `${workload} deployment ${name} not ready: ${readiness.reason}${expired ? ` (observed unavailable for ${readiness.unavailableForSeconds}s, deadline ${plan.progressDeadlineSeconds}s)` : ''}`;
+  const detail = `${workload} ${kind} ${name} not ready: ${readiness.reason}${expired ? ` (observed unavailable for ${readiness.unavailableForSeconds}s, deadline ${plan.progressDeadlineSeconds}s)` : ''}`;
   if (workload === 'primary' && promoting) {
     return changed(plan, state, { type: 'fail-promotion', reason: 'PromotionFailed', message: promotionFailedMessage(detail) }, promotionFailed(), now, [
       stageEvent('PromotionFailed', promotionFailedMessage(detail)),

@@ -150,8 +150,10 @@ function stepEvents(plan: AnalysisPlan, state: CanaryState, step: ObservationSte
       const r: Readiness | undefined = observations[step.workload];
       if (!r) return { events: [], stop: true };
       if (r.ready) return { events: [], stop: false };
-      // deployment_ready.go IsPrimaryReady / IsCanaryReady error texts.
-      const prefix = step.workload === 'primary' ? `${names.primary} not ready` : `canary deployment ${names.target} not ready`;
+      // deployment_ready.go / daemonset_ready.go IsPrimaryReady / IsCanaryReady error texts ("damonset" is Flagger's spelling).
+      const prefix = plan.workloadKind === 'DaemonSet'
+        ? step.workload === 'primary' ? `primary daemonset ${names.primary} not ready` : `canary damonset ${names.target} not ready with retryable ${r.retriable}`
+        : step.workload === 'primary' ? `${names.primary} not ready` : `canary deployment ${names.target} not ready`;
       return { events: [warning(`${prefix}: ${r.reason}`)], stop: true };
     }
     case 'providers': {

@@ -237,6 +237,11 @@ export interface AnalysisPlan {
    * `<targetName>` and `<targetName>-primary` (a Knative revision runs as its own Deployment).
    */
   workloads?: { primary: string; canary: string };
+  /**
+   * Kind of the workloads the driver observes when they are not Deployments: `DaemonSet` for a
+   * DaemonSet target (kube_daemonset_* series; then `replicas` is empty and `workloads` is set).
+   */
+  workloadKind?: 'DaemonSet';
 }
 
 /** The Deployment the driver observes for a workload of the plan. */

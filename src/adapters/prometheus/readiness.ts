@@ -211,14 +211,22 @@ const WINDOW_LABEL = 'canarykit_window_steps';
  * driver downtime neither adds nor removes time.
  */
 export function unavailableQuery(namespace: string, deployment: string, windowSeconds: number): string {
-  const step = unavailableStepSeconds(windowSeconds);
-  const lookback = Math.max(OBSERVATION_LOOKBACK_SECONDS, step);
-  const range = `[${windowSeconds}s:${step}s]`;
   const condition =
     `${CONDITION_SERIES}{namespace="${escapeLabelValue(namespace)}", deployment="${escapeLabelValue(deployment)}", ` +
     `condition="Available", status="false"}`;
+  return stepsObservedQuery((lookback) => `last_over_time(${condition}[${lookback}s]) == 1`, windowSeconds);
+}
+
+/**
+ * PromQL counting the steps of the last `windowSeconds` at which `expr(lookback)` returned a
+ * series, next to the series counting all steps (read with {@link unavailableSeconds}).
+ */
+export function stepsObservedQuery(expr: (lookbackSeconds: number) => string, windowSeconds: number): string {
+  const step = unavailableStepSeconds(windowSeconds);
+  const lookback = Math.max(OBSERVATION_LOOKBACK_SECONDS, step);
+  const range = `[${windowSeconds}s:${step}s]`;
   return (
-    `count_over_time((last_over_time(${condition}[${lookback}s]) == 1)${range}) ` +
+    `count_over_time((${expr(lookback)})${range}) ` +
     `or label_replace(count_over_time(vector(1)${range}), "${WINDOW_LABEL}", "all", "", "")`
   );
 }
@@ -234,6 +242,6 @@ export function unavailableSeconds(samples: readonly Sample[], windowSeconds: nu
   return Math.min(windowSeconds, Math.floor((windowSeconds * seen) / all));
 }
 
-function escapeLabelValue(value: string): string {
+export function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
