@@ -9,7 +9,8 @@ import { ProviderModule } from '../providers/module';
 import { PROVIDERS, providerModules } from '../providers/registry';
 import { ProviderName } from '../providers/registry';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
-import { InputIndex, Inputs, namespaceOf } from './inputs';
+import { InputIndex, Inputs, namespaceOf, objectKey } from './inputs';
+import type { Lookup } from './record';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
 import { providerFor, providerNamed, targetProblem, unsupportedFields } from './support';
@@ -53,6 +54,8 @@ export interface BuiltApp {
   readonly warnings: string[];
   /** Chart id -> the Canary document it came from. */
   readonly charts: ReadonlyMap<string, InputObject>;
+  /** `<namespace>/<name>` folders `keep` kept as they are on disk (not built, not rendered). */
+  readonly kept: string[];
 }
 
 /** The objects a Canary claims, resolved from its spec. */
@@ -78,7 +81,11 @@ interface Resolved {
  */
 const RENDER_BATCH = 100;
 
-export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; controller?: ControllerSettingsInput; renderBatch?: number } = {}): BuiltApp {
+/**
+ * `keep` (compile/record.ts CompileRecorder): asked for every canary resolved without a clash, with
+ * every input lookup its resolution made; true keeps its folder on disk instead of building it.
+ */
+export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; controller?: ControllerSettingsInput; renderBatch?: number; keep?: (canary: InputObject, lookups: readonly Lookup[]) => boolean } = {}): BuiltApp {
   const batch = opts.renderBatch ?? RENDER_BATCH;
   const app = new CanaryApp({ stateRoot, controller: withoutMesh(opts.controller) });
   const pass = new RenderPass(app);
@@ -88,10 +95,16 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   const index = new InputIndex([...inputs.objects, ...inputs.metricTemplates, ...inputs.alertProviders]);
   const claimedBy = new Map<InputObject, InputObject>();
   const usedFlagger = new Set<InputObject>();
+  const kept: string[] = [];
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
   canaries.forEach((obj, n) => {
-    const resolved = resolveCanary(obj, index, problems, opts.controller);
+    // The compile record needs every key looked up, found or not (a miss found later changes the output).
+    const lookups: Lookup[] = [];
+    const find: Finder = opts.keep
+      ? { find: (g, k, ns, name) => { const o = index.find(g, k, ns, name); lookups.push([objectKey(g, k, ns, name), o]); return o; } }
+      : index;
+    const resolved = resolveCanary(obj, find, problems, opts.controller);
     if (!resolved) return;
     const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ref].filter((o): o is InputObject => !!o);
     let clash = false;
@@ -109,6 +122,10 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
     resolved.templates.forEach((t) => usedFlagger.add(t));
     resolved.alertProviders.forEach((a) => usedFlagger.add(a));
     if (clash) return;
+    if (opts.keep?.(obj, lookups)) {
+      kept.push(`${namespaceOf(obj)}/${obj.json.metadata.name}`);
+      return;
+    }
 
     const chartId = `canary${n}-${namespaceOf(obj)}-${obj.json.metadata.name}`;
     const chart = new Chart(app, chartId, { namespace: namespaceOf(obj) });
@@ -127,7 +144,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   });
 
   // A scoped build (compile's `only`) renders some canaries' folders and leaves the rest as written.
-  if (opts.scoped) return { app, pass, problems, warnings, charts };
+  if (opts.scoped) return { app, pass, problems, warnings, charts, kept };
   const rest = inputs.objects.filter((o) => !claimedBy.has(o));
   if (rest.length > 0) {
     const chart = new Chart(app, PASSTHROUGH_FOLDER);
@@ -136,7 +153,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   for (const o of [...inputs.metricTemplates, ...inputs.alertProviders]) {
     if (!usedFlagger.has(o)) warnings.push(`${documentName(o.origin)} ${resourceName(o)} is not used by any Canary and is not written (Flagger resources need no manifest without Flagger)`);
   }
-  return { app, pass, problems, warnings, charts };
+  return { app, pass, problems, warnings, charts, kept };
 }
 
 /** The mesh provider is the compiler's business (resolveCanary); the app gets the rest. */
@@ -150,8 +167,11 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The index as resolveCanary uses it (buildApp records the lookups of a compile with a record). */
+type Finder = Pick<InputIndex, 'find'>;
+
 /** Finds every object the Canary refers to and checks what canarykit cannot honour. */
-function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], controller: ControllerSettingsInput = {}): Resolved | undefined {
+function resolveCanary(obj: InputObject, index: Finder, problems: Problem[], controller: ControllerSettingsInput = {}): Resolved | undefined {
   const meshProvider = controller.meshProvider;
   const canary = obj.json as FlaggerCanary;
   const spec = canary.spec;

@@ -26,8 +26,9 @@ export interface OutputUpdate {
 }
 
 /** True when no folder lies inside another: then each folder can be swapped on its own. */
-export function foldersAreDisjoint(folders: readonly OutputFolder[]): boolean {
-  const dirs = new Set(folders.map((f) => f.dir));
+export function foldersAreDisjoint(folders: readonly OutputFolder[], kept: readonly string[] = []): boolean {
+  const dirs = new Set([...folders.map((f) => f.dir), ...kept]);
+  if (dirs.size !== folders.length + kept.length) return false;
   for (const dir of dirs) {
     for (let p = path.posix.dirname(dir); p !== '.'; p = path.posix.dirname(p)) if (dirs.has(p)) return false;
   }
@@ -69,13 +70,16 @@ function sameContent(file: string, content: string): boolean {
   }
 }
 
-/** `abs` must exist, and `folders` be disjoint (foldersAreDisjoint). */
-export function updateOutput(abs: string, folders: readonly OutputFolder[], opts: { partial?: boolean } = {}): OutputUpdate {
+/**
+ * `abs` must exist, and `folders` be disjoint (foldersAreDisjoint). `keep`: folders left exactly as
+ * they are, neither compared, replaced nor removed (compile's record found them up to date).
+ */
+export function updateOutput(abs: string, folders: readonly OutputFolder[], opts: { partial?: boolean; keep?: readonly string[] } = {}): OutputUpdate {
   const staging = scratchFolder(abs, 'staging');
   const old = scratchFolder(abs, 'old');
   // A partial update looks at its own folders only: nothing else is compared, replaced or removed.
   const existing = opts.partial ? new Map(folders.map((f) => [f.dir, listFiles(path.join(abs, f.dir))])) : existingFolders(abs);
-  const wanted = new Set(folders.map((f) => f.dir));
+  const wanted = new Set([...folders.map((f) => f.dir), ...(opts.keep ?? [])]);
   const changed: OutputFolder[] = [];
   for (const folder of folders) {
     const dir = path.join(abs, folder.dir);

@@ -37,6 +37,11 @@ export class RenderPass {
     if (release) for (const child of children) this.app.node.tryRemoveChild(child.node.id);
   }
 
+  /** Folders that wrote a cluster-scoped object (compile's record rebuilds them every time). */
+  clusterScopedFolders(): ReadonlySet<string> {
+    return new Set(this.clusterScoped.values());
+  }
+
   /** The folders, in chart order; throws every problem found instead when there is one. */
   finish(): OutputFolder[] {
     const problems = [...this.validation, ...this.placement];
