@@ -22,6 +22,19 @@ export function inProcessCompile(command: string): string[] | undefined {
   return files;
 }
 
+/**
+ * Every path the synth reads or writes, relative to the repository, when it is the in-process
+ * `canarykit compile` (its `-f` paths, the state and output folders, canarykit.yaml); undefined
+ * for any other synth command (a cdk8s app may read anything) or an input outside the repository.
+ */
+export function synthPaths(command: string, outdir: string, stateDir: string, configFile: string): string[] | undefined {
+  const files = inProcessCompile(command);
+  if (!files) return undefined;
+  const all = [...files, stateDir, outdir, configFile].map((p) => path.posix.normalize(p));
+  if (all.some((p) => path.posix.isAbsolute(p) || p === '..' || p.startsWith('../') || p === '.')) return undefined;
+  return all;
+}
+
 /** Canaries (`namespace/name`) whose state files alone changed since the last synth of the same app. */
 export interface SynthScope {
   readonly canaries: readonly string[];

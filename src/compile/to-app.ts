@@ -9,7 +9,8 @@ import { ProviderModule } from '../providers/module';
 import { builtinMetricsProvider, PROVIDERS, providerModules } from '../providers/registry';
 import { ProviderName } from '../providers/registry';
 import { FlaggerCanary, FlaggerMetricTemplate } from './flagger-types';
-import { InputIndex, Inputs, apiGroup, namespaceOf } from './inputs';
+import { InputIndex, Inputs, apiGroup, namespaceOf, objectKey } from './inputs';
+import type { KeptFolder, KeyFinder, Lookup } from './record';
 import { InputObject, documentName } from './load-yaml';
 import { dottedPath, fieldProblem, resourceName } from './schema';
 import { removedApiProblem } from './removed-apis';
@@ -57,6 +58,8 @@ export interface BuiltApp {
   readonly warnings: string[];
   /** Chart id -> the Canary document it came from. */
   readonly charts: ReadonlyMap<string, InputObject>;
+  /** `<namespace>/<name>` folders `keep` kept as they are on disk (not built, not rendered). */
+  readonly kept: string[];
 }
 
 /** The objects a Canary claims, resolved from its spec. */
@@ -83,7 +86,11 @@ interface Resolved {
  */
 const RENDER_BATCH = 100;
 
-export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; controller?: ControllerSettingsInput; renderBatch?: number } = {}): BuiltApp {
+/**
+ * `keep` (compile/record.ts CompileRecorder): asked for every canary resolved without a clash, with
+ * every input lookup its resolution made; true keeps its folder on disk instead of building it.
+ */
+export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts: { scoped?: boolean; controller?: ControllerSettingsInput; renderBatch?: number; keep?: (canary: InputObject, lookups: Lookup[], adoptLookups: Lookup[], index: KeyFinder) => KeptFolder | false } = {}): BuiltApp {
   const batch = opts.renderBatch ?? RENDER_BATCH;
   const app = new CanaryApp({ stateRoot, controller: withoutMesh(opts.controller) });
   const pass = new RenderPass(app);
@@ -95,10 +102,16 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   const passthroughCandidates = new Set(inputs.objects);
   const adoptedBy = new Map<InputObject, InputObject>();
   const usedFlagger = new Set<InputObject>();
+  const kept: string[] = [];
 
   const canaries = [...inputs.canaries].sort((a, b) => compareText(`${namespaceOf(a)}/${a.json.metadata.name}`, `${namespaceOf(b)}/${b.json.metadata.name}`));
   canaries.forEach((obj, n) => {
-    const resolved = resolveCanary(obj, index, problems, opts.controller, warnings);
+    // The compile record needs every key looked up, found or not (a miss found later changes the output).
+    const lookups: Lookup[] = [];
+    const find: Finder = opts.keep
+      ? { find: (g, k, ns, name) => { const o = index.find(g, k, ns, name); lookups.push([objectKey(g, k, ns, name), o]); return o; } }
+      : index;
+    const resolved = resolveCanary(obj, find, problems, opts.controller, warnings);
     if (!resolved) return;
     const claims = [resolved.target, ...resolved.configMaps, resolved.autoscaler, resolved.ref].filter((o): o is InputObject => !!o);
     let clash = false;
@@ -116,6 +129,19 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
     resolved.templates.forEach((t) => usedFlagger.add(t));
     resolved.alertProviders.forEach((a) => usedFlagger.add(a));
     if (clash) return;
+    const adoptLookups: Lookup[] = [];
+    const keptFolder = opts.keep?.(obj, lookups, adoptLookups, index);
+    if (keptFolder) {
+      const dir = `${namespaceOf(obj)}/${obj.json.metadata.name}`;
+      kept.push(dir);
+      // What the folder took over stays taken; its objects still count for one writer per object.
+      for (const o of keptFolder.adopted) {
+        claimedBy.set(o, obj);
+        adoptedBy.set(o, obj);
+      }
+      pass.reserve(dir, keptFolder.outputs);
+      return;
+    }
 
     const chartId = `canary${n}-${namespaceOf(obj)}-${obj.json.metadata.name}`;
     const chart = new Chart(app, chartId, { namespace: namespaceOf(obj) });
@@ -134,6 +160,8 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
       const existing: ExistingObjects = {
         find: (group, kind, namespace, name) => {
           const found = index.find(group, kind, namespace ?? 'default', name);
+          // Recorded hit or miss: an object appearing under a generated name later changes this folder.
+          if (opts.keep) adoptLookups.push([objectKey(group, kind, namespace ?? 'default', name), found]);
           if (!found || !passthroughCandidates.has(found)) return undefined;
           // Not an object loaded into a chart (a target, ConfigMap, autoscaler or ref) nor one another canary took over.
           if (claimedBy.has(found) && adoptedBy.get(found) !== obj) return undefined;
@@ -153,7 +181,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   });
 
   // A scoped build (compile's `only`) renders some canaries' folders and leaves the rest as written.
-  if (opts.scoped) return { app, pass, problems, warnings, charts };
+  if (opts.scoped) return { app, pass, problems, warnings, charts, kept };
   const rest = inputs.objects.filter((o) => !claimedBy.has(o));
   if (rest.length > 0) {
     const chart = new Chart(app, PASSTHROUGH_FOLDER);
@@ -165,7 +193,7 @@ export function buildApp(inputs: Inputs, stateDir: string, stateRoot = '.', opts
   for (const o of [...inputs.metricTemplates, ...inputs.alertProviders]) {
     if (!usedFlagger.has(o)) warnings.push(`${documentName(o.origin)} ${resourceName(o)} is not used by any Canary and is not written (Flagger resources need no manifest without Flagger)`);
   }
-  return { app, pass, problems, warnings, charts };
+  return { app, pass, problems, warnings, charts, kept };
 }
 
 /**
@@ -193,8 +221,11 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The index as resolveCanary uses it (buildApp records the lookups of a compile with a record). */
+type Finder = Pick<InputIndex, 'find'>;
+
 /** Finds every object the Canary refers to and checks what canarykit cannot honour. */
-function resolveCanary(obj: InputObject, index: InputIndex, problems: Problem[], controller: ControllerSettingsInput = {}, warnings: string[] = []): Resolved | undefined {
+function resolveCanary(obj: InputObject, index: Finder, problems: Problem[], controller: ControllerSettingsInput = {}, warnings: string[] = []): Resolved | undefined {
   const meshProvider = controller.meshProvider;
   const canary = obj.json as FlaggerCanary;
   const spec = canary.spec;

@@ -107,6 +107,11 @@ export interface WriteOptions {
    * folder and the marker stay as they are. Needs an existing output.
    */
   readonly partial?: boolean;
+  /**
+   * Folders of the existing output that stay exactly as they are, as if they were among `folders`
+   * with their current files (compile's record found them up to date). Not with `partial`.
+   */
+  readonly keep?: readonly string[];
 }
 
 /**
@@ -122,10 +127,13 @@ export function writeFolders(outdir: string, folders: readonly OutputFolder[], o
   if (bad.length > 0) throw new ValidationError(bad.map((rel) => ({ path: rel, message: 'is not a plain relative path inside the output folder (no "..", no absolute path, segments of at most 255 bytes)' })), 'synth failed, nothing was written');
   const abs = path.resolve(opts.cwd ?? process.cwd(), outdir);
   // assertWritableOutputDir made sure an existing folder is a directory canarykit wrote.
-  if (fs.existsSync(abs) && foldersAreDisjoint(folders)) {
-    updateOutput(abs, folders, { partial: opts.partial });
+  const keep = opts.keep ?? [];
+  if (fs.existsSync(abs) && foldersAreDisjoint(folders, keep)) {
+    updateOutput(abs, folders, { partial: opts.partial, keep });
     return;
   }
+  // Kept folders live in the existing output only (compile keeps none without one).
+  if (keep.length > 0) throw new Error(`writeFolders: kept folders need the existing output ${abs}`);
   if (opts.partial) throw new Error(`writeFolders: a partial write needs the existing output ${abs}`);
   const staging = scratchFolder(abs, 'staging');
   const old = scratchFolder(abs, 'old');

@@ -26,23 +26,27 @@ export interface OutputUpdate {
 }
 
 /** True when no folder lies inside another: then each folder can be swapped on its own. */
-export function foldersAreDisjoint(folders: readonly OutputFolder[]): boolean {
-  const dirs = new Set(folders.map((f) => f.dir));
+export function foldersAreDisjoint(folders: readonly OutputFolder[], kept: readonly string[] = []): boolean {
+  const dirs = new Set([...folders.map((f) => f.dir), ...kept]);
+  if (dirs.size !== folders.length + kept.length) return false;
   for (const dir of dirs) {
     for (let p = path.posix.dirname(dir); p !== '.'; p = path.posix.dirname(p)) if (dirs.has(p)) return false;
   }
   return true;
 }
 
-/** Files directly in each folder of `abs` that holds any, by relative folder; `''` is `abs` itself. */
-function existingFolders(abs: string): Map<string, string[]> {
+/**
+ * Files directly in each folder of `abs` that holds any, by relative folder; `''` is `abs` itself.
+ * Folders in `skip` (kept as they are) are not listed: nothing of theirs is compared or removed.
+ */
+function existingFolders(abs: string, skip: ReadonlySet<string> = new Set()): Map<string, string[]> {
   const found = new Map<string, string[]>();
   const walk = (rel: string): void => {
     const files: string[] = [];
     for (const e of fs.readdirSync(path.join(abs, rel), { withFileTypes: true })) {
       const child = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(child);
-      else files.push(e.name);
+      if (!e.isDirectory()) files.push(e.name);
+      else if (!skip.has(child)) walk(child);
     }
     if (files.length > 0) found.set(rel, files);
   };
@@ -69,13 +73,16 @@ function sameContent(file: string, content: string): boolean {
   }
 }
 
-/** `abs` must exist, and `folders` be disjoint (foldersAreDisjoint). */
-export function updateOutput(abs: string, folders: readonly OutputFolder[], opts: { partial?: boolean } = {}): OutputUpdate {
+/**
+ * `abs` must exist, and `folders` be disjoint (foldersAreDisjoint). `keep`: folders left exactly as
+ * they are, neither compared, replaced nor removed (compile's record found them up to date).
+ */
+export function updateOutput(abs: string, folders: readonly OutputFolder[], opts: { partial?: boolean; keep?: readonly string[] } = {}): OutputUpdate {
   const staging = scratchFolder(abs, 'staging');
   const old = scratchFolder(abs, 'old');
   // A partial update looks at its own folders only: nothing else is compared, replaced or removed.
-  const existing = opts.partial ? new Map(folders.map((f) => [f.dir, listFiles(path.join(abs, f.dir))])) : existingFolders(abs);
-  const wanted = new Set(folders.map((f) => f.dir));
+  const existing = opts.partial ? new Map(folders.map((f) => [f.dir, listFiles(path.join(abs, f.dir))])) : existingFolders(abs, new Set(opts.keep));
+  const wanted = new Set([...folders.map((f) => f.dir), ...(opts.keep ?? [])]);
   const changed: OutputFolder[] = [];
   for (const folder of folders) {
     const dir = path.join(abs, folder.dir);
@@ -147,7 +154,7 @@ export function updateOutput(abs: string, folders: readonly OutputFolder[], opts
       for (const name of files) fs.rmSync(path.join(abs, rel, name), { force: true });
     }
   }
-  removeEmptyFolders(abs);
+  removeEmptyFolders(abs, new Set(opts.keep));
   fs.rmSync(staging, { recursive: true, force: true });
   fs.rmSync(old, { recursive: true, force: true });
   return { replaced: changed.map((f) => f.dir).sort(), removed: removed.sort(), written };
@@ -163,15 +170,19 @@ function tryLink(from: string, to: string): boolean {
   }
 }
 
-/** Removes folders left empty under `abs` (a removed canary's namespace folder), never `abs`. */
-function removeEmptyFolders(abs: string): void {
-  const prune = (dir: string): boolean => {
+/**
+ * Removes folders left empty under `abs` (a removed canary's namespace folder), never `abs`; kept
+ * folders (relative paths in `kept`) hold files and are not looked into.
+ */
+function removeEmptyFolders(abs: string, kept: ReadonlySet<string> = new Set()): void {
+  const prune = (dir: string, rel: string): boolean => {
     let empty = true;
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.isDirectory() && prune(path.join(dir, e.name))) fs.rmdirSync(path.join(dir, e.name));
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory() && !kept.has(child) && prune(path.join(dir, e.name), child)) fs.rmdirSync(path.join(dir, e.name));
       else empty = false;
     }
     return empty;
   };
-  prune(abs);
+  prune(abs, '');
 }

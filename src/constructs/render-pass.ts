@@ -52,6 +52,29 @@ export class RenderPass {
     if (release) for (const child of children) this.app.node.tryRemoveChild(child.node.id);
   }
 
+  /** `group|kind|namespace|name` of every object written to `dir`. */
+  outputsOf(dir: string): string[] {
+    return [...this.written].filter(([, who]) => who === dir || who.startsWith(`${dir}/`)).map(([k]) => k);
+  }
+
+  /**
+   * Counts the objects of a folder kept on disk (compile's record) as written by it, so a folder
+   * rendered in this pass cannot write one of them too.
+   */
+  reserve(dir: string, keys: readonly string[]): void {
+    for (const key of keys) {
+      const first = this.written.get(key);
+      if (first !== undefined) {
+        this.placement.push({ path: `${dir}/`, message: `${key.split('|').join(' ')} is in ${dir}/ (kept from the last compile) and also written to ${first}; the output must hold one object per group, kind, namespace and name: remove or rename one of them` });
+      } else this.written.set(key, `${dir}/ (kept)`);
+    }
+  }
+
+  /** Folders that wrote a cluster-scoped object (compile's record rebuilds them every time). */
+  clusterScopedFolders(): ReadonlySet<string> {
+    return new Set(this.clusterScoped.values());
+  }
+
   /** The folders, in chart order; throws every problem found instead when there is one. */
   finish(): OutputFolder[] {
     const problems = [...this.validation, ...this.placement];

@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { ConfigError, PushRejectedError, StalePlanError, TickError, TransitionError } from '../errors';
 import { buildCommitMessage } from '../model/commit-message';
-import { CanarykitConfig } from '../adapters/config';
+import { CONFIG_FILE, CanarykitConfig } from '../adapters/config';
+import { synthPaths } from '../adapters/synth';
 import { ManualCommand, manualTransition } from '../machine/manual';
 import { isCommitted } from '../machine/action';
 import { TickSeen } from './notify';
@@ -144,7 +145,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
   // A head committed by canarykit itself holds manifests synthesized from exactly its inputs: the
   // first synth is only needed when someone else's commit may have changed the app.
   const [head] = await deps.git.log(1);
-  let synthesized = head?.committerEmail !== config.git.committer.email;
+  let synthesized = head?.committerEmail !== config.git.committer.email && !(await ownOutputStillCurrent(config, deps));
   tick.wrote = synthesized;
   if (synthesized) await deps.synth();
   let entries: PlanEntry[];
@@ -213,6 +214,19 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
   // Pull-request mode builds branches in the clone; push mode writes only for a stage.
   if (pending.length > 0 || isPullRequestMode(config)) tick.wrote = true;
   return publisher.publishTick({ outcomes, pending, quiet, inReview, attempt, synthesized, now });
+}
+
+/**
+ * After someone else's commits: for a synth that is the in-process `canarykit compile`, whose every
+ * input is known (synthPaths), the output of canarykit's newest own commit is still current when
+ * none of those paths changed since (a README edit, a change elsewhere in a monorepo): the same
+ * rule as for a head committed by canarykit, checked by one git tree comparison instead of a
+ * compile that reads every input, state file and output folder (issue 14).
+ */
+async function ownOutputStillCurrent(config: CanarykitConfig, deps: DriverDeps): Promise<boolean> {
+  const paths = synthPaths(config.synth, config.outdir, config.stateDir, CONFIG_FILE);
+  if (!paths || !deps.git.unchangedSinceCommitBy) return false;
+  return deps.git.unchangedSinceCommitBy(config.git.committer.email, paths).catch(() => false);
 }
 
 /** One canary's part of a tick, applied in the canaries' order once all are observed. */

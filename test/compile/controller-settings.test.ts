@@ -17,6 +17,7 @@ import { DRIVER_DEFAULTS, driverSettings } from '../../src/model/driver-settings
 import { manifestProblems, strictSchemaProblems } from '../constructs/manifest-validator';
 import { runCli } from '../support/cli';
 import { FIXTURES, tempDir, writeStage } from './support';
+import { RECORD_FILE } from '../../src/compile/record';
 
 // Flagger's controller flags that shape rendered objects (cmd/flagger/main.go init), each set in
 // the three places canarykit reads them: `canarykit compile --<flag>`, `controller:` of
@@ -73,13 +74,16 @@ async function inRepo<T>(root: string, body: () => Promise<T>): Promise<T> {
   }
 }
 
-/** dir -> file -> text of a written output folder (the marker file left out). */
+/**
+ * dir -> file -> text of a written output folder (the marker file left out, and compile's record,
+ * src/compile/record.ts, which says what compile built the folder from and no cdk8s app writes).
+ */
 function readOutput(outdir: string): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const ns of fs.readdirSync(outdir, { withFileTypes: true }).filter((e) => e.isDirectory())) {
     for (const name of fs.readdirSync(path.join(outdir, ns.name))) {
       const dir = path.join(outdir, ns.name, name);
-      out[`${ns.name}/${name}`] = Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+      out[`${ns.name}/${name}`] = Object.fromEntries(fs.readdirSync(dir).filter((f) => f !== RECORD_FILE).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
     }
   }
   return out;

@@ -220,6 +220,17 @@ class SimpleGitWorkspace implements GitWorkspace {
     return (await this.run(['rev-parse', 'HEAD'])).trim();
   }
 
+  /**
+   * Whether `paths` hold at HEAD exactly what they held in the newest commit committed by `email`
+   * (false when there is none): a tree comparison, so it holds whatever the history between them.
+   */
+  async unchangedSinceCommitBy(email: string, paths: readonly string[]): Promise<boolean> {
+    if (paths.length === 0) return false;
+    const sha = (await this.run(['log', '--max-count=1', '--fixed-strings', `--committer=<${email}>`, '--format=%H', 'HEAD'])).trim();
+    if (!sha) return false;
+    return this.succeeds(['diff', '--quiet', '--no-renames', sha, 'HEAD', '--', ...paths]);
+  }
+
   async isClean(): Promise<boolean> {
     return (await this.localState()).changed.length === 0;
   }

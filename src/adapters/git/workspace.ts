@@ -103,6 +103,11 @@ export interface GitWorkspace {
   head(): Promise<string>;
   /** True when no tracked file differs from HEAD (untracked files are ignored). */
   isClean(): Promise<boolean>;
+  /**
+   * Whether `paths` are at HEAD as in the newest commit committed by `email` (false without one).
+   * Optional: a workspace without it always has the driver synthesize after others' commits.
+   */
+  unchangedSinceCommitBy?(email: string, paths: readonly string[]): Promise<boolean>;
   /** The last `n` commits of HEAD, newest first. */
   log(n: number): Promise<CommitInfo[]>;
 }
