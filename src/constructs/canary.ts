@@ -40,7 +40,9 @@ export interface CanaryProps {
    * `DaemonSet`, `KubeDaemonSet`, an `ApiObject`), scaled to zero by a node selector as Flagger
    * does. With `Provider.knative()` it is a
    * Knative Service (`serving.knative.dev/v1`, an `ApiObject` or `Include`), whose revisions are
-   * the canary and the primary. It is read at synth, so it may be configured after the Canary is
+   * the canary and the primary. A core `v1` Service (`KubeService`, an `ApiObject`) is copied to
+   * `<name>-primary` and `<name>-canary`, which the provider routes between, as Flagger's service
+   * canary does (no workload, no apex Services). It is read at synth, so it may be configured after the Canary is
    * created.
    */
   readonly target: IConstruct;
@@ -386,8 +388,11 @@ export class Canary extends Construct {
     };
     if (serviceTarget) {
       // KubernetesNoopRouter: no apex Service; the target passes through as the user wrote it.
-      emit(primary!);
-      emit(buildCanaryService(target as unknown as ServiceTargetJson, this.namespace, props.service?.trafficDistribution));
+      // A Service of either name in the input is taken over and replaced: reconcileCanaryService
+      // overwrites -canary on every Initialize, Promote overwrites -primary.
+      const takeOver = (json: Json): Json => (found(json), json);
+      emit(takeOver(primary!));
+      emit(takeOver(buildCanaryService(target as unknown as ServiceTargetJson, this.namespace, props.service?.trafficDistribution)));
       provider.router.render(routeProbe).map(routing).forEach(emit);
       return;
     }
