@@ -30,7 +30,7 @@ import { adoptService, buildServices, serviceNames } from './workload/services';
 import { ExistingObjects } from './existing';
 import { adoptReplace } from '../providers/adopt';
 import { setTargetFields, stageRevisions } from './workload/in-place';
-import { buildCanaryService, buildPrimaryService, isServiceTarget, ServiceTargetJson, serviceTargetPlan } from './workload/service-target';
+import { buildCanaryService, buildPrimaryService, isServiceTarget, ServiceTargetJson, serviceTargetPlan, serviceTargetProblems } from './workload/service-target';
 
 /** Props of a {@link Canary}. */
 export interface CanaryProps {
@@ -230,7 +230,10 @@ export class Canary extends Construct {
     this.warnings.push(...analysisWarnings);
     if (inPlace) this.validateInPlace(props);
     else this.validateService(props.service, targetName);
-    if (serviceTarget) this.validateServiceTarget(props, targetName);
+    if (serviceTarget) {
+      this.validateServiceTarget(props, targetName);
+      for (const p of serviceTargetProblems(target as unknown as ServiceTargetJson)) this.problem('target', p);
+    }
 
     // In place, the primary is an older revision: there are no `-primary` ConfigMap copies to make
     // (Flagger's KnativeController tracks no dependencies). -enable-config-tracking is the default of configTracking.enabled.

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Canary, CanaryApp } from '../../src';
 import { Provider } from '../../src/constructs/provider';
 import { computeRevision } from '../../src/constructs/revision';
+import { decide } from '../../src/machine/decide';
 import { planTick } from '../../src/machine/tick';
 import { CanaryState, PrimarySnapshot } from '../../src/model/state';
 import { NO_STATE_DIR, RenderedFolder, renderOne, stage } from '../support/construct-fixtures';
@@ -129,6 +130,34 @@ describe('Service target at every phase (service_controller.go Initialize / Prom
     expect(query(Provider.contour())).toContain('istio_requests_total{');
     expect(query(Provider.contour())).toContain('destination_workload=~"podinfo"');
     expect(query(Provider.gatewayApi({ gatewayRefs: [{ name: 'gateway', namespace: 'istio-ingress' }] }))).toContain('http_request_duration_seconds_count{');
+  });
+
+  it('Initializing completes without observing a workload (decide: primary never waited for)', () => {
+    const { canary } = build();
+    const d = decide(canary.plan!, canary.state!, { webhooks: [], metrics: [], providers: { available: true } }, new Date('2026-01-02T04:00:00Z'));
+    expect(d.state?.phase).toBe('Initialized');
+  });
+
+  it('the built-in query of a Service target is exactly the Istio observer\'s (contour:service falls to factory.go\'s default)', () => {
+    const app = new CanaryApp({ outdir: '/tmp/canarykit-unused-outdir' });
+    const chart = new Chart(app, 'podinfo', { namespace: 'test' });
+    const deployment = new ApiObject(chart, 'd', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'podinfo' }, spec: { selector: { matchLabels: { app: 'podinfo' } }, template: { metadata: { labels: { app: 'podinfo' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } } as any);
+    const istio = new Canary(chart, 'canary', { target: deployment, service: { port: 9898 }, provider: Provider.istio(), analysis: { stepWeight: 20, maxWeight: 50, metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }] }, stateDir: NO_STATE_DIR });
+    expect(build({ provider: Provider.contour() }).canary.plan!.metrics[0].query).toBe(istio.plan!.metrics[0].query);
+  });
+
+  it('provider kubernetes (KubernetesNoopRouter and the Nop mesh router): only the two copies', () => {
+    const f = render({ provider: Provider.kubernetes(), state: stage('Succeeded', { primary: NEW, canaryRevision: NEW.revision }) });
+    expect(f.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Service/podinfo', 'Service/podinfo-canary', 'Service/podinfo-primary']);
+  });
+
+  it('refuses a target with a fixed nodePort: Flagger\'s copies would claim the same port and never be created', () => {
+    const app = new CanaryApp({ outdir: '/tmp/canarykit-unused-outdir' });
+    const chart = new Chart(app, 'podinfo', { namespace: 'test' });
+    const t = targetJson(8080);
+    t.spec = { type: 'NodePort', selector: { app: 'podinfo' }, ports: [{ name: 'http', port: 8080, nodePort: 30080 }] };
+    const c = new Canary(chart, 'canary', { target: new ApiObject(chart, 'podinfo', t as any), service: { port: 9898 }, provider: Provider.istio(), analysis: { stepWeight: 20, maxWeight: 50 }, stateDir: NO_STATE_DIR });
+    expect(c.validateProblems()).toEqual([{ path: 'target', message: expect.stringContaining('spec.ports[0].nodePort 30080') }]);
   });
 
   it('refuses service.name other than the target, and an autoscaler', () => {

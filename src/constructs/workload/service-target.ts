@@ -98,3 +98,18 @@ export function serviceTargetPlan(target: ServiceTargetJson, includeLabelPrefix:
     configMaps: {},
   };
 }
+
+/**
+ * buildService copies the whole spec, so fixed node ports would be requested a second and a third
+ * time: the API server refuses the copies and Flagger's Initialize never completes. Told at synth.
+ */
+export function serviceTargetProblems(target: ServiceTargetJson): string[] {
+  const out: string[] = [];
+  const ports: Json[] = Array.isArray(target.spec?.ports) ? target.spec!.ports : [];
+  ports.forEach((p, i) => {
+    if (typeof p.nodePort === 'number' && p.nodePort > 0) out.push(`spec.ports[${i}].nodePort ${p.nodePort} would be requested again by the -primary and -canary copies (Flagger's buildService copies the spec), which the API server refuses; remove it and let Kubernetes assign node ports`);
+  });
+  const hc = target.spec?.healthCheckNodePort;
+  if (typeof hc === 'number' && hc > 0) out.push(`spec.healthCheckNodePort ${hc} would be requested again by the -primary and -canary copies, which the API server refuses; remove it`);
+  return out;
+}
