@@ -455,6 +455,10 @@ export class Canary extends Construct {
     if (props.autoscaler) this.problem('autoscaler', `cannot be used: ${what}, so there are no replicas to scale; remove it`);
     if (props.primaryScalerReplicas) this.problem('primaryScalerReplicas', `is not used: ${what} and makes no primary autoscaler; remove it`);
     if (props.configTracking) this.problem('configTracking', `is not used: ${what} and tracks no ConfigMaps; remove it`);
+    // Read only by KubernetesDefaultRouter, which a Service target does not get (KubernetesNoopRouter): Flagger ignores them.
+    for (const key of ['apex', 'primary', 'canary', 'headless', 'portDiscovery'] as const) {
+      if (props.service?.[key] !== undefined) this.warnings.push({ path: `service.${key}`, message: `is ignored: ${what}; the copies take the target's metadata and spec, as Flagger's KubernetesNoopRouter leaves them` });
+    }
   }
 
   private validateService(s: CanaryServiceOptions | undefined, targetName: string): void {

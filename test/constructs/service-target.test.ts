@@ -160,6 +160,14 @@ describe('Service target at every phase (service_controller.go Initialize / Prom
     expect(c.validateProblems()).toEqual([{ path: 'target', message: expect.stringContaining('spec.ports[0].nodePort 30080') }]);
   });
 
+  it('warns that service.apex/primary/canary and portDiscovery are ignored (KubernetesNoopRouter)', () => {
+    const app = new CanaryApp({ outdir: '/tmp/canarykit-unused-outdir' });
+    const chart = new Chart(app, 'podinfo', { namespace: 'test' });
+    const c = new Canary(chart, 'canary', { target: new ApiObject(chart, 'podinfo', targetJson(8080) as any), service: { port: 9898, portDiscovery: true, apex: { labels: { a: 'b' } } }, provider: Provider.istio(), analysis: { stepWeight: 20, maxWeight: 50 }, stateDir: NO_STATE_DIR });
+    expect(c.validateProblems()).toEqual([]);
+    expect(c.validateWarnings().map((w) => w.path)).toEqual(['service.apex', 'service.portDiscovery']);
+  });
+
   it('refuses service.name other than the target, and an autoscaler', () => {
     expect(build({ serviceName: 'web' }).canary.validateProblems()).toEqual([{ path: 'service.name', message: expect.stringContaining(`must be the target's name "podinfo" or unset`) }]);
     expect(build({ autoscaler: true }).canary.validateProblems()).toEqual([{ path: 'autoscaler', message: expect.stringContaining('the target is a Service') }]);
