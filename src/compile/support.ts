@@ -118,7 +118,7 @@ function checkMatches(matches: FlaggerMatch[] | undefined, base: (string | numbe
 
 /**
  * A target the provider cannot roll out: a Knative Service needs provider knative and that
- * provider needs one (controller.go verifyKnativeCanary); otherwise Deployments and DaemonSets are handled.
+ * provider needs one (controller.go verifyKnativeCanary); otherwise Deployments, DaemonSets and core Services are handled.
  */
 export function targetProblem(spec: FlaggerCanarySpec, provider: ProviderName): Unsupported | undefined {
   const inPlace = (PROVIDERS[provider] as ProviderModule<ProviderName, unknown>).rollsOut;
@@ -130,9 +130,9 @@ export function targetProblem(spec: FlaggerCanarySpec, provider: ProviderName): 
   }
   const owner = providerModules().find((m) => m.rollsOut?.kind === ref.kind && m.rollsOut.apiVersion === ref.apiVersion);
   if (owner) return at(['targetRef'], `a ${ref.apiVersion} ${ref.kind} target needs provider ${owner.flagger.names[0]} (Flagger: can't use ${flaggerName(provider)} provider with that target)`);
-  // src: pkg/canary/service_controller.go: a Service target gets -primary/-canary copies of itself and no workload.
-  if (ref.kind === 'Service') return at(['targetRef', 'kind'], `Service targets (Flagger's service canary, which copies the target Service to -primary/-canary and promotes its spec) are not supported yet; canarykit handles Deployments and DaemonSets`);
-  if (ref.kind !== 'Deployment' && ref.kind !== 'DaemonSet') return at(['targetRef', 'kind'], `${ref.kind} targets are not supported yet; canarykit handles Deployments and DaemonSets`);
+  // src: pkg/canary/factory.go Controller: any other Service is a core Service (the ServiceController reads it with CoreV1).
+  if (ref.kind === 'Service') return undefined;
+  if (ref.kind !== 'Deployment' && ref.kind !== 'DaemonSet') return at(['targetRef', 'kind'], `${ref.kind} targets are not supported yet; canarykit handles Deployments, DaemonSets and Services`);
   return undefined;
 }
 

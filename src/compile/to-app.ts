@@ -273,6 +273,10 @@ function resolveCanary(obj: InputObject, index: Finder, problems: Problem[], con
     if (ref.apiVersion !== 'apps/v1') at(['spec', 'targetRef', 'apiVersion'], `must be apps/v1 for a ${ref.kind} (got ${ref.apiVersion})`);
     target = index.find('apps', ref.kind, ns, ref.name);
     if (!target) at(['spec', 'targetRef'], notFound(ref.kind, ref.name));
+  } else if (ref.kind === 'Service') {
+    // service_controller.go reads the target with CoreV1 whatever targetRef.apiVersion says (its tests write core/v1).
+    target = index.find('', 'Service', ns, ref.name);
+    if (!target) at(['spec', 'targetRef'], notFound('Service', ref.name));
   }
 
   // Flagger reads a reference by kind and name only, with the current API (hpa_reconciler.go

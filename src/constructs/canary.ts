@@ -15,7 +15,7 @@ import { buildPrimaryAutoscaler, ScalerReplicas } from './workload/autoscaler';
 import { buildPrimaryScaledObject, isScaledObject, pausedAnnotations, SCALED_OBJECT_API_VERSION } from './workload/scaled-object';
 import { planMetrics, planWebhooks } from './metrics/plan-metrics';
 import { routingFacts } from '../providers/module';
-import { PROVIDERS } from '../providers/registry';
+import { builtinObserverProvider, PROVIDERS } from '../providers/registry';
 import { RoutingObject } from '../providers/router';
 import { Provider } from './provider';
 import { computeRevision } from './revision';
@@ -30,6 +30,7 @@ import { adoptService, buildServices, serviceNames } from './workload/services';
 import { ExistingObjects } from './existing';
 import { adoptReplace } from '../providers/adopt';
 import { setTargetFields, stageRevisions } from './workload/in-place';
+import { buildCanaryService, buildPrimaryService, isServiceTarget, ServiceTargetJson, serviceTargetPlan, serviceTargetProblems } from './workload/service-target';
 
 /** Props of a {@link Canary}. */
 export interface CanaryProps {
@@ -39,7 +40,9 @@ export interface CanaryProps {
    * `DaemonSet`, `KubeDaemonSet`, an `ApiObject`), scaled to zero by a node selector as Flagger
    * does. With `Provider.knative()` it is a
    * Knative Service (`serving.knative.dev/v1`, an `ApiObject` or `Include`), whose revisions are
-   * the canary and the primary. It is read at synth, so it may be configured after the Canary is
+   * the canary and the primary. A core `v1` Service (`KubeService`, an `ApiObject`) is copied to
+   * `<name>-primary` and `<name>-canary`, which the provider routes between, as Flagger's service
+   * canary does (no workload, no apex Services). It is read at synth, so it may be configured after the Canary is
    * created.
    */
   readonly target: IConstruct;
@@ -190,10 +193,12 @@ export class Canary extends Construct {
         this.problem('target', `spec.template must be set: its revisions are the canary and the primary`);
         return;
       }
-    } else if ((target.kind !== 'Deployment' && target.kind !== 'DaemonSet') || !String(target.apiVersion).startsWith('apps/')) {
-      this.problem('target', `must be an apps/v1 Deployment or DaemonSet (got ${target.apiVersion} ${target.kind})`);
+    } else if (!isServiceTarget(target) && ((target.kind !== 'Deployment' && target.kind !== 'DaemonSet') || !String(target.apiVersion).startsWith('apps/'))) {
+      this.problem('target', `must be an apps/v1 Deployment or DaemonSet, or a v1 Service (got ${target.apiVersion} ${target.kind})`);
       return;
     }
+    // src: pkg/canary/factory.go Controller: a core Service target gets the ServiceController (no workload).
+    const serviceTarget = !inPlace && isServiceTarget(target);
     // src: pkg/canary/factory.go Controller: a DaemonSet target gets the DaemonSet controller.
     const daemonSet = !inPlace && target.kind === 'DaemonSet';
     if (daemonSet) {
@@ -209,9 +214,9 @@ export class Canary extends Construct {
     const app = App.of(this) as { stateRoot?: string; stateDir?: string; controller?: ControllerSettings };
     // A Canary in a plain cdk8s App renders with Flagger's defaults.
     const controller = app.controller ?? CONTROLLER_DEFAULTS;
-    const selector = inPlace ? undefined : findSelectorLabel(target.spec.selector?.matchLabels, controller.selectorLabels);
-    if (inPlace) {
-      // Knative labels and selects the revisions' pods itself.
+    const selector = inPlace || serviceTarget ? undefined : findSelectorLabel(target.spec.selector?.matchLabels, controller.selectorLabels);
+    if (inPlace || serviceTarget) {
+      // Knative labels and selects the revisions' pods itself; a Service target's copies keep its selector.
     } else if (!selector) {
       this.problem('target', `spec.selector.matchLabels must contain one of [${controller.selectorLabels.join(', ')}] (Flagger's selector labels, -selector-labels); e.g. select pods with the label ${controller.selectorLabels[0]}=${targetName}`);
     } else {
@@ -225,13 +230,17 @@ export class Canary extends Construct {
     this.warnings.push(...analysisWarnings);
     if (inPlace) this.validateInPlace(props);
     else this.validateService(props.service, targetName);
+    if (serviceTarget) {
+      this.validateServiceTarget(props, targetName);
+      for (const p of serviceTargetProblems(target as unknown as ServiceTargetJson)) this.problem('target', p);
+    }
 
     // In place, the primary is an older revision: there are no `-primary` ConfigMap copies to make
     // (Flagger's KnativeController tracks no dependencies). -enable-config-tracking is the default of configTracking.enabled.
     // controller.untrackedConfigMaps: ConfigMaps the cluster creates, excluded from every Canary's tracking.
     const exclude = [...(props.configTracking?.exclude ?? []), ...controller.untrackedConfigMaps];
     const tracking = { ...props.configTracking, enabled: props.configTracking?.enabled ?? controller.enableConfigTracking, ...(exclude.length ? { exclude } : {}) };
-    const tracked = inPlace ? { problems: [], data: {}, labels: {} } : readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, tracking, Canary.isCanary, controller.includeLabelPrefix);
+    const tracked = inPlace || serviceTarget ? { problems: [], data: {}, labels: {} } : readTrackedConfigMaps(Chart.of(this), this.namespace, target.spec.template.spec ?? {}, tracking, Canary.isCanary, controller.includeLabelPrefix);
     this.problems.push(...tracked.problems);
     const configMaps = tracked.data;
     for (const cm of Object.keys(configMaps)) {
@@ -250,7 +259,7 @@ export class Canary extends Construct {
 
     // HasTargetChanged ignores the scale-to-zero node selector (a DaemonSet copied from a cluster may carry it).
     const canaryTemplate = daemonSet ? withoutScaleToZero(target.spec.template as Json) : target.spec.template as Json;
-    const canaryPlan = {
+    const canaryPlan = serviceTarget ? serviceTargetPlan(target as unknown as ServiceTargetJson, controller.includeLabelPrefix) : {
       revision: computeRevision(canaryTemplate, configMaps),
       template: canaryTemplate,
       // A DaemonSet's updateStrategy is kept as the workload's strategy (it has no replicas or deadline).
@@ -313,7 +322,7 @@ export class Canary extends Construct {
       // scheduler_metrics.go: {{ route }} is spec.routeRef's name (APISIX), or for a Knative target the latest created revision.
       route: provider.router.routeName ?? revisions?.canary ?? targetName,
     };
-    const metrics = planMetrics(props.analysis?.metrics ?? [], { provider: (props.metricsProvider ?? provider).name, metricsServer, vars: templateVars });
+    const metrics = planMetrics(props.analysis?.metrics ?? [], { provider: builtinObserverProvider((props.metricsProvider ?? provider).name, serviceTarget), metricsServer, vars: templateVars });
     const webhooks = planWebhooks(props.analysis?.webhooks ?? []);
     const alerts = planAlerts(props.analysis?.alerts ?? [], this.namespace);
     this.problems.push(...metrics.problems, ...webhooks.problems, ...alerts.problems);
@@ -323,7 +332,7 @@ export class Canary extends Construct {
       this.problem('progressDeadline', `must be a whole number of seconds from 1 to ${MAX_PROGRESS_DEADLINE_SECONDS} (7 days) (got ${progressDeadlineSeconds})`);
     }
 
-    if (this.problems.length > 0 || !(selector || inPlace) || !state) return;
+    if (this.problems.length > 0 || !(selector || inPlace || serviceTarget) || !state) return;
 
     this.renderedState = state;
     // The target keeps serving until the new primary is ready (Initializing) and runs while a
@@ -332,7 +341,7 @@ export class Canary extends Construct {
     const canaryUp = state.phase === 'Initializing' || isRolloutPhase(state.phase);
     const canaryReplicas = canaryUp ? scaleUpReplicas(target, state, hpa) : 0;
     const primaryInput = { targetName, namespace: this.namespace, selector: selector!, selectorLabels: controller.selectorLabels, snapshot: state.primary, hasAutoscaler: !!hpa };
-    const primary = inPlace ? undefined : daemonSet ? buildPrimaryDaemonSet(primaryInput) : buildPrimaryDeployment(primaryInput) as Json;
+    const primary = inPlace ? undefined : serviceTarget ? buildPrimaryService(state.primary, targetName, this.namespace, controller.includeLabelPrefix) : daemonSet ? buildPrimaryDaemonSet(primaryInput) : buildPrimaryDeployment(primaryInput) as Json;
     this.renderedPlan = {
       apiVersion: PLAN_API_VERSION,
       kind: 'AnalysisPlan',
@@ -354,10 +363,12 @@ export class Canary extends Construct {
       route: provider.router.routeStatus?.(routeProbe),
       alerts: alerts.alerts.length ? alerts.alerts : undefined,
       canary: canaryPlan,
-      replicas: inPlace || daemonSet ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
+      replicas: inPlace || daemonSet || serviceTarget ? {} : { canary: canaryReplicas, ...(typeof primary?.spec?.replicas === 'number' ? { primary: primary.spec.replicas } : {}) },
       stateFile: stateFile.split('\\').join('/'),
       // The driver observes DaemonSets by their kube-state-metrics series; they have no replicas to commit.
       ...(daemonSet ? { targetKind: 'DaemonSet', workloadKind: 'DaemonSet' as const, workloads: { primary: `${targetName}-primary`, canary: targetName } } : {}),
+      // ServiceController IsPrimaryReady/IsCanaryReady: always ready, so the driver observes no workload.
+      ...(serviceTarget ? { targetKind: 'Service', workloadKind: 'Service' as const } : {}),
       ...(inPlace && revisions ? { targetKind: inPlace.kind, revisions: { primary: revisions.primary, canary: revisions.canary }, workloads: inPlace.workloads(revisions) } : {}),
     };
     const existing = props.existing;
@@ -378,6 +389,16 @@ export class Canary extends Construct {
       // A cluster-scoped routing object (no namespace) must not take the chart's namespace.
       if (json.metadata.namespace === undefined && obj.metadata.namespace !== undefined) obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     };
+    if (serviceTarget) {
+      // KubernetesNoopRouter: no apex Service; the target passes through as the user wrote it.
+      // A Service of either name in the input is taken over and replaced: reconcileCanaryService
+      // overwrites -canary on every Initialize, Promote overwrites -primary.
+      const takeOver = (json: Json): Json => (found(json), json);
+      emit(takeOver(primary!));
+      emit(takeOver(buildCanaryService(target as unknown as ServiceTargetJson, this.namespace, props.service?.trafficDistribution)));
+      provider.router.render(routeProbe).map(routing).forEach(emit);
+      return;
+    }
     if (inPlace) {
       setTargetFields(targetObject, inPlace.targetFields(target, revisions!, routeProbe));
       provider.router.render(routeProbe).map(routing).forEach(emit);
@@ -422,6 +443,22 @@ export class Canary extends Construct {
     if (props.autoscaler) this.problem('autoscaler', `cannot be used: ${what}, which scales its revisions itself (Flagger: "can't use autoscaler with Knative Service"); remove it`);
     if (props.primaryScalerReplicas) this.problem('primaryScalerReplicas', `is not used: ${what} and makes no primary autoscaler; remove it`);
     if (props.configTracking) this.problem('configTracking', `is not used: ${what} and makes no -primary ConfigMap copies (Flagger tracks none there); remove it`);
+  }
+
+  /**
+   * A Service target has no pods of its own: the copies are `<target>-primary`/`-canary`, which the
+   * routers reach by the apex name, so service.name must be the target's; nothing scales.
+   */
+  private validateServiceTarget(props: CanaryProps, targetName: string): void {
+    const what = 'the target is a Service (Flagger copies it to -primary/-canary and makes no workload)';
+    if (props.service?.name !== undefined && props.service.name !== targetName) this.problem('service.name', `must be the target's name ${JSON.stringify(targetName)} or unset: ${what}, and the routes reach those copies by the apex name`);
+    if (props.autoscaler) this.problem('autoscaler', `cannot be used: ${what}, so there are no replicas to scale; remove it`);
+    if (props.primaryScalerReplicas) this.problem('primaryScalerReplicas', `is not used: ${what} and makes no primary autoscaler; remove it`);
+    if (props.configTracking) this.problem('configTracking', `is not used: ${what} and tracks no ConfigMaps; remove it`);
+    // Read only by KubernetesDefaultRouter, which a Service target does not get (KubernetesNoopRouter): Flagger ignores them.
+    for (const key of ['apex', 'primary', 'canary', 'headless', 'portDiscovery'] as const) {
+      if (props.service?.[key] !== undefined) this.warnings.push({ path: `service.${key}`, message: `is ignored: ${what}; the copies take the target's metadata and spec, as Flagger's KubernetesNoopRouter leaves them` });
+    }
   }
 
   private validateService(s: CanaryServiceOptions | undefined, targetName: string): void {

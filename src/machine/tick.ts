@@ -59,6 +59,12 @@ export function isFirstAnalysisTick(plan: AnalysisPlan, state: CanaryState): boo
 
 /** Classifies a tick; see TickPlan for the due rules. */
 export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now: Date, lastTick?: string): TickPlan {
+  const tick = classifyTick(plan, state, now, lastTick);
+  // A Service target has no workload: service_controller.go IsPrimaryReady/IsCanaryReady answer ready at once.
+  return plan.workloadKind === 'Service' ? { ...tick, steps: tick.steps.filter((s) => s.kind !== 'readiness') } : tick;
+}
+
+function classifyTick(plan: AnalysisPlan, state: CanaryState | undefined, now: Date, lastTick?: string): TickPlan {
   if (!state) return ready('bootstrap', 'no state yet: write the initial state', []);
   // scheduler.go advanceCanary returns at once for a suspended canary, recording an event on every
   // ticker tick: due once per interval, observing nothing.

@@ -240,8 +240,10 @@ export interface AnalysisPlan {
   /**
    * Kind of the workloads the driver observes when they are not Deployments: `DaemonSet` for a
    * DaemonSet target (kube_daemonset_* series; then `replicas` is empty and `workloads` is set).
+   * `Service` for a core Service target: there is no workload, and the driver waits for none
+   * (service_controller.go IsPrimaryReady/IsCanaryReady always answer ready).
    */
-  workloadKind?: 'DaemonSet';
+  workloadKind?: 'DaemonSet' | 'Service';
 }
 
 /** The Deployment the driver observes for a workload of the plan. */

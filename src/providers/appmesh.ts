@@ -69,6 +69,8 @@ export const APPMESH = {
   name: 'appmesh',
   capabilities: capabilities('appmesh'),
   observer: APPMESH_OBSERVER,
+  // observers/factory.go matches the appmesh prefix, so `appmesh:service` keeps this observer.
+  observerMatchesServiceSuffix: true,
   flagger: mapping('appmesh', true),
   router: (o: AppMeshRouterOptions) => new AppMeshV1beta1Router(o),
 } as const satisfies ProviderModule<'appmesh', AppMeshRouterOptions>;
@@ -78,6 +80,8 @@ export const APPMESH_V1BETA2 = {
   name: 'appmeshv1beta2',
   capabilities: capabilities('appmesh:v1beta2'),
   observer: APPMESH_OBSERVER,
+  // observers/factory.go matches the appmesh prefix, so `appmesh:service` keeps this observer.
+  observerMatchesServiceSuffix: true,
   flagger: mapping('appmesh:v1beta2', false),
   router: (o: AppMeshRouterOptions) => new AppMeshV1beta2Router(o),
 } as const satisfies ProviderModule<'appmeshv1beta2', AppMeshRouterOptions>;

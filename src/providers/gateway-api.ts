@@ -286,6 +286,8 @@ export const GATEWAY_API = {
   name: 'gatewayapi',
   capabilities: { flaggerName: 'gatewayapi:v1', ...CAPABILITIES },
   observer: HTTP_OBSERVER,
+  // observers/factory.go matches the gatewayapi prefix, so `gatewayapi:service` keeps this observer.
+  observerMatchesServiceSuffix: true,
   flagger: {
     names: ['gatewayapi:v1'],
     fields: [...COMMON_FIELDS, ['service', 'timeout'], ['service', 'backendTimeout'], ['service', 'corsPolicy']],
@@ -303,6 +305,8 @@ export const GATEWAY_API_V1BETA1 = {
   name: 'gatewayapiv1beta1',
   capabilities: { flaggerName: 'gatewayapi:v1beta1', ...CAPABILITIES },
   observer: HTTP_OBSERVER,
+  // observers/factory.go matches the gatewayapi prefix, so `gatewayapi:service` keeps this observer.
+  observerMatchesServiceSuffix: true,
   flagger: {
     names: ['gatewayapi:v1beta1'],
     // timeouts and corsPolicy are left out: the v1beta1 router never reads them.

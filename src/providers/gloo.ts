@@ -197,6 +197,8 @@ export const GLOO = {
     matchKinds: ['headers', 'method'],
     promotionSteps: true,
   },
+  // observers/factory.go matches the gloo prefix, so `gloo:service` keeps this observer.
+  observerMatchesServiceSuffix: true,
   observer: {
     name: 'gloo',
     // Query text of pkg/metrics/observers/gloo.go, trailing commas included (PromQL allows them).

@@ -131,6 +131,13 @@ export interface ProviderModule<N extends string, O> {
   readonly name: N;
   readonly capabilities: RoutingCapabilities;
   readonly observer: Observer;
+  /**
+   * For a Service target Flagger asks its observer factory for `<provider>:service`
+   * (scheduler_metrics.go runBuiltinMetricChecks); only the names factory.go matches by prefix
+   * (appmesh, gloo, gatewayapi) keep their own observer, every other one gets the default, Istio's.
+   * @default false - Istio's queries answer the built-in metrics of a Service target
+   */
+  readonly observerMatchesServiceSuffix?: boolean;
   readonly flagger: FlaggerMapping<O>;
   /** The target this provider rolls out in place; absent: an apps/v1 Deployment copied to `-primary`. */
   readonly rollsOut?: RolledOutTarget;

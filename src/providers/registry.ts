@@ -70,3 +70,13 @@ export function builtinMetricsProvider(specProvider: string | undefined, meshPro
 export function providerModules(): ProviderModule<ProviderName, unknown>[] {
   return Object.values(PROVIDERS) as ProviderModule<ProviderName, unknown>[];
 }
+
+/**
+ * The provider whose observer answers the built-in metrics of a Canary: a core/v1 Service target
+ * makes Flagger look up `<provider>:service` (scheduler_metrics.go), which observers/factory.go
+ * matches by prefix for a few providers and otherwise answers with the Istio observer.
+ */
+export function builtinObserverProvider(provider: ProviderName, serviceTarget: boolean): ProviderName {
+  if (!serviceTarget) return provider;
+  return (PROVIDERS[provider] as ProviderModule<ProviderName, unknown>).observerMatchesServiceSuffix ? provider : 'istio';
+}

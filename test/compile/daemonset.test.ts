@@ -75,7 +75,7 @@ describe('compile: a DaemonSet target (test-daemonset.sh)', () => {
   it.each([
     ['an OnDelete updateStrategy', '  minReadySeconds: 5\n', '  minReadySeconds: 5\n  updateStrategy:\n    type: OnDelete\n', 'spec.updateStrategy.type must be RollingUpdate for a DaemonSet target (got OnDelete)'],
     ['an HPA on a DaemonSet', '  progressDeadlineSeconds: 60\n', `  progressDeadlineSeconds: 60\n  autoscalerRef:\n    apiVersion: autoscaling/v2\n    kind: HorizontalPodAutoscaler\n    name: podinfo-ds\n`, 'cannot be used with a DaemonSet target', hpa],
-    ['a Service target', '    kind: DaemonSet\n    name: podinfo-ds\n  progress', '    kind: Service\n    name: podinfo-ds\n  progress', 'Service targets (Flagger\'s service canary'],
+    ['a Service target without the Service', '    kind: DaemonSet\n    name: podinfo-ds\n  progress', '    kind: Service\n    name: podinfo-ds\n  progress', 'spec.targetRef: Service test/podinfo-ds is not among the inputs'],
     ['a StatefulSet target', '    kind: DaemonSet\n    name: podinfo-ds\n  progress', '    kind: StatefulSet\n    name: podinfo-ds\n  progress', 'spec.targetRef.kind: must be one of "DaemonSet", "Deployment", "Service"'],
   ])('%s is refused before anything is written', (_label, from, to, message, extra = '') => {
     const dir = tempDir('canarykit-ds-bad-');

@@ -184,7 +184,7 @@ describe('invalid Canary props: synth throws, lists every problem, writes nothin
         const sts = new k8s.KubeStatefulSet(chart, 'sts', { metadata: { name: 'podinfo' }, spec: { serviceName: 'podinfo', selector: { matchLabels: { app: 'podinfo' } }, template: { spec: { containers: [{ name: 'c', image: 'i' }] } } } });
         new Canary(chart, 'canary', { target: sts, service: { port: 80 }, provider: Provider.istio(), analysis: { stepWeight: 10 }, stateDir: NO_STATE_DIR });
       },
-      [`${P} target: must be an apps/v1 Deployment or DaemonSet (got apps/v1 StatefulSet)`],
+      [`${P} target: must be an apps/v1 Deployment or DaemonSet, or a v1 Service (got apps/v1 StatefulSet)`],
     );
   });
 

@@ -153,7 +153,7 @@ describe('Knative Service across the phases of a run (knative_controller.go, kna
     const app = new CanaryApp({ outdir: path.join(tempDir(), 'out') });
     const chart = new Chart(app, 'podinfo', { namespace: 'test' });
     new Canary(chart, 'canary', { target: new ApiObject(chart, 'svc', knativeService() as any), service: { port: 80 }, provider: Provider.traefik(), analysis: { stepWeight: 10, maxWeight: 50 }, stateDir: NO_STATE_DIR });
-    expect(() => app.render()).toThrow(/target: must be an apps\/v1 Deployment or DaemonSet \(got serving.knative.dev\/v1 Service\)/);
+    expect(() => app.render()).toThrow(/target: must be an apps\/v1 Deployment or DaemonSet, or a v1 Service \(got serving.knative.dev\/v1 Service\)/);
   });
 
   it('each output folder builds with kubectl kustomize', async () => {
