@@ -206,6 +206,17 @@ describe('decide: details', () => {
     expect(decision.state.primary.template).not.toBe(plan.canary.template);
   });
 
+  it.each([
+    [undefined, 'Deployment'],
+    ['DaemonSet', 'DaemonSet'],
+    ['Service', 'Service'],
+  ])('events name the target kind (%s) as Flagger does (pkg/canary/status.go SyncStatus: New %%s detected…, %%s scaled to zero)', (targetKind, kind) => {
+    const plan = makePlan(targetKind ? { targetKind } : {});
+    expect(decide(plan, undefined, emptyObservations(), NOW).events.map((e) => e.message)).toEqual([`New ${kind} detected, starting initialization.`]);
+    const { decision } = tick(plan, runState({ canaryWeight: 30, failedChecks: 5 }), NOW);
+    expect(decision.events.map((e) => e.message)).toContain(`Canary analysis failed, ${kind} scaled to zero.`);
+  });
+
   it('a rollback leaves the primary snapshot untouched', () => {
     const start = runState({ canaryWeight: 30, failedChecks: 5 });
     const { decision } = tick(makePlan(), start, NOW);

@@ -6,6 +6,7 @@ import { AnalysisPlan, PlannedWebhook, workloadDeployment } from '../model/plan'
 import {
   deadlineMessage,
   FLAGGER_MESSAGES,
+  targetMessages,
   promotionFailedMessage,
   StageEvent,
   stageEvent,
@@ -37,7 +38,7 @@ export { initialState } from './transitions';
  */
 export function decide(plan: AnalysisPlan, state: CanaryState | undefined, observations: Observations, now: Date, lastTick?: string): Decision {
   if (!state) {
-    return { action: { type: 'initialize' }, state: initialState(plan, now), events: [stageEvent('Initializing', FLAGGER_MESSAGES.initializing)] };
+    return { action: { type: 'initialize' }, state: initialState(plan, now), events: [stageEvent('Initializing', targetMessages(plan.targetKind).initializing)] };
   }
   const tick = planTick(plan, state, now, lastTick);
   if (!tick.due) return none(state, tick.idle ?? 'not-due', tick.why);
@@ -66,7 +67,7 @@ export function decide(plan: AnalysisPlan, state: CanaryState | undefined, obser
 function complete(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, now: Date): Decision {
   switch (tick.stage) {
     case 'initializing':
-      return changed(plan, state, { type: 'initialize' }, { phase: 'Initialized' }, now, [stageEvent('Initialized', FLAGGER_MESSAGES.initialized)]);
+      return changed(plan, state, { type: 'initialize' }, { phase: 'Initialized' }, now, [stageEvent('Initialized', targetMessages(plan.targetKind).initialized)]);
     case 'start':
       return changed(plan, state, { type: 'start', revision: plan.canary.revision }, runStart(plan.canary.revision), now, [
         stageEvent('NewRevision', FLAGGER_MESSAGES.newRevision),
@@ -138,7 +139,7 @@ function notReady(plan: AnalysisPlan, state: CanaryState, tick: TickPlan, verdic
   if (workload === 'primary' && promoting) {
     return changed(plan, state, { type: 'fail-promotion', reason: 'PromotionFailed', message: promotionFailedMessage(detail) }, promotionFailed(), now, [
       stageEvent('PromotionFailed', promotionFailedMessage(detail)),
-      stageEvent('RolledBack', FLAGGER_MESSAGES.failed),
+      stageEvent('RolledBack', targetMessages(plan.targetKind).failed),
     ]);
   }
   return rollback(plan, state, 'ProgressDeadlineExceeded', deadlineMessage(detail), now);
@@ -257,7 +258,7 @@ function hold(plan: AnalysisPlan, state: CanaryState, failure: CheckFailure, che
 function rollback(plan: AnalysisPlan, state: CanaryState, reason: RollbackReason, message: string, now: Date): Decision {
   return changed(plan, state, { type: 'rollback', reason, message }, rolledBack(plan), now, [
     stageEvent(reason, message),
-    stageEvent('RolledBack', FLAGGER_MESSAGES.failed),
+    stageEvent('RolledBack', targetMessages(plan.targetKind).failed),
   ]);
 }
 

@@ -77,10 +77,22 @@ export function stageEvent(reason: Reason, message: string): StageEvent {
   return { reason, message, severity: REASON_SEVERITY[reason] };
 }
 
+/**
+ * Flagger's wording that names the target's kind (pkg/canary/status.go SyncStatus and
+ * scheduler.go: `New %s detected…`, `Canary analysis failed, %s scaled to zero.` with
+ * `TargetRef.Kind`): Deployment, DaemonSet, a Knative or core Service.
+ */
+export function targetMessages(kind = 'Deployment'): { initializing: string; initialized: string; failed: string } {
+  return {
+    initializing: `New ${kind} detected, starting initialization.`,
+    initialized: `New ${kind} detected, initialization completed.`,
+    failed: `Canary analysis failed, ${kind} scaled to zero.`,
+  };
+}
+
 /** Flagger's alert and condition wording (reference §6, §1.2), reused verbatim. */
 export const FLAGGER_MESSAGES = {
-  initializing: 'New Deployment detected, starting initialization.',
-  initialized: 'New Deployment detected, initialization completed.',
+  ...targetMessages(),
   newRevision: 'New revision detected, progressing canary analysis.',
   waitingRollout: 'Canary is waiting for approval.',
   waitingTrafficIncrease: 'Canary traffic increase is waiting for approval.',
