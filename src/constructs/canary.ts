@@ -293,6 +293,7 @@ export class Canary extends Construct {
       selector,
       port: props.service?.port ?? 0,
       portName: props.service?.portName,
+      appProtocol: props.service?.appProtocol,
       targetPort: props.service?.targetPort,
       portDiscovery: props.service?.portDiscovery ?? false,
       target: { name: targetName },

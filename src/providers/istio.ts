@@ -7,6 +7,7 @@ import { formatDuration } from './durations';
 import type {
   DestinationRuleSpec,
   VirtualServiceSpec,
+  VirtualServiceSpecTcp,
   VirtualServiceSpecHttp,
   VirtualServiceSpecHttpCorsPolicy,
   VirtualServiceSpecHttpRoute,
@@ -59,6 +60,9 @@ export interface IstioOptions {
 
 const API_VERSION = 'networking.istio.io/v1beta1';
 
+/** istio.go isTcp: the Service's appProtocol is tcp (any case). */
+const isTcp = (input: RouterInput): boolean => input.appProtocol?.toLowerCase() === 'tcp';
+
 const KUBECTL_LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Cross product of analysis and service matches (Flagger's merge rule, reference §2.6). */
@@ -79,11 +83,34 @@ export class IstioRouter implements Router {
   readonly provider = 'istio' as const;
   constructor(private readonly opts: IstioOptions = {}) {}
 
-  validate(_input: RouterInput): Problem[] {
+  validate(input: RouterInput): Problem[] {
     const problems: Problem[] = [];
     if (this.opts.delegation && (this.opts.hosts?.length || this.opts.gateways?.length)) {
       problems.push({ path: 'provider.istio.delegation', message: 'a delegate VirtualService cannot set hosts or gateways; remove them or set delegation: false' });
     }
+    if (isTcp(input)) problems.push(...this.tcpProblems(input));
+    return problems;
+  }
+
+  /**
+   * istio.go with `appProtocol: tcp` writes one weighted TCP route and reads nothing HTTP: an A/B
+   * match there would send everyone to the canary at the A/B weight of 100, so what Flagger would
+   * ignore is refused instead.
+   */
+  private tcpProblems(input: RouterInput): Problem[] {
+    const problems: Problem[] = [];
+    const why = 'with service.appProtocol tcp Istio routes TCP by weight only (Flagger ignores it)';
+    const a = input.analysis;
+    if (a.match.length) problems.push({ path: 'analysis.match', message: `cannot route by request attributes ${why}; remove match` });
+    if (a.mirror) problems.push({ path: 'analysis.mirror', message: `cannot mirror ${why}; remove mirror` });
+    if (a.sessionAffinity) problems.push({ path: 'analysis.sessionAffinity', message: `has no cookies ${why}; remove it` });
+    for (const key of ['rewrite', 'retries', 'timeout', 'headers', 'corsPolicy'] as const) {
+      if (this.opts[key] !== undefined) problems.push({ path: `provider.istio.${key}`, message: `is an HTTP setting; ${why}; remove it` });
+    }
+    (this.opts.match ?? []).forEach((m, i) => {
+      const other = Object.keys(m).filter((k) => k !== 'port');
+      if (other.length) problems.push({ path: `provider.istio.match[${i}]`, message: `a TCP route matches on port only (canaryToL4Match); remove ${other.join(', ')}` });
+    });
     return problems;
   }
 
@@ -102,7 +129,7 @@ export class IstioRouter implements Router {
       spec: {
         hosts: this.opts.delegation ? [] : this.hosts(names.apex),
         gateways: this.opts.delegation ? [] : this.gateways(),
-        http: this.httpRoutes(input),
+        ...(isTcp(input) ? { tcp: [this.tcpRoute(input)] } : { http: this.httpRoutes(input) }),
       },
     };
     return [dr(names.canary), dr(names.primary), vs];
@@ -119,6 +146,20 @@ export class IstioRouter implements Router {
     const kept = existing.metadata?.annotations?.[KUBECTL_LAST_APPLIED];
     if (kept === undefined) return adoptReplace(generated, existing);
     return adoptWith(generated, existing, generated.metadata.labels, { ...generated.metadata.annotations, [KUBECTL_LAST_APPLIED]: kept });
+  }
+
+  /** reconcileVirtualService / SetRoutes for TCP: the service matches' ports, then the weighted route. */
+  private tcpRoute(input: RouterInput): VirtualServiceSpecTcp {
+    const { names, weights } = input;
+    // canaryToL4Match: one L4 match per service match, with only its port (omitempty).
+    const match = (this.opts.match ?? []).map((m) => (m.port ? { port: m.port } : {}));
+    return {
+      match: match.length ? match : undefined,
+      route: [
+        { destination: this.destination(names.primary, input), weight: weights.primary },
+        { destination: this.destination(names.canary, input), weight: weights.canary },
+      ],
+    };
   }
 
   private hosts(apex: string): string[] {
@@ -265,9 +306,6 @@ export const ISTIO = {
       ['service', 'hosts'], ['service', 'gateways'], ['service', 'delegation'], ['service', 'trafficPolicy'], ['service', 'match'],
       ['service', 'retries'], ['service', 'timeout'], ['service', 'headers'], ['service', 'corsPolicy'], ['service', 'rewrite'],
     ],
-    unsupported: (spec) => spec.service.appProtocol?.toLowerCase() === 'tcp'
-      ? [{ segments: ['spec', 'service', 'appProtocol'], message: 'tcp (Istio TCP routes) is not supported yet; canarykit renders HTTP routes' }]
-      : [],
     toOptions: (spec, { duration }) => {
       const s = spec.service;
       return {

@@ -52,6 +52,8 @@ export interface RouterInput {
   readonly port: number;
   /** Name of the first Service port (`service.portName`). @default - unset ('http' on the Service) */
   readonly portName?: string;
+  /** `appProtocol` of the Services' port (`service.appProtocol`). @default - unset */
+  readonly appProtocol?: string;
   /** Container port the Services target (`service.targetPort`). @default - same as `port` */
   readonly targetPort?: number | string;
   readonly portDiscovery: boolean;
