@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { step } from '../src/driver/driver';
-import { CanaryState } from '../src/model/state';
-import { AppSpec, TEST_CONFIG, appJson, readyDeployment, realDeps } from './support/driver-fixture';
-import { GitFixture, createGitFixture } from './support/git';
-import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
+import { readyDeployment } from './support/driver-fixture';
+import { providerScenario, runRollout } from './support/driver-scenario';
+import { OpenMetricsWriter, PrometheusServer, describeWithPrometheus, startPrometheus } from './support/prometheus';
 
 /*
  * The step driver on Contour and Traefik canaries, end to end: real git remote, real Prometheus
@@ -12,7 +9,6 @@ import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startP
  * routing object committed at every stage as pkg/router/contour.go / traefik.go SetRoutes writes it.
  */
 
-type CanarySpec = AppSpec['canaries'][number];
 
 /** Envoy cluster series of `<ns>_podinfo-canary_9898`: `rps` requests, `errorRatio` of them 503s, 20-50 ms. */
 function envoyTraffic(w: OpenMetricsWriter, ns: string, rps: number, errorRatio: number): void {
@@ -47,42 +43,8 @@ describeWithPrometheus('the step driver on Contour and Traefik canaries', () => 
     for (const c of cleanups) await c();
   });
 
-  const scenario = (namespace: string, provider: 'contour' | 'traefik') => {
-    let spec: CanarySpec = { namespace, image: 'podinfo:6.0.0', provider, stepWeight: 20, maxWeight: 40, threshold: 2 };
-    const fx: GitFixture = createGitFixture({ 'app.json': appJson({ canaries: [spec] }) });
-    const clone = fx.clone('driver');
-    cleanups.push(() => fx.cleanup());
-    const clock = { now: at(60) };
-    return {
-      tick: (advanceSeconds = 60) => {
-        clock.now = new Date(clock.now.getTime() + advanceSeconds * 1000);
-        return step({ repoDir: clone, config: TEST_CONFIG, select: { all: true } }, realDeps(clone, prom.url, clock));
-      },
-      release: () => {
-        spec = { ...spec, image: 'podinfo:6.1.0' };
-        fx.pushConcurrently({ 'app.json': appJson({ canaries: [spec] }) }, 'release podinfo:6.1.0');
-      },
-      state: (): CanaryState => JSON.parse(fx.remoteGit('show', `main:state/${namespace}/podinfo.json`)),
-      routed: (file: string): any => parse(fx.remoteGit('show', `main:dist/${namespace}/podinfo/${file}`)),
-    };
-  };
-
-  /** Phase, committed weights and failed checks after each tick (repeats dropped), until the run ends. */
-  async function run(s: ReturnType<typeof scenario>, weights: (s: ReturnType<typeof scenario>) => number[]): Promise<string[]> {
-    await s.tick(0); // bootstrap
-    await s.tick(); // Initialized
-    s.release();
-    await s.tick(0); // syncs the release
-    const seen: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      await s.tick();
-      const st = s.state();
-      const entry = `${st.phase} ${weights(s).join('/')}${st.failedChecks ? ` failedChecks=${st.failedChecks}` : ''}`;
-      if (seen.at(-1) !== entry) seen.push(entry);
-      if (st.phase === 'Succeeded' || st.phase === 'Failed') break;
-    }
-    return seen;
-  }
+  const scenario = (namespace: string, provider: 'contour' | 'traefik') => providerScenario(namespace, provider, () => prom.url, cleanups);
+  const run = runRollout;
 
   const proxyWeights = (s: ReturnType<typeof scenario>): number[] =>
     s.routed('httpproxy-podinfo.yaml').spec.routes[0].services.map((x: { weight?: number }) => x.weight ?? 0);
