@@ -1,4 +1,4 @@
-import { ApiObject } from 'cdk8s';
+import { userObject } from './user-object';
 import { IConstruct } from 'constructs';
 import { Problem } from '../errors';
 import { Json, nonEmpty } from '../constructs/workload/deployment-json';
@@ -39,19 +39,17 @@ interface Prepared {
  */
 export class ApisixRouter implements Router {
   readonly provider = 'apisix' as const;
-  private userJson?: Json;
+  /** The user's ApisixRoute as JSON. */
+  private readonly user: () => Json;
   private cached?: Prepared;
-  constructor(private readonly opts: ApisixOptions) {}
+  constructor(opts: ApisixOptions) {
+    this.user = userObject(opts.route);
+  }
 
   get routeName(): string {
     return this.user().metadata.name;
   }
 
-  /** The user's ApisixRoute as JSON, read once: the Canary is created after its inputs are configured. */
-  private user(): Json {
-    this.userJson ??= ApiObject.of(this.opts.route).toJson() as Json;
-    return this.userJson;
-  }
 
   /** The user's route decoded for the apex Service `apex`, once (a router serves one Canary). */
   private prepared(apex: string): Prepared {

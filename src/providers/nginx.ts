@@ -1,8 +1,8 @@
-import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Problem } from '../errors';
 import { Json, clone } from '../constructs/workload/deployment-json';
 import type { IngressSpec } from 'cdk8s-plus-28/lib/imports/k8s';
+import { userObject } from './user-object';
 import { Router, RouterInput, RoutingObject } from './router';
 import { adoptWith } from './adopt';
 import { ProviderModule } from './module';
@@ -21,19 +21,16 @@ export interface NginxOptions {
 /** NGINX: the `<ingress>-canary` Ingress carrying `canary-*` annotations (reference §2.7). */
 export class NginxRouter implements Router {
   readonly provider = 'nginx' as const;
-  constructor(private readonly opts: NginxOptions) {}
+  constructor(private readonly opts: NginxOptions) {
+    this.ingress = userObject(opts.ingress);
+  }
 
   get ingressName(): string {
     return this.ingress().metadata.name;
   }
 
-  private cached?: Json;
-
-  /** The user's Ingress as JSON, read once: the Canary is created after its inputs are configured. */
-  private ingress(): Json {
-    if (!this.cached) this.cached = ApiObject.of(this.opts.ingress).toJson() as Json;
-    return this.cached;
-  }
+  /** The user's Ingress as JSON. */
+  private readonly ingress: () => Json;
 
   validate(input: RouterInput): Problem[] {
     const problems: Problem[] = [];

@@ -1,9 +1,9 @@
-import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Problem } from '../errors';
 import { Json, clone } from '../constructs/workload/deployment-json';
 import type { IngressSpec } from 'cdk8s-plus-28/lib/imports/k8s';
 import type { TemplateVars } from '../constructs/metrics/template';
+import { userObject } from './user-object';
 import { Router, RouterInput, RoutingObject } from './router';
 import { adoptWith } from './adopt';
 import { ProviderModule } from './module';
@@ -29,19 +29,16 @@ const DISABLE = 'False()';
  */
 export class SkipperRouter implements Router {
   readonly provider = 'skipper' as const;
-  constructor(private readonly opts: SkipperOptions) {}
+  constructor(opts: SkipperOptions) {
+    this.ingress = userObject(opts.ingress);
+  }
 
   get ingressName(): string {
     return this.ingress().metadata.name;
   }
 
-  private cached?: Json;
-
-  /** The user's Ingress as JSON, read once: the Canary is created after its inputs are configured. */
-  private ingress(): Json {
-    if (!this.cached) this.cached = ApiObject.of(this.opts.ingress).toJson() as Json;
-    return this.cached;
-  }
+  /** The user's Ingress as JSON. */
+  private readonly ingress: () => Json;
 
   validate(input: RouterInput): Problem[] {
     const problems: Problem[] = [];
