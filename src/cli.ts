@@ -63,6 +63,9 @@ export function buildDeps(repoDir: string, config: CanarykitConfig, io: Io, git:
     // The override is the driver's Prometheus for every query; without it, the canary's metricsServer.
     metricsClient: (provider, driverServer) =>
       clientForProvider(address ? { ...provider, address } : provider, { timeoutMs, driverAddress: address ?? driverServer }),
+    // Every metric's provider; the override applies to Prometheus providers only.
+    metricSource: async (metric, driverServer) =>
+      (await import('./adapters/metrics/connect')).connectMetric(metric, { env: process.env, timeoutMs, driverServer, prometheusOverride: address }),
     // Loaded on first use, as every module only some commands or ticks need (issue 14's idle tick).
     callWebhook: async (hook, ctx) => (await import('./adapters/webhooks/call')).callWebhook(hook, ctx),
     sendAlerts: async (plan, events, opts) => (await import('./adapters/alerts/sending')).sendAlerts(plan, events, opts),

@@ -94,17 +94,22 @@ export class TemplateRenderError extends UserError {
 }
 
 /**
- * How a Prometheus query failed: callers tell a server they could not reach (`unreachable`,
- * `timeout`) from a query Prometheus rejected (`bad-query`: HTTP 400/422, or a range/scalar result
- * where an instant vector is needed), another HTTP error (`http`) or an unreadable answer
- * (`bad-response`).
+ * How a metrics query failed: callers tell a server they could not reach (`unreachable`,
+ * `timeout`) from a query the provider rejected (`bad-query`: Prometheus' HTTP 400/422, or a
+ * range/scalar result where an instant vector is needed), another HTTP error (`http`) or an
+ * unreadable answer (`bad-response`).
  */
-export type PrometheusErrorKind = 'unreachable' | 'timeout' | 'bad-query' | 'http' | 'bad-response';
+export type MetricsErrorKind = 'unreachable' | 'timeout' | 'bad-query' | 'http' | 'bad-response';
+/** @deprecated the same kinds, named before canarykit queried other providers. */
+export type PrometheusErrorKind = MetricsErrorKind;
 
-/** A Prometheus query failed. Its message names the server address and never carries credentials. */
-export class PrometheusError extends TickError {
+/**
+ * A query to a metrics provider (Prometheus, Datadog, CloudWatch…) failed. Its message names the
+ * provider and address and never carries credentials.
+ */
+export class MetricsError extends TickError {
   constructor(
-    readonly kind: PrometheusErrorKind,
+    readonly kind: MetricsErrorKind,
     message: string,
     /** Server address with any userinfo removed. */
     readonly address: string,
@@ -113,6 +118,14 @@ export class PrometheusError extends TickError {
   ) {
     // Retrying helps when the server is down or overloaded, never when the query itself is wrong.
     super(message, kind === 'unreachable' || kind === 'timeout' || (kind === 'http' && (status ?? 500) >= 500));
+    this.name = 'MetricsError';
+  }
+}
+
+/** A Prometheus query failed (readiness, built-in metrics and Prometheus MetricTemplates). */
+export class PrometheusError extends MetricsError {
+  constructor(kind: MetricsErrorKind, message: string, address: string, status?: number) {
+    super(kind, message, address, status);
     this.name = 'PrometheusError';
   }
 }

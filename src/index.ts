@@ -48,8 +48,8 @@ export type { CanaryState, PrimarySnapshot, SessionAffinityState, WorkloadSettin
 
 // Errors canarykit throws (each carries its exit code).
 export {
-  UserError, ValidationError, ConfigError, TickError, TemplateRenderError, PrometheusError, WorkspaceNotCleanError,
+  UserError, ValidationError, ConfigError, TickError, TemplateRenderError, MetricsError, PrometheusError, WorkspaceNotCleanError,
   PushRejectedError, GitCommandError, CloneBusyError, SynthError, TransitionError,
   GitHubRequestError, GitHubUnavailableError, GitLabRequestError, GitLabUnavailableError,
 } from './errors';
-export type { Problem, PrometheusErrorKind } from './errors';
+export type { Problem, MetricsErrorKind, PrometheusErrorKind } from './errors';

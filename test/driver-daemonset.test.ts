@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { testMetricSource } from './support/metric-source';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,7 +87,8 @@ describeWithPrometheus('a DaemonSet canary\'s readiness against a real Prometheu
     const p = { ...plan, metricsServer: prom.url };
     const request = observationsNeeded(p, state, now);
     const deps = {
-      metricsClient: (provider: PlannedMetric['provider'], driverServer: string) => clientForProvider(provider, { timeoutMs: 2000, driverAddress: driverServer }),
+      metricsClient: (provider: PlannedMetric['provider'] & { address: string }, driverServer: string) => clientForProvider(provider, { timeoutMs: 2000, driverAddress: driverServer }),
+      metricSource: testMetricSource(),
       callWebhook: async () => ({ ok: true, message: 'unused', attempts: 1 }),
     };
     const obs = (await observe(p, state, request.steps.filter((s) => s.kind === 'readiness'), p.replicas, deps, now)).observations;

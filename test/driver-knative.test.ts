@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { testMetricSource } from './support/metric-source';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,7 +78,8 @@ describeWithPrometheus('a Knative canary\'s readiness against a real Prometheus 
   const run = async (p: AnalysisPlan) => {
     const request = observationsNeeded(p, state, at(600));
     const deps = {
-      metricsClient: (provider: PlannedMetric['provider'], driverServer: string) => clientForProvider(provider, { timeoutMs: 2000, driverAddress: driverServer }),
+      metricsClient: (provider: PlannedMetric['provider'] & { address: string }, driverServer: string) => clientForProvider(provider, { timeoutMs: 2000, driverAddress: driverServer }),
+      metricSource: testMetricSource(),
       callWebhook: async () => ({ ok: true, message: 'unused', attempts: 1 }),
     };
     return (await observe(p, state, request.steps.filter((s) => s.kind === 'readiness'), p.replicas, deps, at(600))).observations;

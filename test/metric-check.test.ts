@@ -103,7 +103,7 @@ describe('checkMetric without a server', () => {
     const address = `http://127.0.0.1:${await freePort()}`;
     const secret = { ...custom('secured', { max: 1 }), provider: { type: 'prometheus' as const, address, secretRef: 'prom-auth' } };
     const open = { ...custom('open', { max: 1 }), provider: { type: 'prometheus' as const, address } };
-    const results = await checkMetrics([secret, open], (p) => clientForProvider(p, { env: {} }), QUERY_TIME);
+    const results = await checkMetrics([secret, open], (p) => clientForProvider({ ...p, address: p.address as string }, { env: {} }), QUERY_TIME);
     expect(results.map((r) => [r.metric, r.outcome])).toEqual([
       ['secured', 'error'],
       ['open', 'error'],
@@ -197,7 +197,7 @@ describeWithPrometheus('metric checks against Prometheus', () => {
       at(builtin('request-duration', 'good', { max: 500 })),
       at(custom('bounded-ratio', { min: 0.9, max: 1 }, 'sum(rate(istio_requests_total{destination_workload="good", response_code="200"}[1m])) / 20')),
     ];
-    const results = await checkMetrics(metrics, (p) => clientForProvider(p), QUERY_TIME);
+    const results = await checkMetrics(metrics, (p) => clientForProvider({ ...p, address: p.address as string }), QUERY_TIME);
     expect(results.map(describeCheck)).toEqual([
       'request-success-rate: 90 (min 99) fail',
       'broken: query failed error',

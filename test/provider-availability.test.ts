@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testMetricSource } from './support/metric-source';
 import { tickEvents } from '../src/machine/flagger-events';
 import { decide } from '../src/machine/decide';
 import { emptyObservations } from '../src/model/observations';
@@ -20,7 +21,7 @@ import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, freePo
 
 const NOW = after(T0, 60);
 const initializing = makeState({ phase: 'Initializing' });
-const template = (address: string): PlannedMetric => ({ ...metric('error-budget'), builtin: false, template: true, provider: { type: 'prometheus', address } });
+const template = (address: string): PlannedMetric => ({ ...metric('error-budget'), builtin: false, template: true, templateRef: { name: 'error-budget', namespace: 'monitoring' }, provider: { type: 'prometheus', address } });
 const inline = (address: string): PlannedMetric => ({ ...metric('inline'), builtin: false, provider: { type: 'prometheus', address } });
 
 describe('which ticks check the metric providers', () => {
@@ -67,7 +68,8 @@ describeWithPrometheus('checking the providers against a real Prometheus', () =>
     const plan = makePlan({ metricsServer, metrics });
     const request = observationsNeeded(plan, initializing, at(600));
     const deps = {
-      metricsClient: (provider: PlannedMetric['provider'], driverServer: string) => clientForProvider(provider, { timeoutMs: 2000, driverAddress: driverServer }),
+      metricsClient: (provider: PlannedMetric['provider'] & { address: string }, driverServer: string) => clientForProvider(provider, { timeoutMs: 2000, driverAddress: driverServer }),
+      metricSource: testMetricSource(),
       callWebhook: async () => ({ ok: true, message: 'unused', attempts: 1 }),
     };
     return (await observe(plan, initializing, request.steps, { primary: 2 }, deps, at(600))).observations;
@@ -82,7 +84,7 @@ describeWithPrometheus('checking the providers against a real Prometheus', () =>
   it('an unreachable MetricTemplate provider: Flagger-style error, and the tick still goes on to the primary check', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const obs = await run([template(dead)]);
-    expect(obs.providers).toMatchObject({ available: false, message: expect.stringMatching(/^prometheus in metric template of metric error-budget not avaiable: running query failed: /) });
+    expect(obs.providers).toMatchObject({ available: false, message: expect.stringMatching(/^prometheus in metric template error-budget.monitoring not avaiable: running query failed: /) });
     expect(obs.primary).toEqual({ ready: true });
   });
 

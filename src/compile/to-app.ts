@@ -20,6 +20,8 @@ import { ControllerSettingsInput } from '../model/controller-settings';
 import { ExistingObjects } from '../constructs/existing';
 import { setOrigin } from '../constructs/render-pass';
 import { ownedByCanary } from '../constructs/workload/services';
+import { MetricProviderPlan, MetricProviderType } from '../model/plan';
+import { metricProviderModule } from '../adapters/metrics/registry';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
 export const PASSTHROUGH_FOLDER = '_unreferenced';
@@ -350,9 +352,10 @@ function resolveCanary(obj: InputObject, index: Finder, problems: Problem[], con
     templates.set(i, t);
     const p = (t.json as FlaggerMetricTemplate).spec.provider;
     const user = `used by ${resourceName(obj)} ${dottedPath(['spec', 'analysis', 'metrics', i])}`;
-    if (p.type !== 'prometheus') problems.push(fieldProblem(t, ['spec', 'provider', 'type'], `"${p.type}" is not supported yet; canarykit queries Prometheus only (${user})`));
-    else if (!p.address) problems.push(fieldProblem(t, ['spec', 'provider'], `address is required for type prometheus; Flagger fails the check without it (${user})`));
-    if (p.region) problems.push(fieldProblem(t, ['spec', 'provider', 'region'], `is only used by CloudWatch, which is not supported; remove it (${user})`));
+    // Flagger's factory falls back to prometheus for an unknown type; its CRD's enum refuses one first.
+    const module = metricProviderModule((p.type ?? 'prometheus') as MetricProviderType);
+    if (!module) problems.push(fieldProblem(t, ['spec', 'provider', 'type'], `"${p.type}" is not supported yet (${user})`));
+    else for (const f of module.validate(toProviderPlan(p))) problems.push(fieldProblem(t, ['spec', 'provider', ...f.field.split('.')], `${f.message} (${user})`));
   });
 
   const alertProviders = new Map<number, InputObject>();
@@ -365,6 +368,11 @@ function resolveCanary(obj: InputObject, index: Finder, problems: Problem[], con
 
   if (problems.length > before || !target) return undefined;
   return { provider, target, autoscaler, ref: refObject, references, configMaps, templates, alertProviders, metricsProvider: builtinMetricsProvider(spec.provider, meshProvider) };
+}
+
+/** A MetricTemplate's provider as the plan holds it, before the construct's defaults. */
+function toProviderPlan(p: FlaggerMetricTemplate['spec']['provider']): MetricProviderPlan {
+  return { type: (p.type ?? 'prometheus') as MetricProviderType, address: p.address, headers: p.headers, secretRef: p.secretRef?.name, region: p.region, insecureSkipVerify: p.insecureSkipVerify };
 }
 
 /** The references verifyNoCrossNamespaceRefs checks (src: pkg/controller/controller.go). */

@@ -5,7 +5,7 @@ import { AlertOptions, CanaryAnalysisOptions, MetricOptions, MetricTemplateSpec,
 import { CanaryProps } from '../constructs/canary';
 import { Provider } from '../constructs/provider';
 import { CanaryServiceOptions, ObjectMetadataOptions } from '../constructs/service-options';
-import { AlertProviderType, AlertSeverity, WebhookType } from '../model/plan';
+import { AlertProviderType, AlertSeverity, MetricProviderType, WebhookType } from '../model/plan';
 import { ProviderName } from '../providers/registry';
 import { PROVIDERS } from '../providers/registry';
 import { parseGoDuration } from './durations';
@@ -184,10 +184,11 @@ function toTemplateSpec(obj: InputObject): MetricTemplateSpec {
     name: mt.metadata.name,
     namespace: mt.metadata.namespace ?? 'default',
     provider: {
-      type: p.type as 'prometheus',
+      type: p.type as MetricProviderType,
       address: p.address,
       headers: p.headers,
       secretRef: p.secretRef?.name,
+      region: p.region,
       insecureSkipVerify: p.insecureSkipVerify,
     },
     query: mt.spec.query,

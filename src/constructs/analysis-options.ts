@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { AlertProviderType, AlertSeverity, WebhookType } from '../model/plan';
+import { AlertProviderType, AlertSeverity, MetricProviderType, WebhookType } from '../model/plan';
 import { HttpMatch } from './match';
 
 /** Inclusive bounds a metric value must stay within. */
@@ -10,20 +10,24 @@ export interface ThresholdRange {
   readonly max?: number;
 }
 
-/** A Prometheus query provider (Flagger's MetricTemplate `spec.provider`). */
+/** Where a MetricTemplate's query goes (Flagger's MetricTemplate `spec.provider`). */
 export interface MetricProviderOptions {
-  /** Only `prometheus` is supported. @default 'prometheus' */
-  readonly type?: 'prometheus';
+  /** Flagger's provider type: prometheus, datadog, cloudwatch, newrelic… @default 'prometheus' */
+  readonly type?: MetricProviderType;
   /**
-   * Prometheus base URL, e.g. `http://prometheus.monitoring:9090`.
-   * @default - the canary's `metricsServer`
+   * The provider's base URL, e.g. `http://prometheus.monitoring:9090`.
+   * @default - the canary's `metricsServer` for Prometheus; the provider's public endpoint for the others
    */
   readonly address?: string;
+  /** Region of the provider (CloudWatch: `us-west-2`). @default - none */
+  readonly region?: string;
   /** Extra HTTP headers, e.g. `{ 'X-Scope-OrgID': ['tenant'] }`. @default - none */
   readonly headers?: Record<string, string[]>;
   /**
-   * Name of the cluster Secret with credentials. Its data never enters git: the step driver reads
-   * credentials from its environment (CANARYKIT_PROMETHEUS_TOKEN, or _USERNAME and _PASSWORD).
+   * Name of the cluster Secret with credentials, in the template's namespace. Its data never
+   * enters git: the step driver reads each key from its environment (Prometheus:
+   * CANARYKIT_PROMETHEUS_TOKEN, or _USERNAME and _PASSWORD; every other provider:
+   * CANARYKIT_SECRET_<NAMESPACE>_<SECRET>_<KEY>, see README).
    * @default - no credentials
    */
   readonly secretRef?: string;

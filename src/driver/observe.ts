@@ -3,6 +3,7 @@ import { CheckResult, checkMetric } from '../adapters/prometheus/metric-check';
 import { MetricResult, ObservationStep, Observations, ProviderAvailability, Readiness, WebhookResult, emptyObservations } from '../model/observations';
 import { AnalysisPlan, MetricProviderPlan, PlannedMetric, PlannedWebhook, workloadDeployment } from '../model/plan';
 import { MetricsClient } from '../adapters/prometheus/client';
+import { MetricSource } from '../adapters/metrics/source';
 import { ReadinessOptions, observeReadiness } from '../adapters/prometheus/readiness';
 import { observeDaemonSetReadiness } from '../adapters/prometheus/daemonset-readiness';
 import { observeRouteAcceptance } from '../adapters/prometheus/route-acceptance';
@@ -14,11 +15,16 @@ import { WebhookContext, WebhookCallResult as HookCallResult } from '../adapters
 /** The I/O a tick's observations need, built once by the driver and passed in. */
 export interface ObserverDeps {
   /**
-   * Prometheus client for a metric provider (address override and credentials applied).
-   * `driverServer` is the canary's metricsServer: readiness and built-in metrics go there, and it
-   * gets the driver's credentials (CANARYKIT_PROMETHEUS_*) like providers naming a secretRef.
+   * Prometheus client for readiness and route acceptance (address override and credentials
+   * applied). `driverServer` is the canary's metricsServer: it gets the driver's credentials
+   * (CANARYKIT_PROMETHEUS_*) like Prometheus providers naming a secretRef.
    */
-  metricsClient(provider: MetricProviderPlan, driverServer: string): MetricsClient;
+  metricsClient(provider: MetricProviderPlan & { address: string }, driverServer: string): MetricsClient;
+  /**
+   * The client of a metric's provider (Prometheus, Datadog, CloudWatch…), credentials read from
+   * the environment. @throws ConfigError when they are missing.
+   */
+  metricSource(metric: PlannedMetric, driverServer: string): Promise<MetricSource>;
   /** Calls one webhook; never throws. */
   callWebhook(hook: PlannedWebhook, ctx: WebhookContext): Promise<HookCallResult>;
 }
@@ -77,11 +83,10 @@ export async function observe(
         break;
       }
       case 'metric': {
-        let client: MetricsClient;
         let result: CheckResult;
         try {
-          client = deps.metricsClient(step.metric.provider, plan.metricsServer);
-          result = await checkMetric(step.metric, client, now);
+          const source = await deps.metricSource(step.metric, plan.metricsServer);
+          result = await checkMetric(step.metric, source, now);
         } catch (e) {
           result = { metric: step.metric.name, outcome: 'error', message: (e as Error).message, thresholdRange: step.metric.thresholdRange } as CheckResult;
         }
@@ -117,26 +122,19 @@ async function readiness(
   }
 }
 
-/** Flagger's IsOnline query (pkg/metrics/providers/prometheus.go). */
-const ONLINE_QUERY = 'vector(1)';
-
 /**
  * scheduler_metrics.go checkMetricProviderAvailability: each built-in metric's metricsServer and
- * each MetricTemplate's provider must answer `vector(1)` with 1; the first that does not ends the
- * check with Flagger's error text (a template is named by its metric: the plan keeps no template
- * name).
+ * each MetricTemplate's provider must pass its IsOnline; the first that does not ends the check
+ * with Flagger's error text.
  */
 async function providersOnline(plan: AnalysisPlan, metrics: readonly PlannedMetric[], deps: ObserverDeps, now: Date): Promise<ProviderAvailability> {
   for (const metric of metrics) {
-    let problem: string | undefined;
     try {
-      const answer = await deps.metricsClient(metric.provider, plan.metricsServer).query(ONLINE_QUERY, now);
-      if (answer.kind !== 'value' || answer.value !== 1) problem = `value is not 1 for query: ${ONLINE_QUERY}`;
+      await (await deps.metricSource(metric, plan.metricsServer)).isOnline(now);
     } catch (e) {
-      problem = `running query failed: ${(e as Error).message}`;
-    }
-    if (problem !== undefined) {
-      const where = metric.builtin ? 'prometheus not avaiable' : `prometheus in metric template of metric ${metric.name} not avaiable`;
+      const problem = (e as Error).message;
+      const t = metric.templateRef;
+      const where = metric.builtin || !t ? 'prometheus not avaiable' : `${metric.provider.type} in metric template ${t.name}.${t.namespace} not avaiable`;
       return { available: false, message: `${where}: ${problem}` };
     }
   }

@@ -84,7 +84,12 @@ export async function gatherReport(o: GatherOptions): Promise<ReportData> {
   const step = Math.max(15, Math.ceil((to.getTime() - from.getTime()) / 1000 / 240));
   const metrics: MetricSeries[] = [];
   for (const metric of plan.metrics) {
-    const provider = o.config.prometheus.address ? { ...metric.provider, address: o.config.prometheus.address } : metric.provider;
+    if (metric.provider.type !== 'prometheus') {
+      // Only Prometheus has a range API canarykit reads; other providers' checks are in the run's commits.
+      metrics.push({ metric, series: [], error: `the report draws Prometheus metrics only; this metric is checked by ${metric.provider.type}` });
+      continue;
+    }
+    const provider = { ...metric.provider, address: o.config.prometheus.address ?? metric.provider.address ?? plan.metricsServer };
     try {
       const client = clientForProvider(provider, { timeoutMs: o.timeoutMs });
       metrics.push({ metric, series: await client.queryRange(metric.query, from, to, step) });

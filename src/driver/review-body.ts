@@ -79,7 +79,12 @@ export function prometheusGraphUrl(address: string, query: string, from: Date, t
 
 /** One link per metric to its query over the run. */
 export function metricLinks(metrics: readonly PlannedMetric[], from: Date, to: Date, addressOverride?: string): string {
-  const links = metrics.map((m) => `- [${m.name}](${prometheusGraphUrl(addressOverride ?? m.provider.address, m.query, from, to)})`);
+  // Prometheus has a graph page to link to; other providers' metrics are named with their type.
+  const links = metrics.map((m) =>
+    m.provider.type === 'prometheus' && (addressOverride ?? m.provider.address)
+      ? `- [${m.name}](${prometheusGraphUrl((addressOverride ?? m.provider.address) as string, m.query, from, to)})`
+      : `- ${m.name} (${m.provider.type})`,
+  );
   return ['Prometheus graphs over the run:', ...links].join('\n');
 }
 

@@ -28,11 +28,36 @@ export interface PlannedMetric {
   unit?: 'percent' | 'milliseconds';
   /** From a MetricTemplate: Flagger checks its provider is online while initializing (scheduler_metrics.go). */
   template?: true;
+  /**
+   * The MetricTemplate the query came from. Its namespace is where Flagger reads the provider's
+   * Secret, so it names the environment variables that hold the Secret's keys here.
+   */
+  templateRef?: { name: string; namespace: string };
 }
 
+/** Flagger's MetricTemplate provider types, in the order of its CRD's enum (artifacts/flagger/crd.yaml). */
+export const METRIC_PROVIDER_TYPES = [
+  'prometheus',
+  'influxdb',
+  'datadog',
+  'externalmetrics',
+  'stackdriver',
+  'cloudwatch',
+  'newrelic',
+  'graphite',
+  'dynatrace',
+  'keptn',
+  'splunk',
+] as const;
+export type MetricProviderType = (typeof METRIC_PROVIDER_TYPES)[number];
+
+/** Flagger's MetricTemplateProvider (pkg/apis/flagger/v1beta1/metric.go), Secret data left in the cluster. */
 export interface MetricProviderPlan {
-  type: 'prometheus';
-  address: string;
+  type: MetricProviderType;
+  /** HTTP(S) address; providers that find their endpoint themselves (CloudWatch, Stackdriver, Keptn) may have none. */
+  address?: string;
+  /** Region of the provider (CloudWatch). */
+  region?: string;
   /** Extra request headers (e.g. X-Scope-OrgID), Flagger's map of string lists. */
   headers?: Record<string, string[]>;
   /**

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { testMetricSource } from './metric-source';
 import * as path from 'node:path';
 import { ApiObject, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
@@ -185,6 +186,7 @@ export function realDeps(repoDir: string, prometheusUrl: string, clock: { now: D
     now: () => clock.now,
     log: (l) => logs.push(l),
     metricsClient: (provider, driverServer) => clientForProvider(provider, { timeoutMs: 2000, driverAddress: driverServer }),
+    metricSource: testMetricSource(),
     callWebhook: (hook, ctx) => callWebhook(hook, ctx),
   };
 }

@@ -224,7 +224,7 @@ export class PrometheusClient implements MetricsClient {
  *   address is invalid.
  */
 export function clientForProvider(
-  provider: MetricProviderPlan,
+  provider: MetricProviderPlan & { address: string },
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; driverAddress?: string } = {},
 ): PrometheusClient {
   const env = options.env ?? process.env;

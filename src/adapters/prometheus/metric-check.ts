@@ -1,6 +1,6 @@
-import { PrometheusError, PrometheusErrorKind, UserError } from '../../errors';
+import { MetricsError, MetricsErrorKind, UserError } from '../../errors';
 import { MetricProviderPlan, PlannedMetric } from '../../model/plan';
-import { MetricsClient } from './client';
+import { MetricSource } from '../metrics/source';
 
 /** Inclusive bounds of a metric check. */
 export interface ThresholdRange {
@@ -24,7 +24,7 @@ interface CheckBase {
 export type CheckResult =
   | (CheckBase & { outcome: 'pass' | 'fail'; value: number })
   | (CheckBase & { outcome: 'no-data' })
-  | (CheckBase & { outcome: 'error'; errorKind: PrometheusErrorKind | 'config' });
+  | (CheckBase & { outcome: 'error'; errorKind: MetricsErrorKind | 'config' });
 
 /**
  * Judges a measured value against the metric's range, or, without a range, against Flagger's
@@ -63,7 +63,7 @@ export function judgeValue(metric: PlannedMetric, measured: number): CheckResult
  * Runs one planned metric's query and judges it. Never throws for query problems: they become
  * `no-data` or `error` results so every metric of a tick is reported.
  */
-export async function checkMetric(metric: PlannedMetric, client: MetricsClient, at?: Date): Promise<CheckResult> {
+export async function checkMetric(metric: PlannedMetric, client: Pick<MetricSource, 'query' | 'address'>, at?: Date): Promise<CheckResult> {
   try {
     const result = await client.query(metric.query, at);
     if (result.kind === 'no-data') return noData(metric);
@@ -80,16 +80,16 @@ export async function checkMetric(metric: PlannedMetric, client: MetricsClient, 
  */
 export async function checkMetrics(
   metrics: readonly PlannedMetric[],
-  clientFor: (provider: MetricProviderPlan) => MetricsClient,
+  clientFor: (provider: MetricProviderPlan) => Pick<MetricSource, 'query' | 'address'>,
   at?: Date,
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const metric of metrics) {
-    let client: MetricsClient;
+    let client: Pick<MetricSource, 'query' | 'address'>;
     try {
       client = clientFor(metric.provider);
     } catch (err) {
-      results.push(errorResult(metric, err, metric.provider.address));
+      results.push(errorResult(metric, err, metric.provider.address ?? metric.provider.type));
       continue;
     }
     results.push(await checkMetric(metric, client, at));
@@ -152,14 +152,19 @@ function noData(metric: PlannedMetric): CheckResult {
 
 function errorResult(metric: PlannedMetric, err: unknown, address: string): CheckResult {
   const base = { metric: metric.name, thresholdRange: metric.thresholdRange, unit: metric.unit, outcome: 'error' as const };
-  if (err instanceof PrometheusError) {
+  if (err instanceof MetricsError) {
     // The client's message already names the address and carries no credentials.
     return { ...base, errorKind: err.kind, message: `metric "${metric.name}": ${err.message}` };
   }
   if (err instanceof UserError) {
-    return { ...base, errorKind: 'config', message: `metric "${metric.name}" (Prometheus at ${address}): ${err.message}` };
+    return { ...base, errorKind: 'config', message: `metric "${metric.name}" (${providerLabel(metric)} at ${address}): ${err.message}` };
   }
   throw err;
+}
+
+/** `Prometheus`, `datadog`…: how messages name a metric's provider. */
+function providerLabel(metric: PlannedMetric): string {
+  return metric.provider.type === 'prometheus' ? 'Prometheus' : metric.provider.type;
 }
 
 export function describeRange(range: ThresholdRange, unit: PlannedMetric['unit']): string {

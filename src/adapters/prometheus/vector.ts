@@ -1,4 +1,5 @@
 import { excerpt } from '../../redact';
+import type { QueryValue } from '../metrics/source';
 
 // Prometheus's HTTP API wire format: the query URL and the instant-vector answer, as Flagger's
 // prometheus provider reads them (pkg/metrics/providers/prometheus.go). Pure.
@@ -10,7 +11,7 @@ export interface Sample {
 }
 
 /** The outcome of a single-value query: a number, or no data (empty vector or NaN). */
-export type QueryValue = { kind: 'value'; value: number } | { kind: 'no-data' };
+export type { QueryValue };
 
 /** Collapses every run of whitespace to one space, as Flagger does before sending a query. */
 export function collapseWhitespace(query: string): string {

@@ -1,5 +1,6 @@
 import { Problem } from '../../errors';
-import { MetricProviderPlan, PlannedMetric, PlannedWebhook } from '../../model/plan';
+import { METRIC_PROVIDER_TYPES, MetricProviderPlan, PlannedMetric, PlannedWebhook } from '../../model/plan';
+import { metricProviderModule } from '../../adapters/metrics/registry';
 import { ProviderName } from '../../providers/registry';
 import { MetricOptions, WebhookOptions } from '../analysis-options';
 import { BUILTIN_METRICS, isBuiltinMetric } from '../../model/builtin-metrics';
@@ -56,9 +57,19 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
       }
       if (m.template) {
         const p = m.template.provider ?? {};
-        if (p.type && p.type !== 'prometheus') {
-          problems.push({ path: `${path}.template.provider.type`, message: `only "prometheus" is supported (got "${p.type}")` });
-        }
+        const type = p.type ?? 'prometheus';
+        const provider: MetricProviderPlan = {
+          type,
+          // The construct's default: the canary's own Prometheus (Flagger's CRD asks for an address).
+          address: p.address ?? (type === 'prometheus' ? ctx.metricsServer : undefined),
+          headers: p.headers,
+          secretRef: p.secretRef,
+          region: p.region,
+          insecureSkipVerify: p.insecureSkipVerify,
+        };
+        const module = metricProviderModule(type);
+        if (!module) problems.push({ path: `${path}.template.provider.type`, message: `must be one of ${METRIC_PROVIDER_TYPES.join(', ')} (got ${JSON.stringify(type)})` });
+        else for (const f of module.validate(provider)) problems.push({ path: `${path}.template.provider.${f.field}`, message: f.message });
         templated.push({
           name: m.name,
           query: renderQuery(m.template.query, vars),
@@ -67,13 +78,8 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
           ...fallback,
           builtin: false,
           template: true,
-          provider: {
-            type: 'prometheus',
-            address: p.address ?? ctx.metricsServer,
-            headers: p.headers,
-            secretRef: p.secretRef,
-            insecureSkipVerify: p.insecureSkipVerify,
-          },
+          templateRef: { name: m.template.name, namespace: m.template.namespace ?? ctx.vars.namespace },
+          provider: dropUndefined(provider),
         });
       }
     } catch (e) {
@@ -81,6 +87,11 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
     }
   });
   return { metrics: [...direct, ...templated], problems };
+}
+
+/** The plan JSON keeps only the fields that are set, so plans of unchanged canaries stay byte-identical. */
+function dropUndefined(p: MetricProviderPlan): MetricProviderPlan {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as MetricProviderPlan;
 }
 
 const MAX_WEBHOOK_TIMEOUT_SECONDS = 3600;

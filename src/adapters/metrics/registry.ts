@@ -1,0 +1,16 @@
+import { MetricProviderType } from '../../model/plan';
+import { MetricProviderModule } from './source';
+import { PROMETHEUS } from './prometheus';
+
+/**
+ * Every metrics provider canarykit queries, one line each; the type makes each key name its own
+ * module. Flagger's factory (pkg/metrics/providers/factory.go) is the list to match.
+ */
+export const METRIC_PROVIDERS = {
+  prometheus: PROMETHEUS,
+} satisfies { [K in MetricProviderType]?: MetricProviderModule<K> };
+
+/** The module of a provider type, or undefined while canarykit has none for it. */
+export function metricProviderModule(type: MetricProviderType): MetricProviderModule | undefined {
+  return (METRIC_PROVIDERS as Partial<Record<MetricProviderType, MetricProviderModule>>)[type];
+}
