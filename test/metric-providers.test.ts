@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FLAGGER_SCHEMAS } from '../src/compile/flagger-schema.generated';
 import { METRIC_PROVIDERS } from '../src/adapters/metrics/registry';
+import { METRIC_PROVIDER_SPECS } from '../src/model/metric-providers';
 import { credentialHint, readCredentials, secretEnvVar } from '../src/adapters/metrics/source';
 import { METRIC_PROVIDER_TYPES, PlannedMetric } from '../src/model/plan';
 
@@ -12,8 +13,10 @@ describe('the metrics provider registry', () => {
     expect([...METRIC_PROVIDER_TYPES]).toEqual(enumValues);
   });
 
-  it('keys each module under its own type', () => {
-    for (const [key, module] of Object.entries(METRIC_PROVIDERS)) expect(module.type).toBe(key);
+  it('keys each spec and client module under its own type, a client for every spec', () => {
+    for (const [key, module] of Object.entries(METRIC_PROVIDERS)) expect(module.spec.type).toBe(key);
+    for (const [key, spec] of Object.entries(METRIC_PROVIDER_SPECS)) expect(spec.type).toBe(key);
+    expect(Object.keys(METRIC_PROVIDERS)).toEqual(Object.keys(METRIC_PROVIDER_SPECS));
   });
 });
 

@@ -21,7 +21,7 @@ import { ExistingObjects } from '../constructs/existing';
 import { setOrigin } from '../constructs/render-pass';
 import { ownedByCanary } from '../constructs/workload/services';
 import { MetricProviderPlan, MetricProviderType } from '../model/plan';
-import { metricProviderModule } from '../adapters/metrics/registry';
+import { metricProviderSpec } from '../model/metric-providers';
 
 /** Folder of the objects no Canary refers to (namespaces cannot contain `_`, so it never clashes). */
 export const PASSTHROUGH_FOLDER = '_unreferenced';
@@ -353,9 +353,9 @@ function resolveCanary(obj: InputObject, index: Finder, problems: Problem[], con
     const p = (t.json as FlaggerMetricTemplate).spec.provider;
     const user = `used by ${resourceName(obj)} ${dottedPath(['spec', 'analysis', 'metrics', i])}`;
     // Flagger's factory falls back to prometheus for an unknown type; its CRD's enum refuses one first.
-    const module = metricProviderModule((p.type ?? 'prometheus') as MetricProviderType);
-    if (!module) problems.push(fieldProblem(t, ['spec', 'provider', 'type'], `"${p.type}" is not supported yet (${user})`));
-    else for (const f of module.validate(toProviderPlan(p))) problems.push(fieldProblem(t, ['spec', 'provider', ...f.field.split('.')], `${f.message} (${user})`));
+    const spec = metricProviderSpec((p.type ?? 'prometheus') as MetricProviderType);
+    if (!spec) problems.push(fieldProblem(t, ['spec', 'provider', 'type'], `"${p.type}" is not supported yet (${user})`));
+    else for (const f of spec.validate(toProviderPlan(p))) problems.push(fieldProblem(t, ['spec', 'provider', ...f.field.split('.')], `${f.message} (${user})`));
   });
 
   const alertProviders = new Map<number, InputObject>();

@@ -21,7 +21,7 @@ export async function connectMetric(metric: Pick<PlannedMetric, 'provider' | 'te
   if (!module) throw new ConfigError(`metrics provider type "${metric.provider.type}" is not supported by this canarykit version`);
   return module.connect(metric.provider, {
     interval: metric.interval,
-    credentials: readCredentials(metric, module.secretKeys, o.env),
+    credentials: readCredentials(metric, module.spec.secretKeys, o.env),
     env: o.env,
     timeoutMs: o.timeoutMs,
     credentialHint: (key) => credentialHint(metric, key),

@@ -1,5 +1,6 @@
 import { MetricProviderModule, MetricSource } from './source';
 import { clientForProvider } from '../prometheus/client';
+import { PROMETHEUS_SPEC } from '../../model/metric-providers/prometheus';
 
 /** Flagger's IsOnline query (pkg/metrics/providers/prometheus.go). */
 export const PROMETHEUS_ONLINE_QUERY = 'vector(1)';
@@ -10,11 +11,7 @@ export const PROMETHEUS_ONLINE_QUERY = 'vector(1)';
  * providers existed.
  */
 export const PROMETHEUS: MetricProviderModule<'prometheus'> = {
-  type: 'prometheus',
-  secretKeys: ['username', 'password', 'token'],
-  validate(provider) {
-    return provider.address ? [] : [{ field: 'address', message: 'is required for type prometheus; Flagger fails the check without it' }];
-  },
+  spec: PROMETHEUS_SPEC,
   connect(provider, ctx): MetricSource {
     const p = ctx.prometheus;
     // canarykit.yaml's prometheus.address is the driver's Prometheus for every Prometheus query.

@@ -8,7 +8,7 @@ import { PROMETHEUS } from './prometheus';
  */
 export const METRIC_PROVIDERS = {
   prometheus: PROMETHEUS,
-} satisfies { [K in MetricProviderType]?: MetricProviderModule<K> };
+} satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 
 /** The module of a provider type, or undefined while canarykit has none for it. */
 export function metricProviderModule(type: MetricProviderType): MetricProviderModule | undefined {

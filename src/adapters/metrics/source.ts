@@ -1,4 +1,5 @@
 import type { MetricProviderPlan, MetricProviderType, PlannedMetric } from '../../model/plan';
+import type { MetricProviderSpec } from '../../model/metric-providers';
 
 /** A query's answer: one number, or nothing (Flagger's ErrNoValuesFound). */
 export type QueryValue = { kind: 'value'; value: number } | { kind: 'no-data' };
@@ -41,25 +42,13 @@ export interface MetricSourceContext {
   readonly prometheus?: { readonly override?: string; readonly driverServer: string };
 }
 
-/** One problem with a template's provider, found before anything is written. */
-export interface ProviderProblem {
-  /** Field under the MetricTemplate's `spec.provider`, e.g. `address`. */
-  readonly field: string;
-  /** What is wrong and the fix. */
-  readonly message: string;
-}
-
 /**
- * One Flagger metrics provider (pkg/metrics/providers/<type>.go) in one module: its Secret keys,
- * the checks synth makes on its MetricTemplate, and its client. Modules load their I/O libraries
- * inside `connect`, so compiling or an idle tick never pays for them.
+ * One Flagger metrics provider's client (pkg/metrics/providers/<type>.go), beside its pure spec
+ * (src/model/metric-providers/<type>.ts). Modules load their I/O libraries inside `connect`, so
+ * compiling or an idle tick never pays for them.
  */
 export interface MetricProviderModule<T extends MetricProviderType = MetricProviderType> {
-  readonly type: T;
-  /** The Secret data keys Flagger's provider reads (`datadog_api_key`…), in its order. */
-  readonly secretKeys: readonly string[];
-  /** Pure: problems synth reports for this provider (a required address, a bad URL…). */
-  validate(provider: MetricProviderPlan): ProviderProblem[];
+  readonly spec: MetricProviderSpec<T>;
   /** Builds the client. @throws ConfigError when a required credential or setting is missing. */
   connect(provider: MetricProviderPlan, ctx: MetricSourceContext): MetricSource | Promise<MetricSource>;
 }

@@ -1,6 +1,6 @@
 import { Problem } from '../../errors';
 import { METRIC_PROVIDER_TYPES, MetricProviderPlan, PlannedMetric, PlannedWebhook } from '../../model/plan';
-import { metricProviderModule } from '../../adapters/metrics/registry';
+import { metricProviderSpec } from '../../model/metric-providers';
 import { ProviderName } from '../../providers/registry';
 import { MetricOptions, WebhookOptions } from '../analysis-options';
 import { BUILTIN_METRICS, isBuiltinMetric } from '../../model/builtin-metrics';
@@ -67,9 +67,9 @@ export function planMetrics(metrics: readonly MetricOptions[], ctx: MetricContex
           region: p.region,
           insecureSkipVerify: p.insecureSkipVerify,
         };
-        const module = metricProviderModule(type);
-        if (!module) problems.push({ path: `${path}.template.provider.type`, message: `must be one of ${METRIC_PROVIDER_TYPES.join(', ')} (got ${JSON.stringify(type)})` });
-        else for (const f of module.validate(provider)) problems.push({ path: `${path}.template.provider.${f.field}`, message: f.message });
+        const spec = metricProviderSpec(type);
+        if (!spec) problems.push({ path: `${path}.template.provider.type`, message: `must be one of ${METRIC_PROVIDER_TYPES.join(', ')} (got ${JSON.stringify(type)})` });
+        else for (const f of spec.validate(provider)) problems.push({ path: `${path}.template.provider.${f.field}`, message: f.message });
         templated.push({
           name: m.name,
           query: renderQuery(m.template.query, vars),
