@@ -175,6 +175,8 @@ describe('canary.plan.json', () => {
       thresholdRange: { min: 0, max: 1 },
       builtin: false,
       template: true,
+      // The template's namespace defaults to the canary's, as templateRef.namespace does in Flagger.
+      templateRef: { name: 'budget', namespace: 'test' },
       provider: { type: 'prometheus', address: 'http://thanos:9090', headers: { 'X-Scope-OrgID': ['tenant'] }, secretRef: 'prom-auth', insecureSkipVerify: true },
     });
   });
