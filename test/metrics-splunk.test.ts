@@ -10,6 +10,9 @@ import { SPLUNK_SPEC } from '../src/model/metric-providers/splunk';
 import { OUTPUT_MARKER, OUTPUT_MARKER_TEXT } from '../src/constructs/output-dir';
 import { PlannedMetric } from '../src/model/plan';
 import { Output, tempDir } from './compile/support';
+import { observe } from '../src/driver/observe';
+import { clientForProvider } from '../src/adapters/prometheus/client';
+import { makePlan, makeState, metric } from './support/plans';
 import { SplunkServer, binaryJson, dataMessage, endOfChannel, jobStart, startSplunkServer, until } from './support/splunk-server';
 
 // pkg/metrics/providers/splunk.go (Flagger v1.44.0) over signalflow-client-go v2.3.0's protocol,
@@ -198,6 +201,26 @@ describe('splunk RunQuery (splunk_test.go TestSplunkProvider_RunQuery, signalflo
     expect(e.message).not.toContain(wrong);
   });
 
+  it("an auth error without a code (the form of signalflow-client-go's fake backend) is a 401 too", async () => {
+    server.setAuthError({ type: 'error', message: 'Invalid auth token' });
+    const e = await failure((await source({ token: 'nope-nope' })).query(PROGRAM, AT));
+    expect([e.kind, e.status]).toEqual(['http', 401]);
+    expect(e.message).toContain('authentication failed: Invalid auth token');
+  });
+
+  it('CHANNEL_ABORT ends the computation like END_OF_CHANNEL (computation.go processMessage); keep-alives and info messages are skipped', async () => {
+    server.onExecute(() => ({
+      frames: [
+        { type: 'control-message', event: 'KEEP_ALIVE', timestampMs: 5 },
+        ...jobStart(CH, 'h', [{ tsid: 1n, metric: 'x' }]),
+        { type: 'message', channel: CH, logicalTimestampMs: 6, message: { messageCode: 'JOB_DETECTED_LAG', messageLevel: 'WARNING', timestampMs: 6, contents: { lagMs: 2000 } } },
+        dataMessage(CH, 10, [{ tsid: 1n, type: 2, value: 42 }]),
+        { type: 'control-message', channel: CH, event: 'CHANNEL_ABORT', abortInfo: { sf_job_abortState: 'FAILED', sf_job_abortReason: 'job stopped' }, timestampMs: 7 },
+      ],
+    }));
+    await expect((await source()).query(PROGRAM, AT)).resolves.toEqual({ kind: 'value', value: 42 });
+  });
+
   it('a computation that does not end in time is a timeout, and the socket is closed', async () => {
     server.onExecute(() => ({ frames: jobStart(CH, 'h', [{ tsid: 1n, metric: 'traces.count' }]), hang: true }));
     const e = await failure((await source({ timeoutMs: 300 })).query(PROGRAM, AT));
@@ -277,7 +300,7 @@ describe('splunk IsOnline (splunk_test.go TestSplunkProvider_IsOnline)', () => {
     const e = await failure((await source()).isOnline(AT));
     expect(e.kind).toBe('http');
     expect(e.status).toBe(401);
-    expect(e.message).toContain(`error response from ${server.url}/v2/metric?limit=1: HTTP 401: {"code":401,"message":"Unauthorized token ***"}`);
+    expect(e.message).toBe(`error response from ${server.url}/v2/metric?limit=1: HTTP 401: {"code":401,"message":"Unauthorized token ***"}`);
     expect(e.message).not.toContain(server.token);
   });
 
@@ -290,6 +313,32 @@ describe('splunk IsOnline (splunk_test.go TestSplunkProvider_IsOnline)', () => {
     expect(e.kind).toBe('unreachable');
     expect(e.message).toContain(`request to ${url}/v2/metric?limit=1 failed`);
     server = await startSplunkServer();
+  });
+});
+
+describe('splunk through the driver (observe.ts, scheduler_metrics.go checkMetricProviderAvailability)', () => {
+  const templated = (): PlannedMetric => ({ ...metric('success rate'), builtin: false, template: true, ...planned(server.url) });
+  const deps = (env: NodeJS.ProcessEnv) => ({
+    metricsClient: (provider: PlannedMetric['provider'] & { address: string }) => clientForProvider(provider, { timeoutMs: 1000 }),
+    metricSource: (m: PlannedMetric) => connectMetric(m, { env, timeoutMs: 2000, driverServer: 'http://prometheus:9090' }),
+    callWebhook: async () => ({ ok: true, message: 'unused', attempts: 1 }),
+  });
+
+  it("a failing IsOnline reads as Flagger's provider error while Initializing", async () => {
+    server.setMetricApi(401, '{"message":"unauthorized"}');
+    const m = templated();
+    const out = await observe(makePlan({ metrics: [m] }), makeState({ phase: 'Initializing' }), [{ kind: 'providers', metrics: [m] }], {}, deps({ [TOKEN_VAR]: server.token }), AT);
+    expect(out.observations.providers).toEqual({
+      available: false,
+      message: `splunk in metric template success-rate.istio-system not avaiable: error response from ${server.url}/v2/metric?limit=1: HTTP 401: {"message":"unauthorized"}`,
+    });
+  });
+
+  it('a metric check gets the value of the SignalFlow program', async () => {
+    server.onExecute(answer([{ tsid: 3n }], [dataMessage(CH, 10, [{ tsid: 3n, type: 2, value: 99.5 }])]));
+    const m = { ...templated(), query: PROGRAM, thresholdRange: { min: 99 } };
+    const out = await observe(makePlan({ metrics: [m] }), makeState({ phase: 'Progressing', canaryRevision: 'rev-2' }), [{ kind: 'metric', metric: m }], {}, deps({ [TOKEN_VAR]: server.token }), AT);
+    expect(out.observations.metrics).toEqual([expect.objectContaining({ metric: 'success rate', outcome: 'pass', value: 99.5 })]);
   });
 });
 

@@ -104,6 +104,8 @@ export interface SplunkServer {
   setMetricApi(status: number, body?: string): void;
   /** Refuse WebSocket upgrades with this HTTP status. */
   refuseUpgrades(status: number): void;
+  /** The error message a wrong token gets before the socket is closed. */
+  setAuthError(message: object): void;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export async function startSplunkServer(token = 'sf-test-token-5c1d7e'): Promise
   let handler: ExecuteHandler = () => ({ frames: [] });
   let metricApi = { status: 200, body: JSON.stringify({ count: 1, results: [{ name: 'service.request.count', type: 'COUNTER', created: 1_700_000_000_000, creator: 'AAAAAAAAAAA' }] }) };
   let refuseWith: number | undefined;
+  let authError: object = { type: 'error', error: 401, errorType: 'AUTHENTICATION_FAILED', message: 'Invalid authentication token' };
 
   const server = http.createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
@@ -164,7 +167,7 @@ export async function startSplunkServer(token = 'sf-test-token-5c1d7e'): Promise
           authenticated = true;
           ws.send(JSON.stringify({ type: 'authenticated', orgId: 'AAAAAAAAAAA', userId: 'BBBBBBBBBBB' }));
         } else {
-          ws.send(JSON.stringify({ type: 'error', error: 401, errorType: 'AUTHENTICATION_FAILED', message: 'Invalid authentication token' }));
+          ws.send(JSON.stringify(authError));
           ws.close(1008, 'authentication failed');
         }
       } else if (m.type === 'execute') {
@@ -197,6 +200,9 @@ export async function startSplunkServer(token = 'sf-test-token-5c1d7e'): Promise
     },
     refuseUpgrades(status) {
       refuseWith = status;
+    },
+    setAuthError(message) {
+      authError = message;
     },
     async close() {
       for (const c of wss.clients) c.terminate();

@@ -181,12 +181,12 @@ class SplunkSource implements MetricSource {
       note = truncationNote(read);
     } catch (err) {
       const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw this.error('timeout', `request to ${url} failed: no answer within ${this.o.timeoutMs} ms`);
-      throw this.error('unreachable', `request to ${url} failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw this.onlineError('timeout', `request to ${url} failed: no answer within ${this.o.timeoutMs} ms`);
+      throw this.onlineError('unreachable', `request to ${url} failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
     }
     if (status !== 200) {
       const body = excerpt(text, 300, [this.o.token]);
-      throw this.error('http', `error response from ${url}: HTTP ${status}${body ? `: ${body}` : ''}${note}`, status);
+      throw this.onlineError('http', `error response from ${url}: HTTP ${status}${body ? `: ${body}` : ''}${note}`, status);
     }
   }
 
@@ -293,6 +293,11 @@ class SplunkSource implements MetricSource {
 
   private error(kind: MetricsErrorKind, detail: string, status?: number): MetricsError {
     return new MetricsError(kind, redact(`splunk query to ${this.address} failed: ${detail}`, [this.o.token]), this.address, status);
+  }
+
+  /** IsOnline's errors read after observe.ts's "splunk in metric template <name>.<ns> not avaiable: ". */
+  private onlineError(kind: MetricsErrorKind, detail: string, status?: number): MetricsError {
+    return new MetricsError(kind, redact(detail, [this.o.token]), this.endpoints.validation, status);
   }
 }
 
