@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -181,7 +182,6 @@ describe('splunk RunQuery (splunk_test.go TestSplunkProvider_RunQuery, signalflo
         { type: 'control-message', channel: CH, event: 'STREAM_START', timestampMs: 1 },
         { type: 'error', channel: CH, error: 400, errorType: 'ANALYTICS_PROGRAM_ERROR', message: `Unexpected token near "publish(" (request token ${server.token})` },
       ],
-      hang: true,
     }));
     const e = await failure((await source()).query('data(', AT));
     expect(e.kind).toBe('bad-query');
@@ -222,7 +222,7 @@ describe('splunk RunQuery (splunk_test.go TestSplunkProvider_RunQuery, signalflo
   });
 
   it('a computation that does not end in time is a timeout, and the socket is closed', async () => {
-    server.onExecute(() => ({ frames: jobStart(CH, 'h', [{ tsid: 1n, metric: 'traces.count' }]), hang: true }));
+    server.onExecute(() => ({ frames: jobStart(CH, 'h', [{ tsid: 1n, metric: 'traces.count' }]) }));
     const e = await failure((await source({ timeoutMs: 300 })).query(PROGRAM, AT));
     expect(e.kind).toBe('timeout');
     expect(e.retryable).toBe(true);
@@ -252,7 +252,7 @@ describe('splunk RunQuery (splunk_test.go TestSplunkProvider_RunQuery, signalflo
 
   it('a truncated data batch is an unreadable answer', async () => {
     const whole = dataMessage(CH, 10, [{ tsid: 1n, type: 2, value: 1 }, { tsid: 1n, type: 2, value: 2 }]);
-    server.onExecute(() => ({ frames: [whole.subarray(0, whole.length - 5)], hang: true }));
+    server.onExecute(() => ({ frames: [whole.subarray(0, whole.length - 5)] }));
     const e = await failure((await source()).query(PROGRAM, AT));
     expect(e.kind).toBe('bad-response');
     expect(e.message).toContain('data message declares 2 points but holds 1');
@@ -339,6 +339,20 @@ describe('splunk through the driver (observe.ts, scheduler_metrics.go checkMetri
     const m = { ...templated(), query: PROGRAM, thresholdRange: { min: 99 } };
     const out = await observe(makePlan({ metrics: [m] }), makeState({ phase: 'Progressing', canaryRevision: 'rev-2' }), [{ kind: 'metric', metric: m }], {}, deps({ [TOKEN_VAR]: server.token }), AT);
     expect(out.observations.metrics).toEqual([expect.objectContaining({ metric: 'success rate', outcome: 'pass', value: 99.5 })]);
+  });
+});
+
+describe('splunk loads its libraries lazily (source.ts MetricProviderModule)', () => {
+  it('importing the registry loads no undici; connecting does', () => {
+    const script = [
+      "const r = require('./src/adapters/metrics/registry');",
+      "const loaded = () => Object.keys(require.cache).some((k) => /node_modules[\\/\\\\]undici[\\/\\\\]/.test(k));",
+      'const before = loaded();',
+      "r.METRIC_PROVIDERS.splunk.connect({ type: 'splunk', address: 'http://127.0.0.1:9' }, { interval: '1m', credentials: { sf_token_key: 't' }, env: {}, timeoutMs: 100, credentialHint: () => '' });",
+      'console.log(JSON.stringify([before, loaded()]));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+    expect(JSON.parse(out.trim())).toEqual([false, true]);
   });
 });
 

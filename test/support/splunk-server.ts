@@ -82,9 +82,12 @@ export function endOfChannel(channel: string, handle: string): object {
   return { type: 'control-message', channel, event: 'END_OF_CHANNEL', handle, timestampMs: 1_733_100_000_900 };
 }
 
-/** What the server answers one execute message with, in order; `hang` leaves the channel open. */
+/**
+ * What the server answers one execute message with, in order: JSON messages, binary frames, or a
+ * close of the socket. Without an END_OF_CHANNEL among them the computation stays open.
+ */
 export type Reply = object | Buffer | { close: number; reason?: string };
-export type ExecuteHandler = (execute: Record<string, unknown>) => { frames: Reply[]; hang?: boolean };
+export type ExecuteHandler = (execute: Record<string, unknown>) => { frames: Reply[] };
 
 export interface SplunkServer {
   /** `http://127.0.0.1:<port>` (the address a MetricTemplate gives). */
