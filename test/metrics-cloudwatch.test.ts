@@ -9,6 +9,7 @@ import { CLOUDWATCH_SPEC } from '../src/model/metric-providers/cloudwatch';
 import { MetricSource } from '../src/adapters/metrics/source';
 import { PlannedMetric } from '../src/model/plan';
 import { CloudWatchServer, startCloudWatch } from './support/cloudwatch-server';
+import { clearAwsCredentials } from '../src/adapters/metrics/aws-credentials';
 import { tempDir } from './compile/support';
 import { freePort } from './support/prometheus-server';
 
@@ -53,6 +54,7 @@ afterAll(async () => {
 beforeEach(() => {
   cw.requests.length = 0;
   cw.replies.length = 0;
+  clearAwsCredentials();
 });
 
 const env = (over: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
@@ -172,7 +174,7 @@ describe('cloudwatch failures are MetricsErrors with the provider and address, n
     for (const q of ['{ not json', '{"Id":"e1"}', '[{"Id": 1}]', '[{"Id":"m1","MetricStat":{"Period":"60"}}]']) {
       const e = await failure(source.query(q, AT));
       expect(e.kind).toBe('bad-query');
-      expect(e.message).toMatch(/^cloudwatch query to http:\/\/127\.0\.0\.1:\d+ \(region ap-northeast-1\) failed: error unmarshaling query: /);
+      expect(e.message).toMatch(/^cloudwatch query to http:\/\/127\.0\.0\.1:\d+ \(region ap-northeast-1, credentials from AWS_ACCESS_KEY_ID\) failed: error unmarshaling query: /);
     }
     expect(cw.requests).toHaveLength(0);
   });
@@ -224,7 +226,7 @@ describe('cloudwatch failures are MetricsErrors with the provider and address, n
   it('nothing listening: unreachable', async () => {
     const e = await failure((await connect(env({ AWS_ENDPOINT_URL_CLOUDWATCH: `http://127.0.0.1:${await freePort()}` }))).query(QUERY, AT));
     expect(e).toMatchObject({ kind: 'unreachable', retryable: true });
-    expect(e.message).toMatch(/^cloudwatch query to http:\/\/127\.0\.0\.1:\d+ \(region ap-northeast-1\) failed: request failed: /);
+    expect(e.message).toMatch(/^cloudwatch query to http:\/\/127\.0\.0\.1:\d+ \(region ap-northeast-1, credentials from AWS_ACCESS_KEY_ID\) failed: request failed: /);
   });
 
   it('an answer that is not JSON: bad-response', async () => {
@@ -236,7 +238,62 @@ describe('cloudwatch failures are MetricsErrors with the provider and address, n
     const e = env();
     delete e.AWS_SECRET_ACCESS_KEY;
     await expect(connect(e)).rejects.toThrow(ConfigError);
-    await expect(connect(e)).rejects.toThrow(/set AWS_SECRET_ACCESS_KEY \(and AWS_SESSION_TOKEN for temporary credentials\)/);
+    await expect(connect(e)).rejects.toThrow('cloudwatch in region ap-northeast-1: set AWS_SECRET_ACCESS_KEY as well');
+    delete e.AWS_ACCESS_KEY_ID;
+    await expect(connect(e)).rejects.toThrow(/needs AWS credentials with cloudwatch:GetMetricData: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \(and AWS_SESSION_TOKEN for temporary credentials\), or AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN/);
+  });
+});
+
+describe('cloudwatch credentials beyond static keys (the SDK default chain)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('canarykit-aws-');
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const noKeys = (over: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ AWS_ENDPOINT_URL_CLOUDWATCH: cw.url, ...over });
+
+  it('EKS IRSA: AssumeRoleWithWebIdentity at STS with the token file, then GetMetricData signed with the temporary keys', async () => {
+    const tokenFile = path.join(dir, 'token');
+    fs.writeFileSync(tokenFile, `${cw.webIdentity.token}\n`);
+    cw.replies.push(ok([{ Id: 'e1', Values: [0.5] }]), ok([{ Id: 'e1', Values: [0.6] }]));
+    const e = noKeys({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: cw.webIdentity.roleArn, AWS_ROLE_SESSION_NAME: 'canarykit-test', AWS_ENDPOINT_URL_STS: cw.url });
+    expect(await (await connect(e)).query(QUERY, AT)).toEqual({ kind: 'value', value: 0.5 });
+    expect(await (await connect(e)).query(QUERY, AT)).toEqual({ kind: 'value', value: 0.6 });
+    const [sts, q1, q2] = cw.requests;
+    expect(sts.json).toEqual({ Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleArn: cw.webIdentity.roleArn, RoleSessionName: 'canarykit-test', WebIdentityToken: cw.webIdentity.token });
+    expect(sts.headers.authorization).toBeUndefined();
+    const temp = cw.issued[cw.issued.length - 1];
+    for (const q of [q1, q2]) {
+      expect(q.signatureProblem).toBeUndefined();
+      expect(q.scope?.accessKeyId).toBe(temp.accessKeyId);
+      expect(q.headers['x-amz-security-token']).toBe(temp.sessionToken);
+    }
+    // One STS call: the temporary credentials are reused until shortly before they expire.
+    expect(cw.requests).toHaveLength(3);
+  });
+
+  it('IRSA refused by STS: http error without the web identity token', async () => {
+    const tokenFile = path.join(dir, 'token');
+    fs.writeFileSync(tokenFile, 'eyJ.wrong-token.sig');
+    const e = noKeys({ AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: cw.webIdentity.roleArn, AWS_ENDPOINT_URL_STS: cw.url });
+    const err = await failure((await connect(e)).query(QUERY, AT));
+    expect(err).toMatchObject({ kind: 'http', status: 400 });
+    expect(err.message).toContain(`cloudwatch: AssumeRoleWithWebIdentity for ${cw.webIdentity.roleArn} at ${cw.url} failed: HTTP 400 InvalidIdentityToken: Incorrect token audience for ***`);
+    expect(err.message).not.toContain('wrong-token');
+  });
+
+  it('EKS Pod Identity / ECS: container credentials with the authorization token file', async () => {
+    const tokenFile = path.join(dir, 'eks-pod-identity-token');
+    fs.writeFileSync(tokenFile, cw.containerToken);
+    cw.replies.push(ok([{ Id: 'e1', Values: [9] }]));
+    const e = noKeys({ AWS_CONTAINER_CREDENTIALS_FULL_URI: `${cw.url}/v2/credentials/pod`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile });
+    expect(await (await connect(e)).query(QUERY, AT)).toEqual({ kind: 'value', value: 9 });
+    const [creds, q] = cw.requests;
+    expect(creds.headers.authorization).toBe(cw.containerToken);
+    expect(q.signatureProblem).toBeUndefined();
+    expect(q.scope?.accessKeyId).toMatch(/^ASIAPOD/);
   });
 });
 

@@ -31,6 +31,12 @@ export interface CloudWatchReply {
 
 export interface CloudWatchServer {
   url: string;
+  /** STS (AssumeRoleWithWebIdentity, unsigned Query protocol at POST /) accepts this token for `roleArn`. */
+  webIdentity: { token: string; roleArn: string };
+  /** The container credentials endpoint GET /v2/credentials/pod wants this Authorization. */
+  containerToken: string;
+  /** Temporary credentials handed out by STS or the container endpoint. */
+  issued: SigningKeys[];
   requests: CloudWatchRequest[];
   /** Replies for the next requests, in order; afterwards `fallback`. */
   replies: CloudWatchReply[];
@@ -104,7 +110,17 @@ export function verifySigV4(req: { method: string; path: string; headers: http.I
 /** Starts the server; requests with a bad signature get CloudWatch's 400 InvalidSignatureException. */
 export async function startCloudWatch(keys: SigningKeys): Promise<CloudWatchServer> {
   const sockets = new Set<import('net').Socket>();
+  let n = 0;
+  const temporary = (prefix: string): SigningKeys => {
+    n++;
+    const t = { accessKeyId: `${prefix}${String(n).padStart(8, '0')}`, secretAccessKey: `tmp-secret-${n}-${Math.random().toString(36).slice(2)}`, sessionToken: `tmp-session-${n}-${Math.random().toString(36).slice(2)}`, region: keys.region };
+    state.issued.push(t);
+    return t;
+  };
   const state: Omit<CloudWatchServer, 'url' | 'stop'> = {
+    webIdentity: { token: 'eyJhbGciOiJSUzI1NiJ9.projected-sa-token.sig', roleArn: 'arn:aws:iam::123456789012:role/flagger-cloudwatch' },
+    containerToken: 'pod-identity-agent-token',
+    issued: [],
     requests: [],
     replies: [],
     fallback: { status: 200, body: { MetricDataResults: [], Messages: [] } },
@@ -121,7 +137,37 @@ export async function startCloudWatch(keys: SigningKeys): Promise<CloudWatchServ
         json = undefined;
       }
       const base = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
-      const check = verifySigV4(base, keys, 'monitoring');
+      const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body) : undefined;
+      if (req.method === 'POST' && form?.get('Action') === 'AssumeRoleWithWebIdentity') {
+        state.requests.push({ ...base, json: Object.fromEntries(form) });
+        res.writeHead(form.get('WebIdentityToken') === state.webIdentity.token && form.get('RoleArn') === state.webIdentity.roleArn ? 200 : 400, { 'content-type': 'text/xml' });
+        if (res.statusCode === 400) {
+          res.end(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>Incorrect token audience for ${form.get('WebIdentityToken')}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`);
+          return;
+        }
+        const t = temporary('ASIASTS');
+        res.end(
+          `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>` +
+            `<Credentials><AccessKeyId>${t.accessKeyId}</AccessKeyId><SecretAccessKey>${t.secretAccessKey}</SecretAccessKey><SessionToken>${t.sessionToken}</SessionToken>` +
+            `<Expiration>${new Date(Date.now() + 3600_000).toISOString()}</Expiration></Credentials>` +
+            `<AssumedRoleUser><Arn>${state.webIdentity.roleArn}/${form.get('RoleSessionName')}</Arn></AssumedRoleUser></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`,
+        );
+        return;
+      }
+      if (req.method === 'GET' && req.url === '/v2/credentials/pod') {
+        state.requests.push({ ...base, json: undefined });
+        if (req.headers.authorization !== state.containerToken) {
+          res.writeHead(401, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ code: 'AccessDeniedException', message: 'bad token' }));
+          return;
+        }
+        const t = temporary('ASIAPOD');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ AccessKeyId: t.accessKeyId, SecretAccessKey: t.secretAccessKey, Token: t.sessionToken, AccountId: '123456789012', Expiration: new Date(Date.now() + 3600_000).toISOString() }));
+        return;
+      }
+      const akid = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+      const check = verifySigV4(base, state.issued.find((k) => k.accessKeyId === akid) ?? keys, 'monitoring');
       state.requests.push({ ...base, json, signatureProblem: check.problem, scope: check.scope, signedHeaders: check.signedHeaders });
       if (check.problem) {
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });

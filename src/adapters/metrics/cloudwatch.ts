@@ -4,6 +4,7 @@ import { readBody, truncationNote } from '../../http-body';
 import { excerpt } from '../../redact';
 import { CLOUDWATCH_SPEC } from '../../model/metric-providers/cloudwatch';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
+import { AwsCredentialSource, awsCredentialChain } from './aws-credentials';
 
 /**
  * pkg/metrics/providers/cloudwatch.go: GetMetricData with the template's query as the
@@ -26,21 +27,12 @@ export const CLOUDWATCH_TARGET = 'GraniteServiceVersion20100801.GetMetricData';
 /** The signing name of CloudWatch (its endpoint prefix). */
 const SERVICE = 'monitoring';
 
-/** The AWS environment variables canarykit reads (the static part of the SDK's default chain). */
+/** The endpoint environment variables canarykit reads (credentials: aws-credentials.ts). */
 export const AWS_ENV = {
-  accessKeyId: 'AWS_ACCESS_KEY_ID',
-  secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
-  sessionToken: 'AWS_SESSION_TOKEN',
   endpoint: 'AWS_ENDPOINT_URL_CLOUDWATCH',
   endpointAll: 'AWS_ENDPOINT_URL',
   ignoreEndpoints: 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
 } as const;
-
-interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
 
 /** Go's zero time.Time (0001-01-01T00:00:00Z) in epoch seconds: Flagger's IsOnline window. */
 export const GO_ZERO_TIME_EPOCH_SECONDS = -62135596800;
@@ -51,7 +43,7 @@ export const CLOUDWATCH: MetricProviderModule<'cloudwatch'> = {
     const region = provider.region?.trim();
     if (!region) throw new ConfigError('cloudwatch metric template: region not specified; set spec.provider.region of the MetricTemplate');
     const windowMs = CLOUDWATCH_START_DELTA_MULTIPLIER * parseInterval(ctx.interval);
-    const credentials = awsCredentials(ctx.env, region);
+    const credentials = awsCredentialChain(ctx.env, region, ctx.timeoutMs);
     const endpoint = cloudWatchEndpoint(region, ctx.env);
     const aws4 = require('aws4') as typeof import('aws4');
     const dispatcher = provider.insecureSkipVerify ? new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } }) : undefined;
@@ -102,22 +94,8 @@ export function cloudWatchEndpoint(region: string, env: NodeJS.ProcessEnv): stri
     throw new ConfigError(`cloudwatch endpoint ${JSON.stringify(address)} (from ${env[AWS_ENV.endpoint] ? AWS_ENV.endpoint : AWS_ENV.endpointAll}) is not a valid URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`cloudwatch endpoint ${url.origin} must be an http or https URL`);
-  if (url.username || url.password) throw new ConfigError(`cloudwatch endpoint ${url.host} must not embed credentials; set ${AWS_ENV.accessKeyId} and ${AWS_ENV.secretAccessKey}`);
+  if (url.username || url.password) throw new ConfigError(`cloudwatch endpoint ${url.host} must not embed credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
   return url.href.replace(/\/+$/, '');
-}
-
-/** Static credentials from the environment, as the SDK's first link of its default chain reads them. */
-function awsCredentials(env: NodeJS.ProcessEnv, region: string): AwsCredentials {
-  const accessKeyId = env[AWS_ENV.accessKeyId] || undefined;
-  const secretAccessKey = env[AWS_ENV.secretAccessKey] || undefined;
-  if (!accessKeyId || !secretAccessKey) {
-    const missing = [!accessKeyId && AWS_ENV.accessKeyId, !secretAccessKey && AWS_ENV.secretAccessKey].filter(Boolean).join(' and ');
-    throw new ConfigError(
-      `cloudwatch in region ${region} needs AWS credentials with cloudwatch:GetMetricData: set ${missing}` +
-        ` (and ${AWS_ENV.sessionToken} for temporary credentials) in the driver's environment`,
-    );
-  }
-  return { accessKeyId, secretAccessKey, sessionToken: env[AWS_ENV.sessionToken] || undefined };
 }
 
 /** A Go duration (`1m`, `30s`, `1m30s`, `500ms`) in milliseconds, as time.ParseDuration reads it. */
@@ -244,19 +222,16 @@ function isRetryableCode(code: string): boolean {
 class CloudWatchClient {
   readonly address: string;
   private readonly url: URL;
-  private readonly secrets: string[];
-
   constructor(
     endpoint: string,
     private readonly region: string,
-    private readonly credentials: AwsCredentials,
+    private readonly credentials: AwsCredentialSource,
     private readonly timeoutMs: number,
     private readonly aws4: typeof import('aws4'),
     private readonly dispatcher?: Agent,
   ) {
     this.url = new URL(endpoint);
     this.address = endpoint;
-    this.secrets = [credentials.secretAccessKey, credentials.sessionToken].filter((s): s is string => !!s);
   }
 
   /**
@@ -290,7 +265,13 @@ class CloudWatchClient {
     }
   }
 
+  /** Secrets to mask: the secret key and session token (temporary ones too, once fetched). */
+  private get secrets(): string[] {
+    return this.credentials.secrets;
+  }
+
   private async send(body: string, deadline: number): Promise<GetMetricDataOutput> {
+    const credentials = await this.credentials.get();
     const path = this.url.pathname === '' ? '/' : this.url.pathname;
     const signed = this.aws4.sign(
       {
@@ -302,7 +283,7 @@ class CloudWatchClient {
         body,
         headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': CLOUDWATCH_TARGET },
       },
-      { ...this.credentials },
+      { ...credentials },
     );
     const headers = new Headers();
     for (const [name, value] of Object.entries(signed.headers ?? {})) {
@@ -346,7 +327,7 @@ class CloudWatchClient {
   }
 
   error(kind: MetricsErrorKind, detail: string, status?: number): MetricsError {
-    return new MetricsError(kind, excerpt(`cloudwatch query to ${this.address} (region ${this.region}) failed: ${detail}`, 600, this.secrets), this.address, status);
+    return new MetricsError(kind, excerpt(`cloudwatch query to ${this.address} (region ${this.region}, ${this.credentials.describe}) failed: ${detail}`, 600, this.secrets), this.address, status);
   }
 }
 
