@@ -2,6 +2,8 @@ import { MetricProviderType } from '../../model/plan';
 import { MetricProviderModule } from './source';
 import { PROMETHEUS } from './prometheus';
 import { SPLUNK } from './splunk';
+import { CLOUDWATCH } from './cloudwatch';
+import { STACKDRIVER } from './stackdriver';
 
 /**
  * Every metrics provider canarykit queries, one line each; the type makes each key name its own
@@ -10,6 +12,8 @@ import { SPLUNK } from './splunk';
 export const METRIC_PROVIDERS = {
   prometheus: PROMETHEUS,
   splunk: SPLUNK,
+  cloudwatch: CLOUDWATCH,
+  stackdriver: STACKDRIVER,
 } satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 
 /** The module of a provider type, or undefined while canarykit has none for it. */

@@ -2,6 +2,8 @@ import { MetricProviderType } from '../plan';
 import { MetricProviderSpec } from './spec';
 import { PROMETHEUS_SPEC } from './prometheus';
 import { SPLUNK_SPEC } from './splunk';
+import { CLOUDWATCH_SPEC } from './cloudwatch';
+import { STACKDRIVER_SPEC } from './stackdriver';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
 
@@ -12,6 +14,8 @@ export type { MetricProviderSpec, ProviderProblem } from './spec';
 export const METRIC_PROVIDER_SPECS = {
   prometheus: PROMETHEUS_SPEC,
   splunk: SPLUNK_SPEC,
+  cloudwatch: CLOUDWATCH_SPEC,
+  stackdriver: STACKDRIVER_SPEC,
 } satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
 
 /** The spec of a provider type, or undefined while canarykit has none for it. */
