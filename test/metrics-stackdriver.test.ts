@@ -124,15 +124,21 @@ describe('stackdriver RunQuery with a serviceAccountKey (option.WithCredentialsJ
     expect(sd.queries().map((r) => r.json)).toEqual([{ query: MQL }, { query: MQL, pageToken: 'page-2' }]);
   });
 
-  it('a value that is not a double reads as 0, as GetDoubleValue does in Flagger', async () => {
+  // stackdriver.go RunQuery reads GetDoubleValue, 0 for an int64: a `max` bound on a count would
+  // always pass. canarykit reads the int64 (README "What differs").
+  it('an int64 value (a count) is read as its number, not as the 0 Flagger reads', async () => {
     sd.replies.push(answer([{ pointData: [point('2026-03-04T05:06:00Z', { int64Value: '17' })] }]));
-    expect(await (await connect()).query(MQL)).toEqual({ kind: 'value', value: 0 });
+    expect(await (await connect()).query(MQL)).toEqual({ kind: 'value', value: 17 });
   });
 
-  it('proto3 JSON NaN', async () => {
+  it('a bool or distribution value fails the check instead of reading 0', async () => {
+    sd.replies.push(answer([{ pointData: [point('2026-03-04T05:06:00Z', { boolValue: true })] }]));
+    await expect((await connect()).query(MQL)).rejects.toMatchObject({ name: 'MetricsError', kind: 'bad-response', message: expect.stringContaining('boolValue') });
+  });
+
+  it('proto3 JSON NaN is no data, because NaN passes every bound', async () => {
     sd.replies.push(answer([{ pointData: [point('2026-03-04T05:06:00Z', { doubleValue: 'NaN' })] }]));
-    const v = await (await connect()).query(MQL);
-    expect(v.kind === 'value' && Number.isNaN(v.value)).toBe(true);
+    expect(await (await connect()).query(MQL)).toEqual({ kind: 'no-data' });
   });
 });
 

@@ -115,7 +115,10 @@ interface QueryTimeSeriesResponse {
 
 /**
  * stackdriver.go RunQuery: no TimeSeriesData, no PointData or no Values is no data; otherwise
- * Values[0].GetDoubleValue(), which is 0 for a value that is not a double (int64, bool…), as in Flagger.
+ * Values[0]. Flagger reads it with GetDoubleValue, which is 0 for an int64 (a count), so a `max`
+ * bound on a count would always pass: canarykit reads int64 values as numbers (README says so), and
+ * refuses bool, string and distribution values instead of reading 0. NaN is no data, as for
+ * Prometheus, because NaN passes every bound.
  */
 function doubleValue(data: TimeSeriesData | undefined, client: StackdriverClient): QueryValue {
   if (!data) return { kind: 'no-data' };
@@ -125,11 +128,19 @@ function doubleValue(data: TimeSeriesData | undefined, client: StackdriverClient
   const values = points[0]?.values;
   if (values !== undefined && !Array.isArray(values)) throw client.error('bad-response', 'pointData[0].values is not a list', 200);
   if (!values || values.length < 1) return { kind: 'no-data' };
-  const v = values[0]?.doubleValue;
-  if (v === undefined || v === null) return { kind: 'value', value: 0 };
-  if (typeof v === 'number') return { kind: 'value', value: v };
+  const typed = values[0] ?? {};
+  const v = typed.doubleValue;
+  if (v === undefined || v === null) {
+    // proto3 JSON writes int64 as a decimal string.
+    const i = typed.int64Value;
+    if ((typeof i === 'string' && /^-?\d+$/.test(i)) || (typeof i === 'number' && Number.isInteger(i))) return { kind: 'value', value: Number(i) };
+    const kind = Object.keys(typed).join(', ') || 'empty';
+    throw client.error('bad-response', `pointData[0].values[0] holds no number (${excerpt(kind, 80)}); the query must return a double or int64 value`, 200);
+  }
+  if (typeof v === 'number') return Number.isNaN(v) ? { kind: 'no-data' } : { kind: 'value', value: v };
   // proto3 JSON writes non-finite doubles as strings.
-  if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return { kind: 'value', value: Number(v) };
+  if (v === 'NaN') return { kind: 'no-data' };
+  if (v === 'Infinity' || v === '-Infinity') return { kind: 'value', value: Number(v) };
   throw client.error('bad-response', `pointData[0].values[0].doubleValue is not a number (${excerpt(JSON.stringify(v), 80)})`, 200);
 }
 

@@ -66,7 +66,8 @@ export function judgeValue(metric: PlannedMetric, measured: number): CheckResult
 export async function checkMetric(metric: PlannedMetric, client: Pick<MetricSource, 'query' | 'address'>, at?: Date): Promise<CheckResult> {
   try {
     const result = await client.query(metric.query, at);
-    if (result.kind === 'no-data') return noData(metric);
+    // NaN passes every bound; whatever the provider, it is no data (prometheus.go reads NaN so).
+    if (result.kind === 'no-data' || Number.isNaN(result.value)) return noData(metric);
     return judgeValue(metric, result.value);
   } catch (err) {
     return errorResult(metric, err, client.address);
