@@ -89,6 +89,14 @@ describe('describeCheck', () => {
 });
 
 describe('checkMetric without a server', () => {
+  // A provider answering NaN (Stackdriver's proto3 "NaN", a Datadog null-filled series…) must not
+  // pass: NaN compares false against every bound. prometheus.go treats NaN as ErrNoValuesFound.
+  it('reads NaN from any provider as no data, never as a pass', async () => {
+    const nan = { address: 'https://api.datadoghq.com', query: async () => ({ kind: 'value' as const, value: NaN }) };
+    const metric: PlannedMetric = { name: 'errors', query: 'avg:errors{*}', interval: '1m', thresholdRange: { max: 1 }, builtin: false, provider: { type: 'datadog' } };
+    expect(await checkMetric(metric, nan)).toMatchObject({ outcome: 'no-data' });
+  });
+
   it('turns an unreachable Prometheus into an error naming the address, never the token', async () => {
     const address = `http://127.0.0.1:${await freePort()}`;
     const client = new PrometheusClient({ address, credentials: { type: 'bearer', token: 'tok-xyz' } });
