@@ -1,6 +1,7 @@
 import { MetricProviderType } from '../../model/plan';
 import { MetricProviderModule } from './source';
 import { PROMETHEUS } from './prometheus';
+import { INFLUXDB } from './influxdb';
 import { GRAPHITE } from './graphite';
 
 /**
@@ -9,6 +10,7 @@ import { GRAPHITE } from './graphite';
  */
 export const METRIC_PROVIDERS = {
   prometheus: PROMETHEUS,
+  influxdb: INFLUXDB,
   graphite: GRAPHITE,
 } satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 

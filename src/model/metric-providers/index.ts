@@ -1,6 +1,7 @@
 import { MetricProviderType } from '../plan';
 import { MetricProviderSpec } from './spec';
 import { PROMETHEUS_SPEC } from './prometheus';
+import { INFLUXDB_SPEC } from './influxdb';
 import { GRAPHITE_SPEC } from './graphite';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
@@ -11,6 +12,7 @@ export type { MetricProviderSpec, ProviderProblem } from './spec';
  */
 export const METRIC_PROVIDER_SPECS = {
   prometheus: PROMETHEUS_SPEC,
+  influxdb: INFLUXDB_SPEC,
   graphite: GRAPHITE_SPEC,
 } satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
 
