@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
+import { AddressInfo } from 'node:net';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -38,6 +42,25 @@ async function failure(p: Promise<unknown>): Promise<MetricsError> {
   expect(e).toBeInstanceOf(MetricsError);
   return e as MetricsError;
 }
+
+
+/** A self-signed HTTPS server on 127.0.0.1 answering `body`, or undefined without openssl. */
+async function selfSignedServer(contentType: string, body: string): Promise<{ url: string; close: () => void } | undefined> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canarykit-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const server = createHttpsServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => {
+      res.writeHead(200, { 'Content-Type': contentType });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const HAS_OPENSSL = (process.env.PATH ?? '').split(path.delimiter).some((d) => fs.existsSync(path.join(d, 'openssl')));
 
 // The query of Flagger's docs (docs/gitbook/usage/metrics.md "Graphite"), rendered for podinfo at 1m.
 const DOCS_QUERY = `target=summarize(
@@ -284,6 +307,20 @@ describe('graphite against a render API', () => {
       expect(prefixed.seen[0].path).toBe('/graphite/render');
     } finally {
       await prefixed.close();
+    }
+  });
+});
+
+describe('graphite over TLS', () => {
+  it.skipIf(!HAS_OPENSSL)('verifies the certificate unless insecureSkipVerify (NewGraphiteProvider clones the transport with InsecureSkipVerify)', async () => {
+    const server = await selfSignedServer('application/json', '[{"target":"a","datapoints":[[5,1]]}]');
+    try {
+      const strict = await connect({ address: server!.url });
+      expect(await failure(strict.query('target=a'))).toMatchObject({ kind: 'unreachable', message: expect.stringMatching(/certificate/i) });
+      const lax = await connect({ address: server!.url, insecureSkipVerify: true });
+      expect(await lax.query('target=a')).toEqual({ kind: 'value', value: 5 });
+    } finally {
+      server?.close();
     }
   });
 });

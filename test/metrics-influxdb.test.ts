@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
+import { AddressInfo } from 'node:net';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -41,6 +45,25 @@ async function failure(p: Promise<unknown>): Promise<MetricsError> {
   expect(e).toBeInstanceOf(MetricsError);
   return e as MetricsError;
 }
+
+
+/** A self-signed HTTPS server on 127.0.0.1 answering `body`, or undefined without openssl. */
+async function selfSignedServer(contentType: string, body: string): Promise<{ url: string; close: () => void } | undefined> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canarykit-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const server = createHttpsServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => {
+      res.writeHead(200, { 'Content-Type': contentType });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const HAS_OPENSSL = (process.env.PATH ?? '').split(path.delimiter).some((d) => fs.existsSync(path.join(d, 'openssl')));
 
 // Flagger's docs example (docs/gitbook/usage/metrics.md "InfluxDB"), rendered for test/podinfo.
 const DOCS_QUERY = `from(bucket: "default")
@@ -337,6 +360,18 @@ describe('influxdb against an InfluxDB 2 query API', () => {
     };
     const source = await connect({ address: server.url, secretRef: 'influx-token' });
     await expect(source.isOnline()).rejects.toThrow(`error accessing influxdb query api: influxdb query to ${server.url} failed: HTTP 403: Unexpected status code 403`);
+  });
+});
+
+describe('influxdb over TLS', () => {
+  it.skipIf(!HAS_OPENSSL)("verifies the certificate even with insecureSkipVerify: Flagger's influxdb client never reads that field", async () => {
+    const server = await selfSignedServer('text/csv', oneValue('double', '1'));
+    try {
+      const source = await connect({ address: server!.url, insecureSkipVerify: true, secretRef: 'influx-token' });
+      expect(await failure(source.query(RATE_QUERY))).toMatchObject({ kind: 'unreachable', message: expect.stringMatching(/certificate/i) });
+    } finally {
+      server?.close();
+    }
   });
 });
 
