@@ -60,7 +60,7 @@ export function influxErrorText(answer: Pick<HttpAnswer, 'status' | 'statusText'
   return code !== '' && message !== '' ? `${code}: ${message}` : `Unexpected status code ${answer.status}`;
 }
 
-function describe(value: Exclude<FluxValue, null>): string {
+function describeValue(value: Exclude<FluxValue, null>): string {
   return `${value.type} ${typeof value.value === 'string' ? JSON.stringify(value.value) : String(value.value)}`;
 }
 
@@ -81,11 +81,10 @@ export const INFLUXDB: MetricProviderModule<'influxdb'> = {
     let org = '';
     if (provider.secretRef !== undefined) {
       // NewInfluxdbProvider: "does not contain an authentication token", then "... an organisation".
-      const token_ = ctx.credentials.token;
-      if (token_ === undefined) throw new ConfigError(`influxdb credentials do not contain an authentication token: ${ctx.credentialHint('token')}`);
-      const org_ = ctx.credentials.org;
-      if (org_ === undefined) throw new ConfigError(`influxdb credentials do not contain an organisation: ${ctx.credentialHint('org')}`);
-      [token, org] = [token_, org_];
+      const secret = ctx.credentials;
+      if (secret.token === undefined) throw new ConfigError(`influxdb credentials do not contain an authentication token: ${ctx.credentialHint('token')}`);
+      if (secret.org === undefined) throw new ConfigError(`influxdb credentials do not contain an organisation: ${ctx.credentialHint('org')}`);
+      [token, org] = [secret.token, secret.org];
     }
     const address = base.href.replace(/\/$/, '');
     const url = influxQueryUrl(base, org);
@@ -128,7 +127,7 @@ export const INFLUXDB: MetricProviderModule<'influxdb'> = {
           const value = first.values.get('_value') ?? null;
           if (value === null) return { kind: 'no-data' };
           if (value.type !== 'double') {
-            throw fail('bad-query', `invalid response: the first record's _value is a ${describe(value)}, not a double; end the Flux query with |> toFloat()`, answer.status);
+            throw fail('bad-query', `invalid response: the first record's _value is a ${describeValue(value)}, not a double; end the Flux query with |> toFloat()`, answer.status);
           }
           return Number.isNaN(value.value) ? { kind: 'no-data' } : { kind: 'value', value: value.value };
         }
