@@ -4,6 +4,8 @@ import { PROMETHEUS } from './prometheus';
 import { SPLUNK } from './splunk';
 import { CLOUDWATCH } from './cloudwatch';
 import { STACKDRIVER } from './stackdriver';
+import { INFLUXDB } from './influxdb';
+import { GRAPHITE } from './graphite';
 
 /**
  * Every metrics provider canarykit queries, one line each; the type makes each key name its own
@@ -14,6 +16,8 @@ export const METRIC_PROVIDERS = {
   splunk: SPLUNK,
   cloudwatch: CLOUDWATCH,
   stackdriver: STACKDRIVER,
+  influxdb: INFLUXDB,
+  graphite: GRAPHITE,
 } satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 
 /** The module of a provider type, or undefined while canarykit has none for it. */

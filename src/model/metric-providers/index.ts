@@ -4,6 +4,8 @@ import { PROMETHEUS_SPEC } from './prometheus';
 import { SPLUNK_SPEC } from './splunk';
 import { CLOUDWATCH_SPEC } from './cloudwatch';
 import { STACKDRIVER_SPEC } from './stackdriver';
+import { INFLUXDB_SPEC } from './influxdb';
+import { GRAPHITE_SPEC } from './graphite';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
 
@@ -16,6 +18,8 @@ export const METRIC_PROVIDER_SPECS = {
   splunk: SPLUNK_SPEC,
   cloudwatch: CLOUDWATCH_SPEC,
   stackdriver: STACKDRIVER_SPEC,
+  influxdb: INFLUXDB_SPEC,
+  graphite: GRAPHITE_SPEC,
 } satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
 
 /** The spec of a provider type, or undefined while canarykit has none for it. */
