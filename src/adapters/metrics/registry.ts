@@ -2,6 +2,7 @@ import { MetricProviderType } from '../../model/plan';
 import { MetricProviderModule } from './source';
 import { PROMETHEUS } from './prometheus';
 import { DATADOG } from './datadog';
+import { NEWRELIC } from './newrelic';
 
 /**
  * Every metrics provider canarykit queries, one line each; the type makes each key name its own
@@ -10,6 +11,7 @@ import { DATADOG } from './datadog';
 export const METRIC_PROVIDERS = {
   prometheus: PROMETHEUS,
   datadog: DATADOG,
+  newrelic: NEWRELIC,
 } satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 
 /** The module of a provider type, or undefined while canarykit has none for it. */

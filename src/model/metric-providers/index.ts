@@ -2,6 +2,7 @@ import { MetricProviderType } from '../plan';
 import { MetricProviderSpec } from './spec';
 import { PROMETHEUS_SPEC } from './prometheus';
 import { DATADOG_SPEC } from './datadog';
+import { NEWRELIC_SPEC } from './newrelic';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
 
@@ -12,6 +13,7 @@ export type { MetricProviderSpec, ProviderProblem } from './spec';
 export const METRIC_PROVIDER_SPECS = {
   prometheus: PROMETHEUS_SPEC,
   datadog: DATADOG_SPEC,
+  newrelic: NEWRELIC_SPEC,
 } satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
 
 /** The spec of a provider type, or undefined while canarykit has none for it. */
