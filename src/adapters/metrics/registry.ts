@@ -3,6 +3,7 @@ import { MetricProviderModule } from './source';
 import { PROMETHEUS } from './prometheus';
 import { DATADOG } from './datadog';
 import { NEWRELIC } from './newrelic';
+import { DYNATRACE } from './dynatrace';
 
 /**
  * Every metrics provider canarykit queries, one line each; the type makes each key name its own
@@ -12,6 +13,7 @@ export const METRIC_PROVIDERS = {
   prometheus: PROMETHEUS,
   datadog: DATADOG,
   newrelic: NEWRELIC,
+  dynatrace: DYNATRACE,
 } satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 
 /** The module of a provider type, or undefined while canarykit has none for it. */

@@ -3,6 +3,7 @@ import { MetricProviderSpec } from './spec';
 import { PROMETHEUS_SPEC } from './prometheus';
 import { DATADOG_SPEC } from './datadog';
 import { NEWRELIC_SPEC } from './newrelic';
+import { DYNATRACE_SPEC } from './dynatrace';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
 
@@ -14,6 +15,7 @@ export const METRIC_PROVIDER_SPECS = {
   prometheus: PROMETHEUS_SPEC,
   datadog: DATADOG_SPEC,
   newrelic: NEWRELIC_SPEC,
+  dynatrace: DYNATRACE_SPEC,
 } satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
 
 /** The spec of a provider type, or undefined while canarykit has none for it. */
