@@ -7,7 +7,7 @@ import { MetricSource } from '../src/adapters/metrics/source';
 import { compile, compileFiles } from '../src/compile';
 import { ConfigError, MetricsError, ValidationError } from '../src/errors';
 import { MetricProviderPlan, PlannedMetric } from '../src/model/plan';
-import { DATADOG_API_KEY, DATADOG_APP_KEY, DatadogServer, closedAddress } from './support/datadog-server';
+import { DATADOG_API_KEY, DATADOG_APP_KEY, DatadogServer, closedAddress, selfSignedCert } from './support/datadog-server';
 
 // pkg/metrics/providers/datadog.go (NewDatadogProvider, RunQuery, IsOnline) and datadog_test.go,
 // against a local server speaking Datadog's v1 API (GET /api/v1/query, GET /api/v1/validate).
@@ -172,6 +172,28 @@ describe('datadog RunQuery (datadog.go RunQuery, datadog_test.go TestDatadogProv
     } finally {
       server.on('/api/v1/query', () => ({ status: 410 }));
     }
+  });
+});
+
+describe('datadog over HTTPS with a certificate nobody trusts', () => {
+  let server: DatadogServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canarykit-dd-tls-'));
+    server = await new DatadogServer(() => SERIES).start(selfSignedCert(dir));
+  });
+  afterAll(async () => {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is refused (unreachable) by default', async () => {
+    const e = await failure((await connect({ address: server.address })).query(QUERY, AT));
+    expect(e.kind).toBe('unreachable');
+  });
+
+  it('is queried with insecureSkipVerify: true', async () => {
+    expect(await (await connect({ address: server.address, insecureSkipVerify: true })).query(QUERY, AT)).toEqual({ kind: 'value', value: 1.25 });
   });
 });
 

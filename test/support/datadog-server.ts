@@ -4,7 +4,11 @@
  * route table. Fixtures are written after the providers' public API documentation.
  */
 import { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface RecordedRequest {
   method: string;
@@ -32,10 +36,12 @@ export class ApiServer {
     return this;
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res));
+  /** Listens on a free loopback port; with `tls` (PEM key and certificate) it speaks HTTPS. */
+  async start(tls?: { key: string; cert: string }): Promise<this> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    this.server = tls ? createHttpsServer(tls, handler) : createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.address = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.address = `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -140,4 +146,12 @@ export function datadogTimeseries(query: string, from: number, to: number, serie
     message: '',
     group_by: ['host'],
   };
+}
+
+/** A throw-away self-signed certificate for 127.0.0.1 (openssl), for insecureSkipVerify tests. */
+export function selfSignedCert(dir: string): { key: string; cert: string } {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
 }
