@@ -6,6 +6,9 @@ import { CLOUDWATCH } from './cloudwatch';
 import { STACKDRIVER } from './stackdriver';
 import { INFLUXDB } from './influxdb';
 import { GRAPHITE } from './graphite';
+import { DATADOG } from './datadog';
+import { NEWRELIC } from './newrelic';
+import { DYNATRACE } from './dynatrace';
 
 /**
  * Every metrics provider canarykit queries, one line each; the type makes each key name its own
@@ -18,6 +21,9 @@ export const METRIC_PROVIDERS = {
   stackdriver: STACKDRIVER,
   influxdb: INFLUXDB,
   graphite: GRAPHITE,
+  datadog: DATADOG,
+  newrelic: NEWRELIC,
+  dynatrace: DYNATRACE,
 } satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 
 /** The module of a provider type, or undefined while canarykit has none for it. */

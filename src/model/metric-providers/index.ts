@@ -6,6 +6,9 @@ import { CLOUDWATCH_SPEC } from './cloudwatch';
 import { STACKDRIVER_SPEC } from './stackdriver';
 import { INFLUXDB_SPEC } from './influxdb';
 import { GRAPHITE_SPEC } from './graphite';
+import { DATADOG_SPEC } from './datadog';
+import { NEWRELIC_SPEC } from './newrelic';
+import { DYNATRACE_SPEC } from './dynatrace';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
 
@@ -20,6 +23,9 @@ export const METRIC_PROVIDER_SPECS = {
   stackdriver: STACKDRIVER_SPEC,
   influxdb: INFLUXDB_SPEC,
   graphite: GRAPHITE_SPEC,
+  datadog: DATADOG_SPEC,
+  newrelic: NEWRELIC_SPEC,
+  dynatrace: DYNATRACE_SPEC,
 } satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
 
 /** The spec of a provider type, or undefined while canarykit has none for it. */

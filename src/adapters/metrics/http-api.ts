@@ -1,0 +1,121 @@
+import type { Agent } from 'undici';
+import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
+import { readBody, truncationNote } from '../../http-body';
+import { excerpt, redact } from '../../redact';
+
+/**
+ * What the HTTPS JSON metrics providers (Datadog, New Relic, Dynatrace) share: one GET with the
+ * provider's key headers, Flagger's 5 s timeout (here the driver's), a capped body, and errors that
+ * name the provider and address but never a key.
+ */
+
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+
+/**
+ * A metric interval (`1m`, `30s`, `1m30s`) in milliseconds, as Go's `time.ParseDuration` reads it
+ * (Flagger's providers parse `metricInterval` so). @throws ConfigError for text Go rejects, with
+ * Flagger's "error parsing metric interval".
+ */
+export function intervalMillis(type: string, interval: string): number {
+  if (interval === '0') return 0;
+  if (!GO_DURATION.test(interval)) throw new ConfigError(`${type}: error parsing metric interval "${interval}": write a duration such as 1m or 30s`);
+  let ns = 0;
+  for (const [, num, unit] of interval.matchAll(PART)) ns += Number(num) * UNIT_NS[unit];
+  return ns / 1e6;
+}
+
+/** The provider's base address: Flagger appends paths to it as text, so a trailing slash is dropped. */
+export function baseAddress(type: string, address: string): string {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new ConfigError(`${type} address "${address.replace(/\/\/[^/@]*@/, '//***@')}" is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${type} address "${url.origin}" must be an http or https URL`);
+  if (url.username !== '' || url.password !== '') throw new ConfigError(`${type} address ${url.origin} must not embed credentials: put them in the provider's Secret`);
+  if (url.search !== '' || url.hash !== '') throw new ConfigError(`${type} address ${url.origin}${url.pathname} must not carry a query or fragment`);
+  return url.href.replace(/\/+$/, '');
+}
+
+export interface JsonApiOptions {
+  /** Provider type, for messages (`datadog`). */
+  type: string;
+  /** Base address without trailing slash, for messages. */
+  address: string;
+  /** Credentials sent in headers: removed from every message in every form. */
+  secrets: readonly string[];
+  timeoutMs: number;
+  insecureSkipVerify?: boolean;
+}
+
+/** An answer with status 200 (Flagger's providers refuse every other status). */
+export interface ApiAnswer {
+  status: number;
+  body: string;
+}
+
+/** One provider's GETs. */
+export class JsonApi {
+  private readonly dispatcher?: Agent;
+
+  constructor(private readonly o: JsonApiOptions) {
+    // undici is loaded only here: a tick that queries no such provider never pays for it.
+    if (o.insecureSkipVerify) this.dispatcher = new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } });
+  }
+
+  /**
+   * GET `url` with `headers`. @throws MetricsError: `timeout`, `unreachable`, `bad-query` (HTTP
+   * 400), `http` (any other status but 200, as Flagger's `StatusCode != http.StatusOK`) or
+   * `bad-response` (a body over the cap). `what` starts the message (`datadog query`).
+   */
+  async get(what: string, url: URL, headers: Record<string, string>): Promise<ApiAnswer> {
+    const signal = AbortSignal.timeout(this.o.timeoutMs);
+    let status: number;
+    let body: string;
+    let note: string;
+    try {
+      const init: RequestInit & { dispatcher?: Agent } = { method: 'GET', headers, signal, dispatcher: this.dispatcher };
+      const response = await fetch(url, init as RequestInit);
+      status = response.status;
+      const read = await readBody(response);
+      body = read.text;
+      note = truncationNote(read);
+    } catch (err) {
+      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw this.error(what, 'timeout', `no answer within ${this.o.timeoutMs} ms`);
+      throw this.error(what, 'unreachable', `request failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
+    }
+    if (status !== 200) {
+      throw this.error(what, status === 400 ? 'bad-query' : 'http', `HTTP ${status}: ${excerpt(body, 300, this.o.secrets)}${note}`, status);
+    }
+    if (note) throw this.error(what, 'bad-response', `the answer is not a query result${note}`, status);
+    return { status, body };
+  }
+
+  /** Parses a 200 answer as JSON. @throws MetricsError `bad-response` (Flagger's "error unmarshaling result"). */
+  json(what: string, answer: ApiAnswer): unknown {
+    try {
+      return JSON.parse(answer.body);
+    } catch {
+      throw this.error(what, 'bad-response', `error unmarshaling result: '${excerpt(answer.body, 200, this.o.secrets)}'`, answer.status);
+    }
+  }
+
+  /** A MetricsError naming the provider and address, keys removed. */
+  error(what: string, kind: MetricsErrorKind, detail: string, status?: number): MetricsError {
+    return new MetricsError(kind, redact(`${what} to ${this.o.address} failed: ${detail}`, this.o.secrets), this.o.address, status);
+  }
+
+  /** The answer's text for a message (Flagger echoes the body), redacted and shortened. */
+  excerpt(answer: ApiAnswer): string {
+    return excerpt(answer.body, 200, this.o.secrets);
+  }
+}
+
+/** A JSON value's property, when it is an object. */
+export function field(value: unknown, key: string): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+}
