@@ -1,6 +1,7 @@
 import { MetricProviderType } from '../../model/plan';
 import { MetricProviderModule } from './source';
 import { PROMETHEUS } from './prometheus';
+import { KEPTN } from './keptn';
 
 /**
  * Every metrics provider canarykit queries, one line each; the type makes each key name its own
@@ -8,6 +9,7 @@ import { PROMETHEUS } from './prometheus';
  */
 export const METRIC_PROVIDERS = {
   prometheus: PROMETHEUS,
+  keptn: KEPTN,
 } satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 
 /** The module of a provider type, or undefined while canarykit has none for it. */

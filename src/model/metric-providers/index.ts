@@ -1,6 +1,7 @@
 import { MetricProviderType } from '../plan';
 import { MetricProviderSpec } from './spec';
 import { PROMETHEUS_SPEC } from './prometheus';
+import { KEPTN_SPEC } from './keptn';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
 
@@ -10,6 +11,7 @@ export type { MetricProviderSpec, ProviderProblem } from './spec';
  */
 export const METRIC_PROVIDER_SPECS = {
   prometheus: PROMETHEUS_SPEC,
+  keptn: KEPTN_SPEC,
 } satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
 
 /** The spec of a provider type, or undefined while canarykit has none for it. */
