@@ -35,6 +35,16 @@ function parts(path: string): { group: string; resource: string; name?: string; 
   return m ? { group: m[1], namespace: m[2] && decodeURIComponent(m[2]), resource: m[3], name: m[4] && decodeURIComponent(m[4]) } : undefined;
 }
 
+/** One item of an ExternalMetricValueList (k8s.io/metrics external_metrics/v1beta1). */
+export interface ExternalMetricValue {
+  metricName: string;
+  metricLabels?: Record<string, string>;
+  timestamp: string;
+  window?: number;
+  /** A resource.Quantity, as a string on the wire (`"1500m"`). */
+  value: unknown;
+}
+
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
   /** Stored objects by their REST path (`/apis/<group>/<version>/namespaces/<ns>/<resource>/<name>`). */
@@ -45,6 +55,11 @@ export class FakeKubeApi {
   handler?: (req: RecordedRequest) => Reply | 'hang' | undefined | Promise<Reply | 'hang' | undefined>;
   /** Called on each GET of a stored object with how many GETs it had (1 for the first). */
   onGet?: (object: any, count: number) => void;
+  /**
+   * External metrics by `<namespace>/<metricName>`, served as an ExternalMetricValueList under
+   * /apis/external.metrics.k8s.io/v1beta1 (an adapter answers 404 for a metric it does not know).
+   */
+  readonly externalMetrics = new Map<string, ExternalMetricValue[]>();
   private readonly gets = new Map<string, number>();
   private server?: Server;
   private uid = 0;
@@ -84,6 +99,13 @@ export class FakeKubeApi {
     if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) return statusFailure(401, 'Unauthorized', 'Unauthorized');
     const custom = await this.handler?.(req);
     if (custom) return custom;
+    const em = /^\/apis\/external\.metrics\.k8s\.io\/v1beta1\/namespaces\/([^/]+)\/([^/]+)$/.exec(req.path);
+    if (em && req.method === 'GET') {
+      const [ns, metric] = [decodeURIComponent(em[1]), decodeURIComponent(em[2])];
+      const items = this.externalMetrics.get(`${ns}/${metric}`);
+      if (!items) return statusFailure(404, 'NotFound', `the server could not find the metric ${metric} for namespace ${ns}`, { group: 'external.metrics.k8s.io', kind: metric });
+      return { status: 200, body: { kind: 'ExternalMetricValueList', apiVersion: 'external.metrics.k8s.io/v1beta1', metadata: {}, items } };
+    }
     const p = parts(req.path);
     if (!p) return statusFailure(404, 'NotFound', 'the server could not find the requested resource');
     const what = `${p.resource}.${p.group} "${p.name ?? ''}"`;

@@ -127,6 +127,8 @@ export interface KubeClientOptions {
   timeoutMs: number;
   /** Names the provider in error messages (`keptn`, `externalmetrics`). */
   provider: string;
+  /** The Accept header (client-go's dynamic client: application/json; typed clients: `application/json, *\/*`). */
+  accept?: string;
 }
 
 /**
@@ -188,7 +190,7 @@ export class KubeClient {
     if (query && Object.keys(query).length > 0) url.search = new URLSearchParams(query).toString();
     const token = this.currentToken();
     const secrets = [...this.staticSecrets, ...(token ? [token] : [])];
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'canarykit' };
+    const headers: Record<string, string> = { Accept: this.options.accept ?? 'application/json', 'User-Agent': 'canarykit' };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let status: number;

@@ -1,6 +1,7 @@
 import { MetricProviderType } from '../../model/plan';
 import { MetricProviderModule } from './source';
 import { PROMETHEUS } from './prometheus';
+import { EXTERNALMETRICS } from './externalmetrics';
 import { KEPTN } from './keptn';
 
 /**
@@ -9,6 +10,7 @@ import { KEPTN } from './keptn';
  */
 export const METRIC_PROVIDERS = {
   prometheus: PROMETHEUS,
+  externalmetrics: EXTERNALMETRICS,
   keptn: KEPTN,
 } satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
 

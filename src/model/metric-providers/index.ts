@@ -1,6 +1,7 @@
 import { MetricProviderType } from '../plan';
 import { MetricProviderSpec } from './spec';
 import { PROMETHEUS_SPEC } from './prometheus';
+import { EXTERNALMETRICS_SPEC } from './externalmetrics';
 import { KEPTN_SPEC } from './keptn';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
@@ -11,6 +12,7 @@ export type { MetricProviderSpec, ProviderProblem } from './spec';
  */
 export const METRIC_PROVIDER_SPECS = {
   prometheus: PROMETHEUS_SPEC,
+  externalmetrics: EXTERNALMETRICS_SPEC,
   keptn: KEPTN_SPEC,
 } satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
 
