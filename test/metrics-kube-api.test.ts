@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'child_process';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/errors';
 import { KubeClient, kubeConfigFromEnv, serverUrl } from '../src/adapters/metrics/kube-api';
 import { FakeKubeApi } from './support/kube-api-server';
@@ -84,5 +85,41 @@ describe('KubeClient', () => {
     api.handler = () => ({ status: 200, text: '<html>proxy login</html>' });
     const client = new KubeClient({ server: url, insecure: false, origin: 'env' }, { timeoutMs: 2000, provider: 'externalmetrics' });
     await expect(client.get('/apis/x/v1/things')).rejects.toMatchObject({ kind: 'bad-response', message: expect.stringContaining('externalmetrics request to Kubernetes API') });
+  });
+});
+
+/** A self-signed certificate for 127.0.0.1, made with openssl for this run (none is committed). */
+function selfSigned(dir: string): { key: string; cert: string; certFile: string } | undefined {
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt'), '-days', '1', '-subj', '/CN=canarykit-test-apiserver', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return { key: fs.readFileSync(path.join(dir, 'tls.key'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'tls.crt'), 'utf8'), certFile: path.join(dir, 'tls.crt') };
+}
+
+describe('KubeClient over TLS (ca.crt as rest.Config CAFile, insecure-skip-tls-verify)', () => {
+  const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canarykit-tls-'));
+  const cert = selfSigned(tlsDir);
+  let api: FakeKubeApi;
+  let url: string;
+  beforeEach(async () => {
+    api = new FakeKubeApi();
+    api.handler = () => ({ status: 200, body: { kind: 'APIResourceList' } });
+    if (cert) url = await api.start(cert);
+  });
+  afterEach(async () => {
+    await api.close();
+  });
+  afterAll(() => {
+    fs.rmSync(tlsDir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!cert)('trusts the CA file, refuses an unknown certificate, skips verification when insecure', async () => {
+    const client = (over: { caFile?: string; insecure?: boolean }) => new KubeClient({ server: url, insecure: false, origin: 'env', ...over }, { timeoutMs: 5000, provider: 'keptn' });
+    await expect(client({ caFile: cert!.certFile }).get('/apis')).resolves.toMatchObject({ status: 200 });
+    await expect(client({}).get('/apis')).rejects.toMatchObject({ kind: 'unreachable' });
+    await expect(client({ insecure: true }).get('/apis')).resolves.toMatchObject({ status: 200 });
+    expect(() => client({ caFile: path.join(tlsDir, 'missing.crt') })).toThrow(ConfigError);
   });
 });

@@ -5,6 +5,7 @@
  * as the real API server writes them. Every request is recorded with its headers and body.
  */
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -64,10 +65,12 @@ export class FakeKubeApi {
   private server?: Server;
   private uid = 0;
 
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.serve(req, res));
+  /** Listens on 127.0.0.1 (HTTPS with `tls`); resolves to the base URL. */
+  async start(tls?: { key: string; cert: string }): Promise<string> {
+    const handle = (req: IncomingMessage, res: ServerResponse) => void this.serve(req, res);
+    this.server = tls ? createTlsServer(tls, handle) : createServer(handle);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async close(): Promise<void> {
