@@ -64,7 +64,7 @@ export function kubeConfigFromEnv(env: NodeJS.ProcessEnv, serviceAccountDir = SE
   try {
     token = fs.readFileSync(tokenFile, 'utf8');
   } catch (e) {
-    throw new ConfigError(`in-cluster Kubernetes configuration: cannot read the service account token ${tokenFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}); mount it or set ${KUBE_ENV.url} and ${KUBE_ENV.token}`);
+    throw new ConfigError(`in-cluster Kubernetes configuration: cannot read the service account token ${tokenFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the driver's pod a token (automountServiceAccountToken: true, or a projected serviceAccountToken volume) or set ${KUBE_ENV.url} and ${KUBE_ENV.token}`);
   }
   const caFile = `${serviceAccountDir}/ca.crt`;
   // client-go logs and goes on without the CA when ca.crt is unreadable.
