@@ -100,7 +100,6 @@ async function keptnMetric(client: KubeClient, q: KeptnQuery): Promise<number> {
 async function analysis(client: KubeClient, q: Extract<KeptnQuery, { resource: 'analyses' }>, timing: AnalysisTiming): Promise<number> {
   const where = `${q.namespace}/${q.name}`;
   const deadline = Date.now() + timing.timeoutMs;
-  const left = () => Math.max(1, Math.min(deadline - Date.now(), Number.MAX_SAFE_INTEGER));
   const object = {
     apiVersion: KEPTN_GROUP_VERSION,
     kind: 'Analysis',
@@ -108,18 +107,27 @@ async function analysis(client: KubeClient, q: Extract<KeptnQuery, { resource: '
     spec: { analysisDefinition: { name: q.name }, timeframe: { recent: q.timeframe }, args: q.args },
   };
   const created = await withContext(`could not create Keptn Analysis ${where}`, () =>
-    client.post(keptnPath('analyses', q.namespace), object, { timeoutMs: Math.min(left(), client.timeoutMs) }),
+    client.post(keptnPath('analyses', q.namespace), object, { timeoutMs: Math.min(timing.timeoutMs, client.timeoutMs) }),
   );
   const createdName = (created.body as { metadata?: { name?: unknown } } | undefined)?.metadata?.name;
   const name = typeof createdName === 'string' && createdName !== '' ? createdName : object.metadata.name;
   try {
+    const timedOut = () => client.error('timeout', `encountered timeout while waiting for Keptn Analysis ${where} to be finished`);
     for (;;) {
-      const wait = Math.min(timing.pollMs, deadline - Date.now());
-      if (wait < timing.pollMs) throw client.error('timeout', `encountered timeout while waiting for Keptn Analysis ${where} to be finished`);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      const { body } = await withContext(`could not check status of created Keptn Analysis ${where}`, () =>
-        client.get(keptnPath('analyses', q.namespace, name), { timeoutMs: Math.min(left(), client.timeoutMs) }),
-      );
+      // keptn.go: the context's deadline, or another second and a GET bounded by that deadline.
+      if (deadline - Date.now() < timing.pollMs) throw timedOut();
+      await new Promise((resolve) => setTimeout(resolve, timing.pollMs));
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw timedOut();
+      const boundByDeadline = remaining < client.timeoutMs;
+      let body: unknown;
+      try {
+        ({ body } = await client.get(keptnPath('analyses', q.namespace, name), { timeoutMs: Math.min(remaining, client.timeoutMs) }));
+      } catch (e) {
+        if (e instanceof MetricsError && e.kind === 'timeout' && boundByDeadline) throw timedOut();
+        if (e instanceof MetricsError) throw new MetricsError(e.kind, `could not check status of created Keptn Analysis ${where}: ${e.message}`, e.address, e.status);
+        throw e;
+      }
       const status = (body as { status?: Record<string, unknown> } | undefined)?.status;
       if (status === undefined || status === null) continue;
       if (typeof status !== 'object') throw client.error('bad-response', `could not check status of created Keptn Analysis ${where}: .status is not an object`);
