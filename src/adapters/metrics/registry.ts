@@ -1,14 +1,16 @@
 import { MetricProviderType } from '../../model/plan';
 import { MetricProviderModule } from './source';
 import { PROMETHEUS } from './prometheus';
-import { SPLUNK } from './splunk';
-import { CLOUDWATCH } from './cloudwatch';
-import { STACKDRIVER } from './stackdriver';
 import { INFLUXDB } from './influxdb';
-import { GRAPHITE } from './graphite';
 import { DATADOG } from './datadog';
+import { EXTERNALMETRICS } from './externalmetrics';
+import { STACKDRIVER } from './stackdriver';
+import { CLOUDWATCH } from './cloudwatch';
 import { NEWRELIC } from './newrelic';
+import { GRAPHITE } from './graphite';
 import { DYNATRACE } from './dynatrace';
+import { KEPTN } from './keptn';
+import { SPLUNK } from './splunk';
 
 /**
  * Every metrics provider canarykit queries, one line each; the type makes each key name its own
@@ -16,17 +18,19 @@ import { DYNATRACE } from './dynatrace';
  */
 export const METRIC_PROVIDERS = {
   prometheus: PROMETHEUS,
-  splunk: SPLUNK,
-  cloudwatch: CLOUDWATCH,
-  stackdriver: STACKDRIVER,
   influxdb: INFLUXDB,
-  graphite: GRAPHITE,
   datadog: DATADOG,
+  externalmetrics: EXTERNALMETRICS,
+  stackdriver: STACKDRIVER,
+  cloudwatch: CLOUDWATCH,
   newrelic: NEWRELIC,
+  graphite: GRAPHITE,
   dynatrace: DYNATRACE,
-} satisfies { [K in MetricProviderType]?: MetricProviderModule<K> & { spec: { type: K } } };
+  keptn: KEPTN,
+  splunk: SPLUNK,
+} satisfies { [K in MetricProviderType]: MetricProviderModule<K> & { spec: { type: K } } };
 
-/** The module of a provider type, or undefined while canarykit has none for it. */
+/** The module of a provider type. */
 export function metricProviderModule(type: MetricProviderType): MetricProviderModule | undefined {
   return (METRIC_PROVIDERS as Partial<Record<MetricProviderType, MetricProviderModule>>)[type];
 }

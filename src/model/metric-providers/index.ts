@@ -1,14 +1,16 @@
 import { MetricProviderType } from '../plan';
 import { MetricProviderSpec } from './spec';
 import { PROMETHEUS_SPEC } from './prometheus';
-import { SPLUNK_SPEC } from './splunk';
-import { CLOUDWATCH_SPEC } from './cloudwatch';
-import { STACKDRIVER_SPEC } from './stackdriver';
 import { INFLUXDB_SPEC } from './influxdb';
-import { GRAPHITE_SPEC } from './graphite';
 import { DATADOG_SPEC } from './datadog';
+import { EXTERNALMETRICS_SPEC } from './externalmetrics';
+import { STACKDRIVER_SPEC } from './stackdriver';
+import { CLOUDWATCH_SPEC } from './cloudwatch';
 import { NEWRELIC_SPEC } from './newrelic';
+import { GRAPHITE_SPEC } from './graphite';
 import { DYNATRACE_SPEC } from './dynatrace';
+import { KEPTN_SPEC } from './keptn';
+import { SPLUNK_SPEC } from './splunk';
 
 export type { MetricProviderSpec, ProviderProblem } from './spec';
 
@@ -18,17 +20,19 @@ export type { MetricProviderSpec, ProviderProblem } from './spec';
  */
 export const METRIC_PROVIDER_SPECS = {
   prometheus: PROMETHEUS_SPEC,
-  splunk: SPLUNK_SPEC,
-  cloudwatch: CLOUDWATCH_SPEC,
-  stackdriver: STACKDRIVER_SPEC,
   influxdb: INFLUXDB_SPEC,
-  graphite: GRAPHITE_SPEC,
   datadog: DATADOG_SPEC,
+  externalmetrics: EXTERNALMETRICS_SPEC,
+  stackdriver: STACKDRIVER_SPEC,
+  cloudwatch: CLOUDWATCH_SPEC,
   newrelic: NEWRELIC_SPEC,
+  graphite: GRAPHITE_SPEC,
   dynatrace: DYNATRACE_SPEC,
-} satisfies { [K in MetricProviderType]?: MetricProviderSpec<K> };
+  keptn: KEPTN_SPEC,
+  splunk: SPLUNK_SPEC,
+} satisfies { [K in MetricProviderType]: MetricProviderSpec<K> };
 
-/** The spec of a provider type, or undefined while canarykit has none for it. */
+/** The spec of a provider type. */
 export function metricProviderSpec(type: MetricProviderType): MetricProviderSpec | undefined {
   return (METRIC_PROVIDER_SPECS as Partial<Record<MetricProviderType, MetricProviderSpec>>)[type];
 }
