@@ -42,6 +42,35 @@ describe('deploy/kubernetes-sharded: the step driver as an Indexed Job of N shar
   });
 });
 
+// keptn.go and externalmetrics.go read the Kubernetes API: the component gives the driver a token
+// and only the verbs those providers use.
+describe('deploy/kubernetes/cluster-metrics: the component for keptn and externalmetrics MetricTemplates', () => {
+  const overlay = fs.mkdtempSync(path.join(require('os').tmpdir(), 'ck-overlay-'));
+  const rel = (p: string) => path.relative(overlay, p);
+  fs.writeFileSync(path.join(overlay, 'kustomization.yaml'), `resources: [${rel(path.join(DEPLOY, 'kubernetes'))}]\ncomponents: [${rel(path.join(DEPLOY, 'kubernetes', 'cluster-metrics'))}]\n`);
+  const objects = parseAllDocuments(execFileSync('kubectl', ['kustomize', overlay], { encoding: 'utf8' })).map((d) => d.toJS());
+
+  it('builds on the CronJob base, schema-valid, and turns on the token for the driver pod only', () => {
+    for (const o of objects) expect(manifestProblems(o)).toEqual([]);
+    const cronJob = objects.find((o) => o.kind === 'CronJob');
+    expect(cronJob.spec.jobTemplate.spec.template.spec.automountServiceAccountToken).toBe(true);
+    expect(objects.find((o) => o.kind === 'ServiceAccount').automountServiceAccountToken).toBe(false);
+  });
+
+  it('grants get on KeptnMetrics, create/get/delete on Analyses and list on external metrics, to the driver', () => {
+    const roles = Object.fromEntries(objects.filter((o) => o.kind === 'ClusterRole').map((o) => [o.metadata.name, o.rules]));
+    expect(roles['canarykit-driver-keptn']).toEqual([
+      { apiGroups: ['metrics.keptn.sh'], resources: ['keptnmetrics'], verbs: ['get'] },
+      { apiGroups: ['metrics.keptn.sh'], resources: ['analyses'], verbs: ['create', 'get', 'delete'] },
+    ]);
+    expect(roles['canarykit-driver-external-metrics']).toEqual([{ apiGroups: ['external.metrics.k8s.io'], resources: ['*'], verbs: ['list'] }]);
+    for (const b of objects.filter((o) => o.kind === 'ClusterRoleBinding')) {
+      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'canarykit-driver', namespace: 'canarykit' }]);
+      expect(Object.keys(roles)).toContain(b.roleRef.name);
+    }
+  });
+});
+
 describe('deploy/kubernetes: the step driver as a CronJob', () => {
   const built = execFileSync('kubectl', ['kustomize', path.join(DEPLOY, 'kubernetes')], { encoding: 'utf8' });
   const objects = parseAllDocuments(built).map((d) => d.toJS());

@@ -240,7 +240,7 @@ function metricFailure(verdict: Extract<StepVerdict, { kind: 'metric' }>): Check
     case 'no-data':
       return { reason: 'NoMetricData', message: `No values found for metric ${metric.name}: is the canary receiving traffic? ${result.message}` };
     case 'error':
-      return { reason: 'MetricError', message: `Metric ${metric.name} could not be evaluated (Prometheus unreachable or query error): ${result.message}` };
+      return { reason: 'MetricError', message: `Metric ${metric.name} could not be evaluated (metrics provider unreachable or query error): ${result.message}` };
     case 'pass':
       throw new Error('a passing metric does not fail a check');
     default:

@@ -33,7 +33,7 @@ export const REASON_SEVERITY = {
   MetricCheckFailed: 'warn',
   /** A metric query returned nothing (no traffic reached the canary?). */
   NoMetricData: 'warn',
-  /** A metric could not be evaluated (Prometheus unreachable, query error). */
+  /** A metric could not be evaluated (metrics provider unreachable, query error). */
   MetricError: 'warn',
   /** A pre-rollout or rollout webhook failed. */
   WebhookFailed: 'warn',
