@@ -231,7 +231,7 @@ describe('decide: details', () => {
     const noData = tick(makePlan(), runState({ canaryWeight: 20 }), NOW, { metric: () => 'no-data' }).decision;
     expect(noData.events[0].message).toContain('is the canary receiving traffic?');
     const error = tick(makePlan(), runState({ canaryWeight: 20 }), NOW, { metric: () => 'error' }).decision;
-    expect(error.events[0].message).toContain('Prometheus unreachable');
+    expect(error.events[0].message).toContain('metrics provider unreachable');
     expect(error.events[0].message).toContain('(failed checks 1/5)');
   });
 

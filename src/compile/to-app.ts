@@ -354,7 +354,7 @@ function resolveCanary(obj: InputObject, index: Finder, problems: Problem[], con
     const user = `used by ${resourceName(obj)} ${dottedPath(['spec', 'analysis', 'metrics', i])}`;
     // Flagger's factory falls back to prometheus for an unknown type; its CRD's enum refuses one first.
     const spec = metricProviderSpec((p.type ?? 'prometheus') as MetricProviderType);
-    if (!spec) problems.push(fieldProblem(t, ['spec', 'provider', 'type'], `"${p.type}" is not supported yet (${user})`));
+    if (!spec) problems.push(fieldProblem(t, ['spec', 'provider', 'type'], `"${p.type}" is not a Flagger metrics provider type (${user})`));
     else for (const f of spec.validate(toProviderPlan(p))) problems.push(fieldProblem(t, ['spec', 'provider', ...f.field.split('.')], `${f.message} (${user})`));
   });
 
