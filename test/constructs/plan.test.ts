@@ -181,6 +181,30 @@ describe('canary.plan.json', () => {
     });
   });
 
+  // pkg/metrics/providers/factory.go: the template's provider type picks the client; datadog.go
+  // defaults its address and needs the Secret's keys (NewDatadogProvider).
+  it('a MetricTemplate of another provider keeps its type, gets no Prometheus address, and names its template', () => {
+    const f = render({
+      analysis: {
+        stepWeight: 10,
+        metrics: [{ name: 'errors', thresholdRange: { max: 1 }, template: { name: 'dd-errors', namespace: 'monitoring', provider: { type: 'datadog', secretRef: 'datadog' }, query: 'sum:errors{service:{{ target }}}' } }],
+      },
+    });
+    expect(f.plan!.metrics[0]).toMatchObject({
+      name: 'errors',
+      query: 'sum:errors{service:podinfo}',
+      provider: { type: 'datadog', secretRef: 'datadog' },
+      templateRef: { name: 'dd-errors', namespace: 'monitoring' },
+    });
+    expect(f.plan!.metrics[0].provider.address).toBeUndefined();
+  });
+
+  it("a provider's synth-time checks name the prop and the fix (CloudWatch without region, Datadog without secretRef)", () => {
+    const metric = (provider: object) => ({ name: 'm', thresholdRange: { max: 1 }, template: { name: 't', provider, query: 'q' } });
+    expect(() => render({ analysis: { stepWeight: 10, metrics: [metric({ type: 'datadog' })] } })).toThrow(/analysis\.metrics\[0\]\.template\.provider\.secretRef: is required for type datadog/);
+    expect(() => render({ analysis: { stepWeight: 10, metrics: [metric({ type: 'cloudwatch' })] } })).toThrow(/analysis\.metrics\[0\]\.template\.provider\.region: /);
+  });
+
   it('webhooks with defaults applied', () => {
     const f = render({
       analysis: {
