@@ -133,7 +133,7 @@ const INCREMENTAL_LIMIT = 1000;
  * log again, which is always right; the cache is then rewritten atomically.
  */
 async function readCachedLog(repoDir: string, ref: string, root: string, cacheFile: string): Promise<LoggedCommit[]> {
-  const tip = (await git(repoDir, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`], `git rev-parse ${ref}`)).trim();
+  const tip = (await git(repoDir, ['rev-parse', '--verify', `${ref}^{commit}`], `git rev-parse ${ref}`)).trim();
   const boundary = historyBoundary(repoDir);
   const cached = readCache(cacheFile);
   let commits: LoggedCommit[] | undefined;
