@@ -11,7 +11,7 @@ import { observe } from './observe';
 import { PullRequestReport } from '../adapters/review/pull-requests';
 import { PlanEntry, readPlans } from '../adapters/repo-files';
 import { checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
-import { StageRecord, readStageHistory } from '../adapters/git/stage-history';
+import { StageRecord, readStageHistory, stageHistoryCacheFile } from '../adapters/git/stage-history';
 import { CanaryState } from '../model/state';
 import { checkStateAgainstPlan } from '../machine/state-plan';
 import { readStateFile } from '../model/state-store';
@@ -164,7 +164,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
   const lastTicks = cache.read();
   // Stage commits so far, read once and only when a stage is committed (its review chart).
   let history: Promise<StageRecord[]> | undefined;
-  const stageHistory = (): Promise<StageRecord[]> => (history ??= readStageHistory(repoDir, 'HEAD', config.stateDir));
+  const stageHistory = (): Promise<StageRecord[]> => (history ??= readStageHistory(repoDir, 'HEAD', config.stateDir, stageHistoryCacheFile(repoDir)));
   // Before anything is observed or written: a state this plan never produces stops the tick.
   const canaries = entries.map((entry) => {
     const { plan } = entry;
