@@ -196,7 +196,7 @@ describe('keptn.go queryKeptnAnalysis: create an Analysis, poll it until Complet
   });
 
   it('an Analysis that never finishes times out and is still deleted ("analysis does not finish")', async () => {
-    const e = await failure(source({}, { timeoutMs: 120, pollMs: 20 }).query('analysis/default/my-analysis'));
+    const e = await failure(source({}, { timeoutMs: 1500, pollMs: 50 }).query('analysis/default/my-analysis'));
     expect(e.kind).toBe('timeout');
     expect(e.message).toContain('encountered timeout while waiting for Keptn Analysis default/my-analysis to be finished');
     expect(api.find('DELETE')).toHaveLength(1);
