@@ -1,10 +1,10 @@
-import type { Agent } from 'undici';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { excerpt } from '../../redact';
 import { CLOUDWATCH_SPEC } from '../../model/metric-providers/cloudwatch';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 import { AwsCredentialSource, awsCredentialChain } from './aws-credentials';
+import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 
 /**
  * pkg/metrics/providers/cloudwatch.go: GetMetricData with the template's query as the
@@ -46,8 +46,7 @@ export const CLOUDWATCH: MetricProviderModule<'cloudwatch'> = {
     const credentials = awsCredentialChain(ctx.env, region, ctx.timeoutMs);
     const endpoint = cloudWatchEndpoint(region, ctx.env);
     const aws4 = require('aws4') as typeof import('aws4');
-    const dispatcher = provider.insecureSkipVerify ? new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } }) : undefined;
-    const client = new CloudWatchClient(endpoint, region, credentials, ctx.timeoutMs, aws4, dispatcher);
+    const client = new CloudWatchClient(endpoint, region, credentials, ctx.timeoutMs, aws4, provider.insecureSkipVerify);
     return {
       address: client.address,
       async query(query, at): Promise<QueryValue> {
@@ -228,7 +227,7 @@ class CloudWatchClient {
     private readonly credentials: AwsCredentialSource,
     private readonly timeoutMs: number,
     private readonly aws4: typeof import('aws4'),
-    private readonly dispatcher?: Agent,
+    private readonly insecureSkipVerify?: boolean,
   ) {
     this.url = new URL(endpoint);
     this.address = endpoint;
@@ -292,23 +291,20 @@ class CloudWatchClient {
       headers.set(name, String(value));
     }
     const remaining = Math.max(1, deadline - Date.now());
-    let status: number;
-    let text: string;
-    let note: string;
+    let answer: HttpAnswer;
     try {
-      const init: RequestInit & { dispatcher?: Agent } = { method: 'POST', headers, body, signal: AbortSignal.timeout(remaining), dispatcher: this.dispatcher };
-      const response = await fetch(new URL(path, this.url), init as RequestInit);
-      status = response.status;
-      const read = await readBody(response);
-      text = read.text;
-      note = truncationNote(read);
-      if (status >= 400) {
-        const { code, message } = awsError(text, response.headers.get('x-amzn-query-error'));
-        throw new CloudWatchRequestError(status, code, `${excerpt(message, 300, this.secrets)}${note}`);
-      }
+      answer = await exchange(new URL(path, this.url), { method: 'POST', headers, body }, { timeoutMs: remaining, insecureSkipVerify: this.insecureSkipVerify });
     } catch (err) {
-      if (err instanceof CloudWatchRequestError) throw err;
-      throw this.transportError(err);
+      if (!(err instanceof TransportFailure)) throw err;
+      // The signal had what was left of the call's deadline; the message names the whole timeout.
+      throw this.error(err.kind, err.kind === 'timeout' ? `no answer within ${this.timeoutMs} ms` : err.message);
+    }
+    const { status } = answer;
+    const text = answer.body.text;
+    const note = truncationNote(answer.body);
+    if (status >= 400) {
+      const { code, message } = awsError(text, answer.headers.get('x-amzn-query-error'));
+      throw new CloudWatchRequestError(status, code, `${excerpt(message, 300, this.secrets)}${note}`);
     }
     if (note) throw this.error('bad-response', `the answer is not a GetMetricData result${note}`, status);
     try {
@@ -318,12 +314,6 @@ class CloudWatchClient {
     } catch {
       throw this.error('bad-response', `the answer is not JSON: ${excerpt(text, 200, this.secrets)}`, status);
     }
-  }
-
-  private transportError(err: unknown): MetricsError {
-    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return this.error('timeout', `no answer within ${this.timeoutMs} ms`);
-    return this.error('unreachable', `request failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
   }
 
   error(kind: MetricsErrorKind, detail: string, status?: number): MetricsError {

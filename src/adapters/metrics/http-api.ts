@@ -1,7 +1,7 @@
-import type { Agent } from 'undici';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
+import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 
 /**
  * What the HTTPS JSON metrics providers (Datadog, New Relic, Dynatrace) share: one GET with the
@@ -59,12 +59,7 @@ export interface ApiAnswer {
 
 /** One provider's GETs. */
 export class JsonApi {
-  private readonly dispatcher?: Agent;
-
-  constructor(private readonly o: JsonApiOptions) {
-    // undici is loaded only here: a tick that queries no such provider never pays for it.
-    if (o.insecureSkipVerify) this.dispatcher = new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } });
-  }
+  constructor(private readonly o: JsonApiOptions) {}
 
   /**
    * GET `url` with `headers`. @throws MetricsError: `timeout`, `unreachable`, `bad-query` (HTTP
@@ -72,22 +67,16 @@ export class JsonApi {
    * `bad-response` (a body over the cap). `what` starts the message (`datadog query`).
    */
   async get(what: string, url: URL, headers: Record<string, string>): Promise<ApiAnswer> {
-    const signal = AbortSignal.timeout(this.o.timeoutMs);
-    let status: number;
-    let body: string;
-    let note: string;
+    let answer: HttpAnswer;
     try {
-      const init: RequestInit & { dispatcher?: Agent } = { method: 'GET', headers, signal, dispatcher: this.dispatcher };
-      const response = await fetch(url, init as RequestInit);
-      status = response.status;
-      const read = await readBody(response);
-      body = read.text;
-      note = truncationNote(read);
-    } catch (err) {
-      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw this.error(what, 'timeout', `no answer within ${this.o.timeoutMs} ms`);
-      throw this.error(what, 'unreachable', `request failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
+      answer = await exchange(url, { method: 'GET', headers }, { timeoutMs: this.o.timeoutMs, insecureSkipVerify: this.o.insecureSkipVerify });
+    } catch (e) {
+      if (e instanceof TransportFailure) throw this.error(what, e.kind, e.message);
+      throw e;
     }
+    const { status } = answer;
+    const body = answer.body.text;
+    const note = truncationNote(answer.body);
     if (status !== 200) {
       throw this.error(what, status === 400 ? 'bad-query' : 'http', `HTTP ${status}: ${excerpt(body, 300, this.o.secrets)}${note}`, status);
     }
