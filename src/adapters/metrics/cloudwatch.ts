@@ -1,6 +1,7 @@
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
 import { truncationNote } from '../../http-body';
 import { excerpt } from '../../redact';
+import { metricIntervalMillis } from '../../go-duration';
 import { CLOUDWATCH_SPEC } from '../../model/metric-providers/cloudwatch';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 import { AwsCredentialSource, awsCredentialChain } from './aws-credentials';
@@ -97,14 +98,10 @@ export function cloudWatchEndpoint(region: string, env: NodeJS.ProcessEnv): stri
   return url.href.replace(/\/+$/, '');
 }
 
-/** A Go duration (`1m`, `30s`, `1m30s`, `500ms`) in milliseconds, as time.ParseDuration reads it. */
+/** A Go duration (`1m`, `30s`, `1m30s`, `500ms`) in milliseconds, as time.ParseDuration reads it (src/go-duration.ts). */
 function parseInterval(text: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(text)) {
-    throw new ConfigError(`cloudwatch: error parsing metric interval: invalid duration ${JSON.stringify(text)}`);
-  }
-  let ms = 0;
-  for (const [, num, , unit] of text.matchAll(/(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(num) * units[unit];
+  const ms = metricIntervalMillis(text);
+  if (ms === undefined) throw new ConfigError(`cloudwatch: error parsing metric interval: invalid duration ${JSON.stringify(text)}`);
   return ms;
 }
 

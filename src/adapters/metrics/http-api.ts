@@ -1,6 +1,7 @@
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
 import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
+import { metricIntervalMillis } from '../../go-duration';
 import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 
 /**
@@ -9,21 +10,15 @@ import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
  * name the provider and address but never a key.
  */
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
-
 /**
  * A metric interval (`1m`, `30s`, `1m30s`) in milliseconds, as Go's `time.ParseDuration` reads it
- * (Flagger's providers parse `metricInterval` so). @throws ConfigError for text Go rejects, with
- * Flagger's "error parsing metric interval".
+ * (Flagger's providers parse `metricInterval` so; src/go-duration.ts). @throws ConfigError for text
+ * Go rejects, with Flagger's "error parsing metric interval".
  */
 export function intervalMillis(type: string, interval: string): number {
-  if (interval === '0') return 0;
-  if (!GO_DURATION.test(interval)) throw new ConfigError(`${type}: error parsing metric interval "${interval}": write a duration such as 1m or 30s`);
-  let ns = 0;
-  for (const [, num, unit] of interval.matchAll(PART)) ns += Number(num) * UNIT_NS[unit];
-  return ns / 1e6;
+  const ms = metricIntervalMillis(interval);
+  if (ms === undefined) throw new ConfigError(`${type}: error parsing metric interval "${interval}": write a duration such as 1m or 30s`);
+  return ms;
 }
 
 /** The provider's base address: Flagger appends paths to it as text, so a trailing slash is dropped. */

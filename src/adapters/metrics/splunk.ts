@@ -4,6 +4,7 @@ import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
 import { truncationNote } from '../../http-body';
 import { LIMITS } from '../../limits';
 import { excerpt, redact } from '../../redact';
+import { metricIntervalMillis } from '../../go-duration';
 import { SPLUNK_SPEC, SPLUNK_TOKEN_KEY } from '../../model/metric-providers/splunk';
 import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
@@ -36,13 +37,10 @@ export function splunkEndpoints(address: string): { stream: string; connect: str
   return { stream, connect: url.href, validation };
 }
 
-/** Go's time.ParseDuration for the units metric intervals use, in whole milliseconds; undefined when Go would refuse it. */
+/** A metric interval in whole milliseconds (Go's time.ParseDuration, src/go-duration.ts); undefined when Go would refuse it. */
 export function intervalMillis(text: string): number | undefined {
-  if (!/^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ms|h|m|s))+$/.test(text)) return undefined;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let ms = 0;
-  for (const [, num, u] of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ms|h|m|s)/g)) ms += Number(num) * unit[u];
-  return Number.isFinite(ms) ? Math.trunc(ms) : undefined;
+  const ms = metricIntervalMillis(text);
+  return ms === undefined ? undefined : Math.trunc(ms);
 }
 
 /** signalflow-client-go messages.ValType: how a data point's 8 value bytes are read. */
