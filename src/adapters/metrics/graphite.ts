@@ -3,6 +3,7 @@ import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
 import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
 import { GRAPHITE_SPEC } from '../../model/metric-providers/graphite';
+import { addressFault, maskedAddress } from '../../model/metric-providers/address-check';
 import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 
@@ -169,17 +170,15 @@ function readDatapoint(point: unknown): number | null | string {
  * URL, or embeds credentials (they would sit in git: the Secret holds them).
  */
 export function baseAddress(type: string, address: string | undefined, secretKeys: string): URL {
-  let url: URL;
-  try {
-    url = new URL(address ?? '');
-  } catch {
-    throw new ConfigError(`${type} address "${(address ?? '').replace(/\/\/[^/@]*@/, '//***@')}" is not a valid URL`);
+  const text = address ?? '';
+  const f = addressFault(text);
+  if (f === undefined) return new URL(text);
+  if (f.fault === 'not-a-url') throw new ConfigError(`${type} address "${maskedAddress(text)}" is not a valid URL`);
+  // Credentials are named before the scheme, so that no message shows them.
+  if (f.fault === 'credentials' || f.url.username !== '' || f.url.password !== '') {
+    throw new ConfigError(`${type} address ${f.url.origin} must not embed credentials: put them in the Secret named by the template's secretRef (${secretKeys})`);
   }
-  if (url.username !== '' || url.password !== '') {
-    throw new ConfigError(`${type} address ${url.origin} must not embed credentials: put them in the Secret named by the template's secretRef (${secretKeys})`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${type} address ${url.href} must be an http or https URL`);
-  return url;
+  throw new ConfigError(`${type} address ${f.url.href} must be an http or https URL`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
 import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
 import { metricIntervalMillis } from '../../go-duration';
+import { addressFault, maskedAddress } from '../../model/metric-providers/address-check';
 import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 
 /**
@@ -21,18 +22,24 @@ export function intervalMillis(type: string, interval: string): number {
   return ms;
 }
 
-/** The provider's base address: Flagger appends paths to it as text, so a trailing slash is dropped. */
+/**
+ * The provider's base address: Flagger appends paths to it as text, so a trailing slash is dropped.
+ * The faults are address-check.ts's (the spec's synth check); this wording is the driver's.
+ */
 export function baseAddress(type: string, address: string): string {
-  let url: URL;
-  try {
-    url = new URL(address);
-  } catch {
-    throw new ConfigError(`${type} address "${address.replace(/\/\/[^/@]*@/, '//***@')}" is not a valid URL`);
+  const f = addressFault(address, { queryOrFragment: true });
+  if (f === undefined) return new URL(address).href.replace(/\/+$/, '');
+  switch (f.fault) {
+    case 'not-a-url':
+      throw new ConfigError(`${type} address "${maskedAddress(address)}" is not a valid URL`);
+    case 'scheme':
+    case 'no-host':
+      throw new ConfigError(`${type} address "${f.url.origin}" must be an http or https URL`);
+    case 'credentials':
+      throw new ConfigError(`${type} address ${f.url.origin} must not embed credentials: put them in the provider's Secret`);
+    case 'query-or-fragment':
+      throw new ConfigError(`${type} address ${f.url.origin}${f.url.pathname} must not carry a query or fragment`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${type} address "${url.origin}" must be an http or https URL`);
-  if (url.username !== '' || url.password !== '') throw new ConfigError(`${type} address ${url.origin} must not embed credentials: put them in the provider's Secret`);
-  if (url.search !== '' || url.hash !== '') throw new ConfigError(`${type} address ${url.origin}${url.pathname} must not carry a query or fragment`);
-  return url.href.replace(/\/+$/, '');
 }
 
 export interface JsonApiOptions {
