@@ -4,6 +4,7 @@ import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
 import { GRAPHITE_SPEC } from '../../model/metric-providers/graphite';
 import { addressFault, maskedAddress } from '../../model/metric-providers/address-check';
+import { parseGoFloat } from './go-float';
 import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 
@@ -48,18 +49,6 @@ export function goQueryUnescape(text: string): Buffer | undefined {
     } else out.push(b === 0x2b ? 0x20 : b);
   }
   return Buffer.from(out);
-}
-
-/**
- * Go's strconv.ParseFloat(s, 64) for decimal text and Go's spellings of infinity and NaN;
- * undefined where Go returns an error (syntax, or a finite text out of float64 range).
- */
-export function parseGoFloat(text: string): number | undefined {
-  if (/^[+-]?(inf|infinity)$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(text)) return NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
