@@ -3,6 +3,7 @@ import { truncationNote } from '../../http-body';
 import { excerpt } from '../../redact';
 import { metricIntervalMillis } from '../../go-duration';
 import { CLOUDWATCH_SPEC } from '../../model/metric-providers/cloudwatch';
+import { addressFault } from '../../model/metric-providers/address-check';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 import { AwsCredentialSource, awsCredentialChain } from './aws-credentials';
 import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
@@ -87,15 +88,13 @@ export function cloudWatchEndpoint(region: string, env: NodeJS.ProcessEnv): stri
   const ignore = (env[AWS_ENV.ignoreEndpoints] ?? '').toLowerCase() === 'true';
   const configured = ignore ? undefined : env[AWS_ENV.endpoint] || env[AWS_ENV.endpointAll] || undefined;
   const address = configured ?? `https://${SERVICE}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
-  let url: URL;
-  try {
-    url = new URL(address);
-  } catch {
+  const f = addressFault(address);
+  if (f === undefined) return new URL(address).href.replace(/\/+$/, '');
+  if (f.fault === 'not-a-url') {
     throw new ConfigError(`cloudwatch endpoint ${JSON.stringify(address)} (from ${env[AWS_ENV.endpoint] ? AWS_ENV.endpoint : AWS_ENV.endpointAll}) is not a valid URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`cloudwatch endpoint ${url.origin} must be an http or https URL`);
-  if (url.username || url.password) throw new ConfigError(`cloudwatch endpoint ${url.host} must not embed credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
-  return url.href.replace(/\/+$/, '');
+  if (f.fault === 'credentials') throw new ConfigError(`cloudwatch endpoint ${f.url.host} must not embed credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+  throw new ConfigError(`cloudwatch endpoint ${f.url.origin} must be an http or https URL`);
 }
 
 /** A Go duration (`1m`, `30s`, `1m30s`, `500ms`) in milliseconds, as time.ParseDuration reads it (src/go-duration.ts). */

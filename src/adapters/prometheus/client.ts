@@ -2,6 +2,7 @@ import { ConfigError, PrometheusError } from '../../errors';
 import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
 import { MetricProviderPlan } from '../../model/plan';
+import { addressFault, maskedAddress } from '../../model/metric-providers/address-check';
 import { HttpAnswer, TransportFailure, exchange } from '../metrics/http-exchange';
 import { QueryValue, Sample, collapseWhitespace, parseVector, queryUrl, singleValue } from './vector';
 
@@ -94,21 +95,17 @@ export class PrometheusClient implements MetricsClient {
 
   /** @throws ConfigError when the address is not an http(s) URL or embeds credentials. */
   constructor(options: PrometheusClientOptions) {
-    let base: URL;
-    try {
-      base = new URL(options.address);
-    } catch {
-      throw new ConfigError(`Prometheus address "${maskUserinfo(options.address)}" is not a valid URL`);
-    }
-    if (base.username !== '' || base.password !== '') {
+    const fault = addressFault(options.address);
+    if (fault?.fault === 'not-a-url') throw new ConfigError(`Prometheus address "${maskedAddress(options.address)}" is not a valid URL`);
+    // Credentials are named before the scheme.
+    if (fault !== undefined && (fault.url.username !== '' || fault.url.password !== '')) {
       throw new ConfigError(
-        `Prometheus address ${base.origin} must not embed credentials: set ${PROMETHEUS_ENV.token} or ` +
+        `Prometheus address ${fault.url.origin} must not embed credentials: set ${PROMETHEUS_ENV.token} or ` +
           `${PROMETHEUS_ENV.username}/${PROMETHEUS_ENV.password}`,
       );
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new ConfigError(`Prometheus address "${maskUserinfo(options.address)}" must be an http or https URL`);
-    }
+    if (fault !== undefined) throw new ConfigError(`Prometheus address "${maskedAddress(options.address)}" must be an http or https URL`);
+    const base = new URL(options.address);
     this.base = base;
     this.address = base.href.replace(/\/$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -253,8 +250,3 @@ function prometheusErrorText(body: string): string {
   }
   return body;
 }
-
-function maskUserinfo(address: string): string {
-  return address.replace(/\/\/[^/@]*@/, '//***@');
-}
-
