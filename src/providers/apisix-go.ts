@@ -1,4 +1,5 @@
 import { Json } from '../constructs/workload/deployment-json';
+import { parseGoDuration } from '../go-duration';
 
 // What Flagger's APISIX router does to the user's ApisixRoute before it writes the canary copy: it
 // decodes the object into its Go types (pkg/apis/apisix/v2/types.go) and encodes the copy again.
@@ -160,17 +161,8 @@ const many = (key: string, v: unknown): Json => (list(v).length ? { [key]: v } :
 const str = (key: string, v: string | undefined): Json => (v ? { [key]: v } : {});
 const strings = (o: Json, keys: string[]): Record<string, string> => Object.fromEntries(keys.filter((k) => o[k]).map((k) => [k, o[k]]));
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/** Go's time.ParseDuration, in nanoseconds; undefined when it is not one. */
-export function parseGoDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const m = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(text);
-  if (!m) return undefined;
-  let total = 0;
-  for (const [, n, unit] of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(n) * UNITS[unit];
-  return Math.round(m[1] === '-' ? -total : total);
-}
+/** Go's time.ParseDuration, in nanoseconds (src/go-duration.ts owns it; re-exported for this module's callers). */
+export { parseGoDuration };
 
 /** Go's time.Duration.String of a nanosecond count (`1m0s`, `1.5s`, `250ms`). */
 export function formatGoDuration(ns: number): string {

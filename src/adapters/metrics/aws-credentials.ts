@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { readBody } from '../../http-body';
 import { excerpt } from '../../redact';
+import { TransportFailure, exchange } from './http-exchange';
 
 /**
  * The part of the AWS SDK's default credential chain the cloudwatch client covers, in the SDK's
@@ -172,13 +172,11 @@ function container(env: NodeJS.ProcessEnv, uri: string, timeoutMs: number): AwsC
 
 async function send(url: string, init: RequestInit, timeoutMs: number, fail: (kind: MetricsErrorKind, detail: string) => MetricsError): Promise<{ status: number; text: string }> {
   try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    const read = await readBody(response);
-    return { status: response.status, text: read.text };
+    const answer = await exchange(url, init, { timeoutMs });
+    return { status: answer.status, text: answer.body.text };
   } catch (err) {
-    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') throw fail('timeout', `no answer within ${timeoutMs} ms`);
-    throw fail('unreachable', `request failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
+    if (err instanceof TransportFailure) throw fail(err.kind, err.message);
+    throw err;
   }
 }
 

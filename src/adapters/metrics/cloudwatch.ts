@@ -1,10 +1,12 @@
-import type { Agent } from 'undici';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { excerpt } from '../../redact';
+import { metricIntervalMillis } from '../../go-duration';
 import { CLOUDWATCH_SPEC } from '../../model/metric-providers/cloudwatch';
+import { addressFault } from '../../model/metric-providers/address-check';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 import { AwsCredentialSource, awsCredentialChain } from './aws-credentials';
+import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 
 /**
  * pkg/metrics/providers/cloudwatch.go: GetMetricData with the template's query as the
@@ -46,8 +48,7 @@ export const CLOUDWATCH: MetricProviderModule<'cloudwatch'> = {
     const credentials = awsCredentialChain(ctx.env, region, ctx.timeoutMs);
     const endpoint = cloudWatchEndpoint(region, ctx.env);
     const aws4 = require('aws4') as typeof import('aws4');
-    const dispatcher = provider.insecureSkipVerify ? new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } }) : undefined;
-    const client = new CloudWatchClient(endpoint, region, credentials, ctx.timeoutMs, aws4, dispatcher);
+    const client = new CloudWatchClient(endpoint, region, credentials, ctx.timeoutMs, aws4, provider.insecureSkipVerify);
     return {
       address: client.address,
       async query(query, at): Promise<QueryValue> {
@@ -87,25 +88,19 @@ export function cloudWatchEndpoint(region: string, env: NodeJS.ProcessEnv): stri
   const ignore = (env[AWS_ENV.ignoreEndpoints] ?? '').toLowerCase() === 'true';
   const configured = ignore ? undefined : env[AWS_ENV.endpoint] || env[AWS_ENV.endpointAll] || undefined;
   const address = configured ?? `https://${SERVICE}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
-  let url: URL;
-  try {
-    url = new URL(address);
-  } catch {
+  const f = addressFault(address);
+  if (f === undefined) return new URL(address).href.replace(/\/+$/, '');
+  if (f.fault === 'not-a-url') {
     throw new ConfigError(`cloudwatch endpoint ${JSON.stringify(address)} (from ${env[AWS_ENV.endpoint] ? AWS_ENV.endpoint : AWS_ENV.endpointAll}) is not a valid URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`cloudwatch endpoint ${url.origin} must be an http or https URL`);
-  if (url.username || url.password) throw new ConfigError(`cloudwatch endpoint ${url.host} must not embed credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
-  return url.href.replace(/\/+$/, '');
+  if (f.fault === 'credentials') throw new ConfigError(`cloudwatch endpoint ${f.url.host} must not embed credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+  throw new ConfigError(`cloudwatch endpoint ${f.url.origin} must be an http or https URL`);
 }
 
-/** A Go duration (`1m`, `30s`, `1m30s`, `500ms`) in milliseconds, as time.ParseDuration reads it. */
+/** A Go duration (`1m`, `30s`, `1m30s`, `500ms`) in milliseconds, as time.ParseDuration reads it (src/go-duration.ts). */
 function parseInterval(text: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(text)) {
-    throw new ConfigError(`cloudwatch: error parsing metric interval: invalid duration ${JSON.stringify(text)}`);
-  }
-  let ms = 0;
-  for (const [, num, , unit] of text.matchAll(/(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(num) * units[unit];
+  const ms = metricIntervalMillis(text);
+  if (ms === undefined) throw new ConfigError(`cloudwatch: error parsing metric interval: invalid duration ${JSON.stringify(text)}`);
   return ms;
 }
 
@@ -228,7 +223,7 @@ class CloudWatchClient {
     private readonly credentials: AwsCredentialSource,
     private readonly timeoutMs: number,
     private readonly aws4: typeof import('aws4'),
-    private readonly dispatcher?: Agent,
+    private readonly insecureSkipVerify?: boolean,
   ) {
     this.url = new URL(endpoint);
     this.address = endpoint;
@@ -292,23 +287,20 @@ class CloudWatchClient {
       headers.set(name, String(value));
     }
     const remaining = Math.max(1, deadline - Date.now());
-    let status: number;
-    let text: string;
-    let note: string;
+    let answer: HttpAnswer;
     try {
-      const init: RequestInit & { dispatcher?: Agent } = { method: 'POST', headers, body, signal: AbortSignal.timeout(remaining), dispatcher: this.dispatcher };
-      const response = await fetch(new URL(path, this.url), init as RequestInit);
-      status = response.status;
-      const read = await readBody(response);
-      text = read.text;
-      note = truncationNote(read);
-      if (status >= 400) {
-        const { code, message } = awsError(text, response.headers.get('x-amzn-query-error'));
-        throw new CloudWatchRequestError(status, code, `${excerpt(message, 300, this.secrets)}${note}`);
-      }
+      answer = await exchange(new URL(path, this.url), { method: 'POST', headers, body }, { timeoutMs: remaining, insecureSkipVerify: this.insecureSkipVerify });
     } catch (err) {
-      if (err instanceof CloudWatchRequestError) throw err;
-      throw this.transportError(err);
+      if (!(err instanceof TransportFailure)) throw err;
+      // The signal had what was left of the call's deadline; the message names the whole timeout.
+      throw this.error(err.kind, err.kind === 'timeout' ? `no answer within ${this.timeoutMs} ms` : err.message);
+    }
+    const { status } = answer;
+    const text = answer.body.text;
+    const note = truncationNote(answer.body);
+    if (status >= 400) {
+      const { code, message } = awsError(text, answer.headers.get('x-amzn-query-error'));
+      throw new CloudWatchRequestError(status, code, `${excerpt(message, 300, this.secrets)}${note}`);
     }
     if (note) throw this.error('bad-response', `the answer is not a GetMetricData result${note}`, status);
     try {
@@ -318,12 +310,6 @@ class CloudWatchClient {
     } catch {
       throw this.error('bad-response', `the answer is not JSON: ${excerpt(text, 200, this.secrets)}`, status);
     }
-  }
-
-  private transportError(err: unknown): MetricsError {
-    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return this.error('timeout', `no answer within ${this.timeoutMs} ms`);
-    return this.error('unreachable', `request failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
   }
 
   error(kind: MetricsErrorKind, detail: string, status?: number): MetricsError {

@@ -1,9 +1,11 @@
 import * as posixPath from 'node:path/posix';
-import type { Agent } from 'undici';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { CappedBody, readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
 import { GRAPHITE_SPEC } from '../../model/metric-providers/graphite';
+import { addressFault, maskedAddress } from '../../model/metric-providers/address-check';
+import { parseGoFloat } from './go-float';
+import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 
 /** Flagger's IsOnline query (pkg/metrics/providers/graphite.go IsOnline). */
@@ -47,18 +49,6 @@ export function goQueryUnescape(text: string): Buffer | undefined {
     } else out.push(b === 0x2b ? 0x20 : b);
   }
   return Buffer.from(out);
-}
-
-/**
- * Go's strconv.ParseFloat(s, 64) for decimal text and Go's spellings of infinity and NaN;
- * undefined where Go returns an error (syntax, or a finite text out of float64 range).
- */
-export function parseGoFloat(text: string): number | undefined {
-  if (/^[+-]?(inf|infinity)$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(text)) return NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,59 +151,23 @@ function readDatapoint(point: unknown): number | null | string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP, shared with the influxdb module: one timeout for the whole exchange, a capped body.
+// The address (shared with the influxdb module).
 // ---------------------------------------------------------------------------------------------
-
-/** One HTTP answer, its body read up to the cap. */
-export interface HttpAnswer {
-  readonly status: number;
-  readonly statusText: string;
-  readonly headers: Headers;
-  readonly body: CappedBody;
-}
-
-/** A request that got no answer: why. */
-export class TransportFailure extends Error {
-  constructor(readonly kind: 'timeout' | 'unreachable', message: string) {
-    super(message);
-  }
-}
-
-/** undici's Agent that accepts any certificate, loaded only when a template asks for it. */
-export function insecureDispatcher(): Agent {
-  return new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } });
-}
-
-/** fetch with `timeoutMs` for the whole exchange and the body capped; no answer throws TransportFailure. */
-export async function exchange(url: string, init: RequestInit, timeoutMs: number, dispatcher?: Agent): Promise<HttpAnswer> {
-  try {
-    const options: RequestInit & { dispatcher?: Agent } = { ...init, signal: AbortSignal.timeout(timeoutMs), dispatcher };
-    const response = await fetch(url, options as RequestInit);
-    const body = await readBody(response);
-    return { status: response.status, statusText: response.statusText, headers: response.headers, body };
-  } catch (err) {
-    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new TransportFailure('timeout', `no answer within ${timeoutMs} ms`);
-    throw new TransportFailure('unreachable', `request failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
-  }
-}
 
 /**
  * A template's address as a base URL, for connect. @throws ConfigError when it is not an http(s)
  * URL, or embeds credentials (they would sit in git: the Secret holds them).
  */
 export function baseAddress(type: string, address: string | undefined, secretKeys: string): URL {
-  let url: URL;
-  try {
-    url = new URL(address ?? '');
-  } catch {
-    throw new ConfigError(`${type} address "${(address ?? '').replace(/\/\/[^/@]*@/, '//***@')}" is not a valid URL`);
+  const text = address ?? '';
+  const f = addressFault(text);
+  if (f === undefined) return new URL(text);
+  if (f.fault === 'not-a-url') throw new ConfigError(`${type} address "${maskedAddress(text)}" is not a valid URL`);
+  // Credentials are named before the scheme, so that no message shows them.
+  if (f.fault === 'credentials' || f.url.username !== '' || f.url.password !== '') {
+    throw new ConfigError(`${type} address ${f.url.origin} must not embed credentials: put them in the Secret named by the template's secretRef (${secretKeys})`);
   }
-  if (url.username !== '' || url.password !== '') {
-    throw new ConfigError(`${type} address ${url.origin} must not embed credentials: put them in the Secret named by the template's secretRef (${secretKeys})`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${type} address ${url.href} must be an http or https URL`);
-  return url;
+  throw new ConfigError(`${type} address ${f.url.href} must be an http or https URL`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +196,6 @@ export const GRAPHITE: MetricProviderModule<'graphite'> = {
       secrets.push(ctx.credentials.password, encoded);
     }
     const address = base.href.replace(/\/$/, '');
-    const dispatcher = provider.insecureSkipVerify ? insecureDispatcher() : undefined;
     const fail = (kind: MetricsErrorKind, detail: string, status?: number): MetricsError =>
       new MetricsError(kind, redact(`graphite query to ${address} failed: ${detail}`, secrets), address, status);
 
@@ -251,7 +204,7 @@ export const GRAPHITE: MetricProviderModule<'graphite'> = {
       if (typeof url !== 'string') throw fail('bad-query', url.problem);
       let answer: HttpAnswer;
       try {
-        answer = await exchange(url, { method: 'GET', headers: authorization ? { Authorization: authorization } : {} }, ctx.timeoutMs, dispatcher);
+        answer = await exchange(url, { method: 'GET', headers: authorization ? { Authorization: authorization } : {} }, { timeoutMs: ctx.timeoutMs, insecureSkipVerify: provider.insecureSkipVerify });
       } catch (e) {
         if (e instanceof TransportFailure) throw fail(e.kind, e.message);
         throw e;

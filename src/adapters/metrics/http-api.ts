@@ -1,7 +1,9 @@
-import type { Agent } from 'undici';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
+import { metricIntervalMillis } from '../../go-duration';
+import { addressFault, maskedAddress } from '../../model/metric-providers/address-check';
+import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 
 /**
  * What the HTTPS JSON metrics providers (Datadog, New Relic, Dynatrace) share: one GET with the
@@ -9,35 +11,35 @@ import { excerpt, redact } from '../../redact';
  * name the provider and address but never a key.
  */
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
-
 /**
  * A metric interval (`1m`, `30s`, `1m30s`) in milliseconds, as Go's `time.ParseDuration` reads it
- * (Flagger's providers parse `metricInterval` so). @throws ConfigError for text Go rejects, with
- * Flagger's "error parsing metric interval".
+ * (Flagger's providers parse `metricInterval` so; src/go-duration.ts). @throws ConfigError for text
+ * Go rejects, with Flagger's "error parsing metric interval".
  */
 export function intervalMillis(type: string, interval: string): number {
-  if (interval === '0') return 0;
-  if (!GO_DURATION.test(interval)) throw new ConfigError(`${type}: error parsing metric interval "${interval}": write a duration such as 1m or 30s`);
-  let ns = 0;
-  for (const [, num, unit] of interval.matchAll(PART)) ns += Number(num) * UNIT_NS[unit];
-  return ns / 1e6;
+  const ms = metricIntervalMillis(interval);
+  if (ms === undefined) throw new ConfigError(`${type}: error parsing metric interval "${interval}": write a duration such as 1m or 30s`);
+  return ms;
 }
 
-/** The provider's base address: Flagger appends paths to it as text, so a trailing slash is dropped. */
+/**
+ * The provider's base address: Flagger appends paths to it as text, so a trailing slash is dropped.
+ * The faults are address-check.ts's (the spec's synth check); this wording is the driver's.
+ */
 export function baseAddress(type: string, address: string): string {
-  let url: URL;
-  try {
-    url = new URL(address);
-  } catch {
-    throw new ConfigError(`${type} address "${address.replace(/\/\/[^/@]*@/, '//***@')}" is not a valid URL`);
+  const f = addressFault(address, { queryOrFragment: true });
+  if (f === undefined) return new URL(address).href.replace(/\/+$/, '');
+  switch (f.fault) {
+    case 'not-a-url':
+      throw new ConfigError(`${type} address "${maskedAddress(address)}" is not a valid URL`);
+    case 'scheme':
+    case 'no-host':
+      throw new ConfigError(`${type} address "${f.url.origin}" must be an http or https URL`);
+    case 'credentials':
+      throw new ConfigError(`${type} address ${f.url.origin} must not embed credentials: put them in the provider's Secret`);
+    case 'query-or-fragment':
+      throw new ConfigError(`${type} address ${f.url.origin}${f.url.pathname} must not carry a query or fragment`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${type} address "${url.origin}" must be an http or https URL`);
-  if (url.username !== '' || url.password !== '') throw new ConfigError(`${type} address ${url.origin} must not embed credentials: put them in the provider's Secret`);
-  if (url.search !== '' || url.hash !== '') throw new ConfigError(`${type} address ${url.origin}${url.pathname} must not carry a query or fragment`);
-  return url.href.replace(/\/+$/, '');
 }
 
 export interface JsonApiOptions {
@@ -59,12 +61,7 @@ export interface ApiAnswer {
 
 /** One provider's GETs. */
 export class JsonApi {
-  private readonly dispatcher?: Agent;
-
-  constructor(private readonly o: JsonApiOptions) {
-    // undici is loaded only here: a tick that queries no such provider never pays for it.
-    if (o.insecureSkipVerify) this.dispatcher = new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } });
-  }
+  constructor(private readonly o: JsonApiOptions) {}
 
   /**
    * GET `url` with `headers`. @throws MetricsError: `timeout`, `unreachable`, `bad-query` (HTTP
@@ -72,22 +69,16 @@ export class JsonApi {
    * `bad-response` (a body over the cap). `what` starts the message (`datadog query`).
    */
   async get(what: string, url: URL, headers: Record<string, string>): Promise<ApiAnswer> {
-    const signal = AbortSignal.timeout(this.o.timeoutMs);
-    let status: number;
-    let body: string;
-    let note: string;
+    let answer: HttpAnswer;
     try {
-      const init: RequestInit & { dispatcher?: Agent } = { method: 'GET', headers, signal, dispatcher: this.dispatcher };
-      const response = await fetch(url, init as RequestInit);
-      status = response.status;
-      const read = await readBody(response);
-      body = read.text;
-      note = truncationNote(read);
-    } catch (err) {
-      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw this.error(what, 'timeout', `no answer within ${this.o.timeoutMs} ms`);
-      throw this.error(what, 'unreachable', `request failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
+      answer = await exchange(url, { method: 'GET', headers }, { timeoutMs: this.o.timeoutMs, insecureSkipVerify: this.o.insecureSkipVerify });
+    } catch (e) {
+      if (e instanceof TransportFailure) throw this.error(what, e.kind, e.message);
+      throw e;
     }
+    const { status } = answer;
+    const body = answer.body.text;
+    const note = truncationNote(answer.body);
     if (status !== 200) {
       throw this.error(what, status === 400 ? 'bad-query' : 'http', `HTTP ${status}: ${excerpt(body, 300, this.o.secrets)}${note}`, status);
     }

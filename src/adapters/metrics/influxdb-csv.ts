@@ -1,4 +1,4 @@
-import { parseGoFloat } from './graphite';
+import { parseGoFloat } from './go-float';
 
 // InfluxDB's annotated CSV (https://docs.influxdata.com/influxdb/v2/reference/syntax/annotated-csv/)
 // as influxdb-client-go v2.14.0 reads it: encoding/csv with FieldsPerRecord = -1 (api/query.go

@@ -3,7 +3,8 @@ import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
 import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
 import { INFLUXDB_SPEC } from '../../model/metric-providers/influxdb';
-import { HttpAnswer, TransportFailure, baseAddress, exchange, goQueryEscape } from './graphite';
+import { baseAddress, goQueryEscape } from './graphite';
+import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 import { FluxValue, firstRecord } from './influxdb-csv';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 
@@ -98,7 +99,7 @@ export const INFLUXDB: MetricProviderModule<'influxdb'> = {
     async function post(query: string): Promise<HttpAnswer> {
       let answer: HttpAnswer;
       try {
-        answer = await exchange(url, { method: 'POST', headers, body: influxQueryBody(query) }, ctx.timeoutMs);
+        answer = await exchange(url, { method: 'POST', headers, body: influxQueryBody(query) }, { timeoutMs: ctx.timeoutMs });
       } catch (e) {
         if (e instanceof TransportFailure) throw fail(e.kind, e.message);
         throw e;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import { MetricsError } from '../../errors';
 import { KEPTN_SPEC } from '../../model/metric-providers/keptn';
+import { parseGoFloat } from './go-float';
 import { KubeClient, KubeConfig, kubeConfigFromEnv } from './kube-api';
 import { MetricProviderModule, MetricSource, MetricSourceContext, QueryValue } from './source';
 
@@ -155,18 +156,8 @@ async function withContext<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * Go's strconv.ParseFloat(s, 64) for the forms a KeptnMetric holds: decimal with optional
- * exponent, `inf`/`infinity`/`nan` in any case; undefined where Go fails (including out of range).
- * Go's hexadecimal floats (`0x1p-2`) are not read.
- */
-export function parseGoFloat(s: string): number | undefined {
-  if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(s)) return NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
-  const n = Number(s);
-  return Number.isFinite(n) ? n : undefined;
-}
+/** Go's strconv.ParseFloat for a KeptnMetric's value (go-float.ts), re-exported for this module's callers. */
+export { parseGoFloat };
 
 /** The keptn module: the driver's Kubernetes credentials (kube-api.ts), never the template's. */
 export const KEPTN: MetricProviderModule<'keptn'> = {

@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import type { Agent } from 'undici';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
+import { HttpAnswer, TransportFailure, exchange, insecureDispatcher } from './http-exchange';
 
 /**
  * A minimal Kubernetes REST client for the metrics providers that read the cluster (keptn,
@@ -158,8 +159,7 @@ export class KubeClient {
         }
       }
       // undici only when TLS needs settings: most ticks never ask the cluster.
-      const { Agent: UndiciAgent } = require('undici') as typeof import('undici');
-      this.dispatcher = new UndiciAgent({ connect: config.insecure ? { rejectUnauthorized: false } : { ca } });
+      this.dispatcher = config.insecure ? insecureDispatcher() : new (require('undici') as typeof import('undici')).Agent({ connect: { ca } });
     }
   }
 
@@ -193,25 +193,16 @@ export class KubeClient {
     const headers: Record<string, string> = { Accept: this.options.accept ?? 'application/json', 'User-Agent': 'canarykit' };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    let status: number;
-    let text: string;
-    let note: string;
+    let answer: HttpAnswer;
     try {
-      const init: RequestInit & { dispatcher?: Agent } = {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-        dispatcher: this.dispatcher,
-      };
-      const response = await fetch(url, init as RequestInit);
-      status = response.status;
-      const read = await readBody(response);
-      text = read.text;
-      note = truncationNote(read);
+      answer = await exchange(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, { timeoutMs, dispatcher: this.dispatcher });
     } catch (err) {
-      throw this.transportError(err, method, path, secrets, timeoutMs);
+      if (err instanceof TransportFailure) throw this.error(err.kind, `${method} ${path}: ${err.message}`, secrets);
+      throw err;
     }
+    const { status } = answer;
+    const text = answer.body.text;
+    const note = truncationNote(answer.body);
     if (status >= 400) {
       const kind: MetricsErrorKind = status === 400 || status === 422 ? 'bad-query' : 'http';
       throw this.error(kind, `${method} ${path}: HTTP ${status}: ${excerpt(statusText(text), 300, secrets)}${note}`, secrets, status);
@@ -236,13 +227,6 @@ export class KubeClient {
       }
     }
     return this.config.token?.trim() || undefined;
-  }
-
-  private transportError(err: unknown, method: string, path: string, secrets: string[], timeoutMs: number): MetricsError {
-    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return this.error('timeout', `${method} ${path}: no answer within ${timeoutMs} ms`, secrets);
-    const cause = e.cause?.message ?? e.cause?.code ?? e.message ?? String(err);
-    return this.error('unreachable', `${method} ${path}: request failed: ${cause}`, secrets);
   }
 
   /** A MetricsError naming the provider and the API server, credentials removed. */

@@ -1,10 +1,12 @@
 import * as path from 'path';
 import type { WebSocket as UndiciWebSocket } from 'undici';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { LIMITS } from '../../limits';
 import { excerpt, redact } from '../../redact';
+import { metricIntervalMillis } from '../../go-duration';
 import { SPLUNK_SPEC, SPLUNK_TOKEN_KEY } from '../../model/metric-providers/splunk';
+import { HttpAnswer, TransportFailure, exchange } from './http-exchange';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 
 /** splunk.go signalFxSignalFlowApiPath and signalFxValidationPath. */
@@ -35,13 +37,10 @@ export function splunkEndpoints(address: string): { stream: string; connect: str
   return { stream, connect: url.href, validation };
 }
 
-/** Go's time.ParseDuration for the units metric intervals use, in whole milliseconds; undefined when Go would refuse it. */
+/** A metric interval in whole milliseconds (Go's time.ParseDuration, src/go-duration.ts); undefined when Go would refuse it. */
 export function intervalMillis(text: string): number | undefined {
-  if (!/^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ms|h|m|s))+$/.test(text)) return undefined;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let ms = 0;
-  for (const [, num, u] of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ms|h|m|s)/g)) ms += Number(num) * unit[u];
-  return Number.isFinite(ms) ? Math.trunc(ms) : undefined;
+  const ms = metricIntervalMillis(text);
+  return ms === undefined ? undefined : Math.trunc(ms);
 }
 
 /** signalflow-client-go messages.ValType: how a data point's 8 value bytes are read. */
@@ -169,21 +168,16 @@ class SplunkSource implements MetricSource {
   /** splunk.go IsOnline: GET `<api>/v2/metric?limit=1` with the token in X-SF-Token; only HTTP 200 is online. */
   async isOnline(): Promise<void> {
     const url = this.endpoints.validation;
-    const signal = AbortSignal.timeout(this.o.timeoutMs);
-    let status: number;
-    let text: string;
-    let note: string;
+    let answer: HttpAnswer;
     try {
-      const response = await fetch(url, { headers: { [SPLUNK_TOKEN_HEADER]: this.o.token }, signal });
-      status = response.status;
-      const read = await readBody(response);
-      text = read.text;
-      note = truncationNote(read);
+      answer = await exchange(url, { headers: { [SPLUNK_TOKEN_HEADER]: this.o.token } }, { timeoutMs: this.o.timeoutMs });
     } catch (err) {
-      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw this.onlineError('timeout', `request to ${url} failed: no answer within ${this.o.timeoutMs} ms`);
-      throw this.onlineError('unreachable', `request to ${url} failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
+      if (!(err instanceof TransportFailure)) throw err;
+      throw this.onlineError(err.kind, `request to ${url} failed: ${err.kind === 'timeout' ? err.message : err.reason}`);
     }
+    const { status } = answer;
+    const text = answer.body.text;
+    const note = truncationNote(answer.body);
     if (status !== 200) {
       const body = excerpt(text, 300, [this.o.token]);
       throw this.onlineError('http', `error response from ${url}: HTTP ${status}${body ? `: ${body}` : ''}${note}`, status);

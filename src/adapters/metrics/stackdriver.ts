@@ -2,12 +2,12 @@ import { createSign } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Agent } from 'undici';
 import { ConfigError, MetricsError, MetricsErrorKind } from '../../errors';
-import { readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { excerpt } from '../../redact';
 import { LIMITS } from '../../limits';
 import { STACKDRIVER_SPEC } from '../../model/metric-providers/stackdriver';
+import { TransportFailure, exchange } from './http-exchange';
 import { MetricProviderModule, MetricSource, QueryValue } from './source';
 
 /**
@@ -46,8 +46,7 @@ export const STACKDRIVER: MetricProviderModule<'stackdriver'> = {
     // NewStackDriverProvider: "<type> credentials does not contain a project id".
     if (!project) throw new ConfigError(`stackdriver credentials does not contain a project id: ${ctx.credentialHint('project')}`);
     const endpoint = stackdriverEndpoint(ctx.env);
-    const dispatcher = provider.insecureSkipVerify ? new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } }) : undefined;
-    const http = new Http(ctx.timeoutMs, dispatcher);
+    const http = new Http(ctx.timeoutMs, provider.insecureSkipVerify);
     const auth = googleCredentials(ctx.credentials.serviceAccountKey, ctx.env, http);
     const client = new StackdriverClient(endpoint, project, auth, http);
     return {
@@ -181,22 +180,20 @@ interface HttpAnswer {
   note: string;
 }
 
-/** One fetch with the whole-request timeout, a capped body, and transport failures as MetricsErrors. */
+/** The shared exchange (http-exchange.ts) with the whole-request timeout; transport failures as MetricsErrors. */
 class Http {
   constructor(
     readonly timeoutMs: number,
-    private readonly dispatcher?: Agent,
+    private readonly insecureSkipVerify?: boolean,
   ) {}
 
   async send(url: string, init: RequestInit, fail: (kind: MetricsErrorKind, detail: string) => MetricsError): Promise<HttpAnswer> {
     try {
-      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs), dispatcher: this.dispatcher } as RequestInit);
-      const read = await readBody(response);
-      return { status: response.status, text: read.text, note: truncationNote(read) };
+      const answer = await exchange(url, init, { timeoutMs: this.timeoutMs, insecureSkipVerify: this.insecureSkipVerify });
+      return { status: answer.status, text: answer.body.text, note: truncationNote(answer.body) };
     } catch (err) {
-      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw fail('timeout', `no answer within ${this.timeoutMs} ms`);
-      throw fail('unreachable', `request failed: ${e.cause?.message ?? e.cause?.code ?? e.message ?? String(err)}`);
+      if (err instanceof TransportFailure) throw fail(err.kind, err.message);
+      throw err;
     }
   }
 }

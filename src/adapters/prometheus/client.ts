@@ -1,8 +1,9 @@
-import type { Agent } from 'undici';
 import { ConfigError, PrometheusError } from '../../errors';
-import { readBody, truncationNote } from '../../http-body';
+import { truncationNote } from '../../http-body';
 import { excerpt, redact } from '../../redact';
 import { MetricProviderPlan } from '../../model/plan';
+import { addressFault, maskedAddress } from '../../model/metric-providers/address-check';
+import { HttpAnswer, TransportFailure, exchange } from '../metrics/http-exchange';
 import { QueryValue, Sample, collapseWhitespace, parseVector, queryUrl, singleValue } from './vector';
 
 export type { QueryValue, Sample } from './vector';
@@ -90,25 +91,21 @@ export class PrometheusClient implements MetricsClient {
   private readonly headers: Headers;
   private readonly secrets: string[];
   private readonly timeoutMs: number;
-  private readonly dispatcher?: Agent;
+  private readonly insecureSkipVerify: boolean;
 
   /** @throws ConfigError when the address is not an http(s) URL or embeds credentials. */
   constructor(options: PrometheusClientOptions) {
-    let base: URL;
-    try {
-      base = new URL(options.address);
-    } catch {
-      throw new ConfigError(`Prometheus address "${maskUserinfo(options.address)}" is not a valid URL`);
-    }
-    if (base.username !== '' || base.password !== '') {
+    const fault = addressFault(options.address);
+    if (fault?.fault === 'not-a-url') throw new ConfigError(`Prometheus address "${maskedAddress(options.address)}" is not a valid URL`);
+    // Credentials are named before the scheme.
+    if (fault !== undefined && (fault.url.username !== '' || fault.url.password !== '')) {
       throw new ConfigError(
-        `Prometheus address ${base.origin} must not embed credentials: set ${PROMETHEUS_ENV.token} or ` +
+        `Prometheus address ${fault.url.origin} must not embed credentials: set ${PROMETHEUS_ENV.token} or ` +
           `${PROMETHEUS_ENV.username}/${PROMETHEUS_ENV.password}`,
       );
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new ConfigError(`Prometheus address "${maskUserinfo(options.address)}" must be an http or https URL`);
-    }
+    if (fault !== undefined) throw new ConfigError(`Prometheus address "${maskedAddress(options.address)}" must be an http or https URL`);
+    const base = new URL(options.address);
     this.base = base;
     this.address = base.href.replace(/\/$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -126,8 +123,8 @@ export class PrometheusClient implements MetricsClient {
       this.headers.set('Authorization', `Basic ${encoded}`);
       this.secrets.push(credentials.password, encoded);
     }
-    // undici is loaded only here: it costs ~45 ms of every tick's start, and most ticks never need it.
-    if (options.insecureSkipVerify) this.dispatcher = new (require('undici') as typeof import('undici')).Agent({ connect: { rejectUnauthorized: false } });
+    // undici is loaded by the exchange, only for a server whose certificate is not checked.
+    this.insecureSkipVerify = options.insecureSkipVerify === true;
   }
 
   async query(promql: string, at?: Date): Promise<QueryValue> {
@@ -172,21 +169,17 @@ export class PrometheusClient implements MetricsClient {
 
   /** One GET with the client's headers and timeout; HTTP errors become PrometheusErrors. */
   private async get(url: URL): Promise<{ status: number; body: string }> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
-    let status: number;
-    let body: string;
-    let note: string;
+    let answer: HttpAnswer;
     try {
-      const init: RequestInit & { dispatcher?: Agent } = { headers: this.headers, signal, dispatcher: this.dispatcher };
-      const response = await fetch(url, init as RequestInit);
-      status = response.status;
-      // Capped: an endless or huge answer costs at most 1 MiB; the signal also bounds its time.
-      const read = await readBody(response);
-      body = read.text;
-      note = truncationNote(read);
+      // Capped: an endless or huge answer costs at most 1 MiB; the timeout also bounds its time.
+      answer = await exchange(url, { headers: this.headers }, { timeoutMs: this.timeoutMs, insecureSkipVerify: this.insecureSkipVerify });
     } catch (err) {
-      throw this.transportError(err);
+      if (err instanceof TransportFailure) throw this.error(err.kind, err.message);
+      throw err;
     }
+    const { status } = answer;
+    const body = answer.body.text;
+    const note = truncationNote(answer.body);
     if (status >= 400) {
       // Prometheus answers 400 for unparseable PromQL and 422 for queries it cannot execute.
       const kind = status === 400 || status === 422 ? 'bad-query' : 'http';
@@ -194,15 +187,6 @@ export class PrometheusClient implements MetricsClient {
     }
     if (note) throw this.error('bad-response', `the answer is not a query result${note}`, status);
     return { status, body };
-  }
-
-  private transportError(err: unknown): PrometheusError {
-    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-      return this.error('timeout', `no answer within ${this.timeoutMs} ms`);
-    }
-    const cause = e.cause?.message ?? e.cause?.code ?? e.message ?? String(err);
-    return this.error('unreachable', `request failed: ${cause}`);
   }
 
   private error(kind: PrometheusError['kind'], detail: string, status?: number): PrometheusError {
@@ -266,8 +250,3 @@ function prometheusErrorText(body: string): string {
   }
   return body;
 }
-
-function maskUserinfo(address: string): string {
-  return address.replace(/\/\/[^/@]*@/, '//***@');
-}
-

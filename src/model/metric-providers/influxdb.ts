@@ -1,5 +1,5 @@
 import { MetricProviderSpec } from './spec';
-import { httpAddressProblems } from './graphite';
+import { httpAddressProblems } from './address-check';
 
 /**
  * pkg/metrics/providers/influxdb.go NewInfluxdbProvider: the address must be a URL (an empty one

@@ -1,4 +1,5 @@
 import { MetricProviderSpec, ProviderProblem } from './spec';
+import { addressFault } from './address-check';
 
 /** The Secret key holding the Splunk Observability access token (splunk.go signalFxTokenSecretKey). */
 export const SPLUNK_TOKEN_KEY = 'sf_token_key';
@@ -20,15 +21,10 @@ export const SPLUNK_SPEC: MetricProviderSpec<'splunk'> = {
     if (address === '') {
       problems.push({ field: 'address', message: 'is required for type splunk ("splunk endpoint is not set" in Flagger); set the realm API endpoint, e.g. https://api.us1.signalfx.com' });
     } else {
-      let url: URL | undefined;
-      try {
-        url = new URL(address);
-      } catch {
-        url = undefined;
-      }
-      if (url === undefined || !SCHEMES.includes(url.protocol) || url.host === '') {
+      const fault = addressFault(address, { schemes: SCHEMES });
+      if (fault?.fault === 'not-a-url' || fault?.fault === 'scheme' || fault?.fault === 'no-host') {
         problems.push({ field: 'address', message: `must be a URL like https://api.<REALM>.signalfx.com or wss://stream.<REALM>.signalfx.com (got ${JSON.stringify(address)})` });
-      } else if (url.username !== '' || url.password !== '') {
+      } else if (fault?.fault === 'credentials') {
         problems.push({ field: 'address', message: `must not embed credentials; put the access token in key ${SPLUNK_TOKEN_KEY} of the secretRef Secret` });
       }
     }
