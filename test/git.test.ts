@@ -189,6 +189,21 @@ describe('GitWorkspace on real repositories', () => {
         'D\tdist/test/podinfo/canary.yaml',
       ]);
       expect(git(dir, ['status', '--porcelain'])).toBe('M README.md');
+      // The index follows the commit for the committed paths only (commitAll's update-index).
+      expect(git(dir, ['diff', '--cached', '--name-only'])).toBe('');
+    });
+
+    it('leaves the index equal to the new commit for edits, executables and symlinks, with fresh stat data', async () => {
+      const { dir, ws } = setup();
+      writeFiles(dir, { 'dist/test/podinfo/canary.yaml': 'edited\n', 'dist/run.sh': '#!/bin/sh\n' });
+      require('fs').chmodSync(require('path').join(dir, 'dist/run.sh'), 0o755);
+      require('fs').symlinkSync('test/podinfo/canary.yaml', require('path').join(dir, 'dist/link'));
+      await ws.commit({ message: 'x', paths: ['dist'] });
+      expect(git(dir, ['ls-tree', '-r', 'HEAD', '--', 'dist/run.sh', 'dist/link']).split('\n').map((l) => l.split(' ')[0])).toEqual(['120000', '100755']);
+      expect(git(dir, ['diff', '--cached', '--name-only'])).toBe('');
+      expect(git(dir, ['status', '--porcelain'])).toBe('');
+      // Fresh stat data: nothing needs re-hashing (diff-files compares stat data only).
+      expect(git(dir, ['diff-files', '--name-only'])).toBe('');
     });
 
     it('stages the deletion of a directory that no longer exists', async () => {

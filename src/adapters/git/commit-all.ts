@@ -66,8 +66,11 @@ export async function commitAll(git: BatchGit, changes: readonly CommitRequest[]
   } finally {
     rmSync(marksFile, { force: true });
   }
-  // The index follows the branch; entries whose content did not change keep their stat data.
-  await git.run(['reset', '--mixed', '--quiet', 'HEAD']);
+  // The index follows the branch. Only the committed paths changed, and each is on disk as it was
+  // committed, so only their entries are updated: `reset --mixed` would refresh the stat data of
+  // every tracked file (~50 ms at 1,000 canaries, issue 14).
+  const committed = [...new Set(commits.flatMap((c) => c.commit.files.map((f) => f.path)))];
+  await git.run(['update-index', '--add', '--remove', '-z', '--stdin'], committed.map((p) => `${p}\0`).join(''));
   return result;
 }
 
