@@ -6,6 +6,7 @@ import { DriverDeps, StepReport, applyManual, step } from '../src/driver/driver'
 import { restingIndexFile } from '../src/adapters/resting-index';
 import { GitWorkspace } from '../src/adapters/git/git';
 import { TEST_CONFIG, appJson, healthyPodinfo, realDeps } from './support/driver-fixture';
+import { runCli } from './support/cli';
 import { GitFixture, createGitFixture, git } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
 
@@ -82,7 +83,11 @@ describeWithPrometheus('resting-canary index: the same idle ticks with and witho
     const w = new OpenMetricsWriter();
     for (const ns of NAMESPACES) healthyPodinfo(w, ns);
     prom = await startPrometheus(String(w));
-    fx = createGitFixture({ 'app.json': appJson({ canaries: NAMESPACES.map((namespace) => ({ namespace, image: 'podinfo:6.0.0' })) }) });
+    fx = createGitFixture({
+      'app.json': appJson({ canaries: NAMESPACES.map((namespace) => ({ namespace, image: 'podinfo:6.0.0' })) }),
+      // For the CLI test: the driver's committer (its own head needs no synth), and a synth that would do nothing.
+      'canarykit.yaml': 'synth: "true"\ngit:\n  committer: { name: canarykit, email: canarykit@example.test }\n',
+    });
     dir = fx.clone('driver');
     // Two committed stages bring every canary to rest: Initializing, then Initialized.
     for (let i = 0; i < 2; i++) {
@@ -213,6 +218,22 @@ describeWithPrometheus('resting-canary index: the same idle ticks with and witho
     await same();
     expect(index().entries['dist/rest-a/podinfo'].outcome.summary).toBe('no change: at rest in Initialized: no new revision');
   });
+
+  it('the CLI (real clock, real sync) prints the same lines, JSON and exit code with and without the index', async () => {
+    // The racy-clean rule on the real clock: wait until the last write is 2 s old.
+    const newest = Math.max(...NAMESPACES.flatMap((ns) => [statSync(planFile(ns)).ctimeMs, statSync(stateFile(ns)).ctimeMs]));
+    await new Promise((r) => setTimeout(r, Math.max(0, newest + 2100 - Date.now())));
+    for (const args of [['--all'], ['--all', '--json'], ['--canary', 'rest-b/podinfo', '--json'], ['--all', '--dry-run']]) {
+      rmSync(restingIndexFile(dir), { force: true });
+      const full = await runCli(['step', '--repo', dir, ...args], clock.now);
+      expect(Object.keys(index().entries), args.join(' ')).toHaveLength(args.includes('--canary') ? 1 : 4);
+      const cached = await runCli(['step', '--repo', dir, ...args], clock.now);
+      expect(cached, args.join(' ')).toEqual(full);
+      expect(full.code).toBe(0);
+      expect(full.out).toContain(args.includes('--canary') ? 'rest-b/podinfo' : 'rest-d/podinfo');
+    }
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+  }, 30_000);
 
   it('a corrupt, foreign or truncated index is ignored', async () => {
     const file = restingIndexFile(dir);
