@@ -94,6 +94,7 @@ export function fileRestingIndex(repoDir: string, where: { outdir: string; state
   const planKeys = new Map<string, FileKey>();
   const stateKeys = new Map<string, { file: string; key: FileKey }>();
   const kept = new Map<string, Entry>();
+  let recorded = 0;
   const folders = new Map<string, boolean>();
   /** No folder on the way from the repository to `rel` is a symbolic link (each folder lstat'ed once). */
   const plainFolders = (rel: string): boolean => {
@@ -141,8 +142,11 @@ export function fileRestingIndex(repoDir: string, where: { outdir: string; state
       const state = stateKeys.get(folder);
       if (!plan || !state) return;
       kept.set(folder, { plan, stateFile: state.file, state: state.key, outcome: { ...outcome } });
+      recorded++;
     },
     save() {
+      // Every entry answered a lookup and none was recorded: the file already says this.
+      if (text !== undefined && recorded === 0 && kept.size === old.size) return;
       const sorted = [...kept.keys()].sort();
       const next: IndexFile = { version: 1, canarykit: where.version, outdir: where.outdir, stateDir: where.stateDir, entries: Object.fromEntries(sorted.map((k) => [k, kept.get(k)!])) };
       const out = `${JSON.stringify(next)}\n`;
