@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, CommanderError } from 'commander';
-import { parse } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ConfigError, TickError, UserError } from './errors';
 import { canaryIdProblems, splitCanaryId } from './names';
 import { CONFIG_FILE, CanarykitConfig, initConfigText, loadBootstrapConfig, loadConfig, prometheusAddressOverride, renderSettings } from './adapters/config';
@@ -179,7 +179,7 @@ export const YAML_ONLY_SYNTH = 'canarykit compile -f apps/';
 function defaultSynth(dir: string): string {
   const cdk8s = path.join(dir, 'cdk8s.yaml');
   if (fs.existsSync(cdk8s)) {
-    const app = (parse(fs.readFileSync(cdk8s, 'utf8')) as { app?: unknown } | null)?.app;
+    const app = ((require('yaml') as typeof Yaml).parse(fs.readFileSync(cdk8s, 'utf8')) as { app?: unknown } | null)?.app;
     if (typeof app === 'string' && app.trim()) return app.trim();
   }
   return YAML_ONLY_SYNTH;

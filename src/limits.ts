@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { isMap, isPair, isSeq } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ValidationError } from './errors';
 
 /**
@@ -67,6 +67,8 @@ export function exceedsDepth(value: unknown, limit: number = LIMITS.depth): bool
 
 /** Whether mappings/sequences nest deeper than `limit` under `root` (iterative: safe on any depth). */
 export function nodeDepthExceeds(root: unknown, limit: number): boolean {
+  // Loaded here, not at the top: the idle tick imports this module but parses no YAML (issue 14).
+  const { isMap, isPair, isSeq } = require('yaml') as typeof Yaml;
   const stack: Array<[unknown, number]> = [[root, 0]];
   while (stack.length > 0) {
     const [node, d] = stack.pop()!;

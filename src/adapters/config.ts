@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
+import { cachedParse } from './config-cache';
 import { ConfigError, ValidationError } from '../errors';
 import { describeAjvError } from '../model/state';
 // Compiled from CONFIG_SCHEMA (config-schema.ts) at build time, like the state file's validator.
@@ -56,6 +57,11 @@ export const DEFAULT_CONFIG: CanarykitConfig = {
 };
 
 
+
+/** The yaml package, loaded on first use: a tick whose canarykit.yaml parse is cached never loads it (issue 14). */
+function parseDocument(text: string): Yaml.Document.Parsed {
+  return (require('yaml') as typeof Yaml).parseDocument(text);
+}
 
 /** Parses and validates canarykit.yaml text, applying defaults. */
 export function parseConfig(text: string, where: string): CanarykitConfig {
@@ -176,7 +182,7 @@ export function loadBootstrapConfig(repoDir: string): CanarykitConfig {
   const text = readTextFile(file, CONFIG_FILE, LIMITS.fileBytes, 'canarykit.yaml must be a small YAML file');
   if (text === undefined) return DEFAULT_CONFIG;
   try {
-    return parseConfig(text, CONFIG_FILE);
+    return cachedParse(repoDir, text, CONFIG_FILE, parseConfig);
   } catch (e) {
     const doc = parseDocument(text);
     if (doc.errors.length > 0) throw e;
@@ -221,14 +227,20 @@ function repoFolderProblems(outdir: string, stateDir: string, where: string): { 
 export function loadConfig(repoDir: string): CanarykitConfig {
   const file = path.join(repoDir, CONFIG_FILE);
   const text = readTextFile(file, CONFIG_FILE, LIMITS.fileBytes, 'canarykit.yaml must be a small YAML file');
-  const config = text === undefined ? DEFAULT_CONFIG : parseConfig(text, CONFIG_FILE);
-  // A symlink committed in the repository must not lead the driver's writes elsewhere.
-  for (const field of ['outdir', 'stateDir'] as const) {
-    if (!staysInside(repoDir, config[field].replace(/\/+$/, ''))) {
-      throw new ValidationError([{ path: `${CONFIG_FILE}#/${field}`, message: `${config[field]} leads out of the repository through a symbolic link; make it a real folder` }], `invalid ${CONFIG_FILE}`);
+  // A symlink committed in the repository must not lead the driver's writes elsewhere (checked
+  // every time, cached or not, and before a parse is cached: a refused file writes nothing).
+  const folders = (config: CanarykitConfig): void => {
+    for (const field of ['outdir', 'stateDir'] as const) {
+      if (!staysInside(repoDir, config[field].replace(/\/+$/, ''))) {
+        throw new ValidationError([{ path: `${CONFIG_FILE}#/${field}`, message: `${config[field]} leads out of the repository through a symbolic link; make it a real folder` }], `invalid ${CONFIG_FILE}`);
+      }
     }
+  };
+  if (text === undefined) {
+    folders(DEFAULT_CONFIG);
+    return DEFAULT_CONFIG;
   }
-  return config;
+  return cachedParse(repoDir, text, CONFIG_FILE, parseConfig, folders);
 }
 
 /** The commented file `canarykit init` writes. */

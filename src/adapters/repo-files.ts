@@ -21,13 +21,33 @@ export interface PlanEntry {
  * than its canary's folder is not looked for.
  */
 export function readPlans(repoDir: string, outdir: string): PlanEntry[] {
+  return readPlansOrKnown<never>(repoDir, outdir, () => undefined) as PlanEntry[];
+}
+
+/**
+ * readPlans, except that a canary folder for which `known(folder, planFile)` answers (the resting
+ * index, asked before the plan is read) is that answer instead of its plan. Only a canary's own
+ * folder (`<outdir>/<namespace>/<name>`) is asked; the order is the same.
+ */
+export function readPlansOrKnown<H extends { readonly namespace: string; readonly name: string }>(
+  repoDir: string,
+  outdir: string,
+  known: (folder: string, planFile: string) => H | undefined,
+): Array<PlanEntry | H> {
   const root = path.join(repoDir, outdir);
   if (!fs.existsSync(root)) return [];
-  const entries: PlanEntry[] = [];
+  const entries: Array<PlanEntry | H> = [];
   const realRoot = fs.realpathSync.native(repoDir);
   const inside = insideChecker(realRoot);
   for (const rel of planCandidates(root)) {
     const file = path.join(root, rel);
+    if (rel.split(path.sep).length === 3) {
+      const hit = known(path.join(outdir, path.dirname(rel)).split(path.sep).join('/'), file);
+      if (hit) {
+        entries.push(hit);
+        continue;
+      }
+    }
     const text = readTextFile(file, path.join(outdir, rel), undefined, 're-run synth');
     if (text === undefined) continue; // a folder two levels down without a plan
     let plan: AnalysisPlan;
@@ -47,7 +67,10 @@ export function readPlans(repoDir: string, outdir: string): PlanEntry[] {
     if (problems.length > 0) throw new ValidationError(problems.map((message) => ({ path: path.join(outdir, rel), message })), 'invalid analysis plan');
     entries.push({ plan, folder });
   }
-  return entries.sort((a, b) => `${a.plan.namespace}/${a.plan.name}`.localeCompare(`${b.plan.namespace}/${b.plan.name}`));
+  const id = (e: PlanEntry | H): string => ('plan' in e ? `${e.plan.namespace}/${e.plan.name}` : `${e.namespace}/${e.name}`);
+  // Intl.Collator's compare is what localeCompare does without arguments, without building a collator per call.
+  const collator = new Intl.Collator();
+  return entries.sort((a, b) => collator.compare(id(a), id(b)));
 }
 
 /**

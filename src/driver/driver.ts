@@ -9,14 +9,16 @@ import { TickSeen } from './notify';
 import { decide } from '../machine/decide';
 import { observe } from './observe';
 import { PullRequestReport } from '../adapters/review/pull-requests';
-import { PlanEntry, readPlans } from '../adapters/repo-files';
+import { PlanEntry, readPlans, readPlansOrKnown } from '../adapters/repo-files';
+import { RestingHit, RestingIndex, fileRestingIndex } from '../adapters/resting-index';
+import { packageVersion } from '../version';
 import { checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
 import { StageRecord, readStageHistory, stageHistoryCacheFile } from '../adapters/git/stage-history';
 import { CanaryState } from '../model/state';
 import { checkStateAgainstPlan } from '../machine/state-plan';
 import { readStateFile } from '../model/state-store';
 import { pauseForTest } from '../adapters/test-pause';
-import { observationsNeeded } from '../machine/tick';
+import { PLAN_AND_STATE_IDLE, observationsNeeded, planTick } from '../machine/tick';
 import { fileTickCache } from '../adapters/tick-cache';
 import { Publisher } from './publish';
 import { pushPublisher } from './publish-push';
@@ -148,16 +150,20 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
   let synthesized = head?.committerEmail !== config.git.committer.email && !(await ownOutputStillCurrent(config, deps));
   tick.wrote = synthesized;
   if (synthesized) await deps.synth();
-  let entries: PlanEntry[];
+  // Canaries resting on their plan and state alone, unchanged since a tick read them, are answered
+  // from the resting-canary index without reading either file (issue 14).
+  const resting = restingIndexOf(repoDir, config, deps);
+  const readEntries = (): Array<PlanEntry | RestingHit> => selectPlans(readPlansOrKnown(repoDir, config.outdir, (folder, file) => resting.lookup(folder, file)), opts.select);
+  let entries: Array<PlanEntry | RestingHit>;
   try {
-    entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
+    entries = readEntries();
   } catch (e) {
     // Output committed by an older canarykit: synthesize it with this one, then read again.
     if (!(e instanceof StalePlanError) || synthesized) throw e;
     synthesized = true;
     tick.wrote = true;
     await deps.synth();
-    entries = selectPlans(readPlans(repoDir, config.outdir), opts.select);
+    entries = readEntries();
   }
   const now = deps.now();
   const cache = deps.tickCache ?? fileTickCache(repoDir);
@@ -166,16 +172,20 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
   let history: Promise<StageRecord[]> | undefined;
   const stageHistory = (): Promise<StageRecord[]> => (history ??= readStageHistory(repoDir, 'HEAD', config.stateDir, stageHistoryCacheFile(repoDir)));
   // Before anything is observed or written: a state this plan never produces stops the tick.
-  const canaries = entries.map((entry) => {
+  const canaries = entries.map((entry): ReadCanary => {
+    if (!('plan' in entry)) return { kind: 'resting', hit: entry };
     const { plan } = entry;
     const id = `${plan.namespace}/${plan.name}`;
+    resting.statState(entry.folder, plan.stateFile);
     const state = readStateFile(path.join(repoDir, plan.stateFile));
     if (state) checkStateAgainstPlan(state, plan, plan.stateFile);
-    return { entry, id, state };
+    return { kind: 'read', entry, id, state };
   });
   // Canaries are observed concurrently (bounded) and applied below in their order, so the outcomes,
   // commits and notifications of a tick do not depend on which Prometheus answered first.
-  const ticked = await mapBounded(canaries, OBSERVE_CONCURRENCY, async ({ entry, id, state }): Promise<CanaryTick> => {
+  const ticked = await mapBounded(canaries, OBSERVE_CONCURRENCY, async (read): Promise<CanaryTick> => {
+    if (read.kind === 'resting') return { kind: 'decided', outcome: restingOutcome(read.hit) };
+    const { entry, id, state } = read;
     const { plan } = entry;
     const lastTick = lastTicks[id];
     const request = observationsNeeded(plan, state, now, lastTick);
@@ -197,12 +207,15 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
     const pullRequest = committed && opts.dryRun ? publisher.wouldPropose(plan, stageCommitMessage(decision, lines, observed.checks)) : undefined;
     const outcome: CanaryOutcome = { canary: id, action: decision.action.type, summary, phase: decision.state.phase, weight: decision.state.canaryWeight, failedChecks: decision.state.failedChecks, pullRequest };
     const seen: TickSeen = { state, observations: observed.observations, now, lastTick };
+    const idleReason = planTick(plan, state, now, lastTick).idle;
+    if (state && !committed && idleReason && PLAN_AND_STATE_IDLE.has(idleReason)) resting.record(entry.folder, outcome);
     if (committed && !opts.dryRun) {
       const extras = stageExtras(plan, decision, observed.checks, await stageHistory(), now, config.prometheus.address);
       return { kind: 'decided', outcome, pending: { entry, decision, lines, seen, checks: observed.checks, extras } };
     }
     return { kind: 'decided', outcome, quiet: !committed && request.dueNow ? { plan, decision, seen } : undefined };
   });
+  resting.save();
   const outcomes: CanaryOutcome[] = ticked.map((t) => t.outcome);
   const pending: PendingCommit[] = ticked.flatMap((t) => (t.kind === 'decided' && t.pending ? [t.pending] : []));
   const quiet: QuietTick[] = ticked.flatMap((t) => (t.kind === 'decided' && t.quiet ? [t.quiet] : []));
@@ -229,16 +242,34 @@ async function ownOutputStillCurrent(config: CanarykitConfig, deps: DriverDeps):
   return deps.git.unchangedSinceCommitBy(config.git.committer.email, paths).catch(() => false);
 }
 
+/** A canary before its tick: its plan and state as read, or its outcome from the resting index. */
+type ReadCanary = { kind: 'read'; entry: PlanEntry; id: string; state: CanaryState | undefined } | { kind: 'resting'; hit: RestingHit };
+
+/** The outcome the full read reported for a resting canary, in the same shape (and key order). */
+function restingOutcome(hit: RestingHit): CanaryOutcome {
+  const o = hit.outcome;
+  return { canary: o.canary, action: o.action as CanaryOutcome['action'], summary: o.summary, phase: o.phase, weight: o.weight, failedChecks: o.failedChecks, pullRequest: undefined };
+}
+
+let version: string | undefined;
+
+/** The tick's resting-canary index (adapters/resting-index.ts); `deps.restingIndex: false` turns it off. */
+function restingIndexOf(repoDir: string, config: CanarykitConfig, deps: DriverDeps): RestingIndex {
+  if (deps.restingIndex === false) return { lookup: () => undefined, statState: () => undefined, record: () => undefined, save: () => undefined };
+  return fileRestingIndex(repoDir, { outdir: config.outdir, stateDir: config.stateDir, version: (version ??= packageVersion()) }, deps.restingIndex);
+}
+
 /** One canary's part of a tick, applied in the canaries' order once all are observed. */
 type CanaryTick =
   | { kind: 'in-review'; outcome: CanaryOutcome; folder: string }
   | { kind: 'decided'; outcome: CanaryOutcome; pending?: PendingCommit; quiet?: QuietTick };
 
-export function selectPlans(entries: PlanEntry[], select: CanarySelector): PlanEntry[] {
-  if ('all' in select) return entries.filter((e) => inShard(`${e.plan.namespace}/${e.plan.name}`, select.shard));
-  const found = entries.filter((e) => `${e.plan.namespace}/${e.plan.name}` === select.canary);
+export function selectPlans<T extends PlanEntry | RestingHit>(entries: T[], select: CanarySelector): T[] {
+  const idOf = (e: T): string => ('plan' in e ? `${e.plan.namespace}/${e.plan.name}` : `${e.namespace}/${e.name}`);
+  if ('all' in select) return entries.filter((e) => inShard(idOf(e), select.shard));
+  const found = entries.filter((e) => idOf(e) === select.canary);
   if (found.length === 0) {
-    const known = entries.map((e) => `${e.plan.namespace}/${e.plan.name}`).join(', ') || 'none';
+    const known = entries.map(idOf).join(', ') || 'none';
     throw new ConfigError(`no canary ${select.canary} in the synth output (known: ${known})`);
   }
   return found;

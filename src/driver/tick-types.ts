@@ -1,3 +1,4 @@
+import type { RestingIndexOptions } from '../adapters/resting-index';
 import { CanarykitConfig } from '../adapters/config';
 import { GitWorkspace } from '../adapters/git/git';
 import { CheckResult } from '../adapters/prometheus/metric-check';
@@ -59,6 +60,11 @@ export interface DriverDeps extends ObserverDeps {
   pullRequests?: PullRequestHost;
   /** Last quiet tick per canary (tick-cache.ts). @default the clone's `.git/canarykit/last-ticks.json` */
   tickCache?: TickCache;
+  /**
+   * The resting-canary index (adapters/resting-index.ts): options such as the racy-clean clock, or
+   * false to read every plan and state in full. @default the clone's `.git/canarykit/resting.json`
+   */
+  restingIndex?: RestingIndexOptions | false;
   /** Sends a decision's alerts to its chat services. @default adapters/alerts/sending.ts sendAlerts, loaded on use */
   sendAlerts?: AlertSender;
   /**

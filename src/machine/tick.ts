@@ -57,6 +57,13 @@ export function isFirstAnalysisTick(plan: AnalysisPlan, state: CanaryState): boo
   return state.canaryWeight === 0 && state.iterations === 0 && !(plan.analysis.mirror && state.mirror);
 }
 
+/**
+ * The idle reasons classifyTick gives from the plan and the state alone, read before the clock and
+ * the tick cache (a paused canary; one at rest without a new revision): such a tick's outcome is a
+ * function of (plan, state), which the driver's resting-canary index relies on (issue 14).
+ */
+export const PLAN_AND_STATE_IDLE: ReadonlySet<IdleReason> = new Set<IdleReason>(['paused', 'no-new-revision']);
+
 /** Classifies a tick; see TickPlan for the due rules. */
 export function planTick(plan: AnalysisPlan, state: CanaryState | undefined, now: Date, lastTick?: string): TickPlan {
   const tick = classifyTick(plan, state, now, lastTick);
