@@ -126,7 +126,8 @@ function canaryArg(value: string): string {
  * the driver would read state and manifests from one place while compile used another.
  */
 function compileFolders(cwd: string, o: { outdir?: string; state?: string } & Record<string, unknown>): { outdir: string; stateDir: string; controller: ControllerSettingsInput } {
-  const config = loadConfig(cwd);
+  // compile writes only outdir and stateDir, not even the driver's caches in .git.
+  const config = loadConfig(cwd, { cache: false });
   const hasFile = fs.existsSync(path.join(cwd, CONFIG_FILE));
   const pick = (flag: string, given: string | undefined, key: 'outdir' | 'stateDir'): string => {
     if (given === undefined) return config[key];

@@ -223,8 +223,12 @@ function repoFolderProblems(outdir: string, stateDir: string, where: string): { 
   return out;
 }
 
-/** Loads `<repo>/canarykit.yaml`, or the defaults when there is none. */
-export function loadConfig(repoDir: string): CanarykitConfig {
+/**
+ * Loads `<repo>/canarykit.yaml`, or the defaults when there is none. `cache: false` (for
+ * `canarykit compile`, a user's command that writes only outdir/stateDir) neither reads nor
+ * writes the clone's config cache.
+ */
+export function loadConfig(repoDir: string, options: { cache?: boolean } = {}): CanarykitConfig {
   const file = path.join(repoDir, CONFIG_FILE);
   const text = readTextFile(file, CONFIG_FILE, LIMITS.fileBytes, 'canarykit.yaml must be a small YAML file');
   // A symlink committed in the repository must not lead the driver's writes elsewhere (checked
@@ -239,6 +243,11 @@ export function loadConfig(repoDir: string): CanarykitConfig {
   if (text === undefined) {
     folders(DEFAULT_CONFIG);
     return DEFAULT_CONFIG;
+  }
+  if (options.cache === false) {
+    const config = parseConfig(text, CONFIG_FILE);
+    folders(config);
+    return config;
   }
   return cachedParse(repoDir, text, CONFIG_FILE, parseConfig, folders);
 }
