@@ -40,6 +40,17 @@ export interface SynthScope {
   readonly canaries: readonly string[];
 }
 
+/** What a synth wrote, as far as the driver can rely on it. */
+export interface SynthWrote {
+  /**
+   * True when the synth wrote the folders of the scope's canaries and nothing else of the output
+   * (the in-process compile's partial write): then nothing else under the output folder can have
+   * changed, and the tick need not look through all of it for a sync commit (issue 14: a `git
+   * status` of a 1,000-canary output folder was a quarter of a one-canary tick's extra cost).
+   */
+  readonly onlyScoped: boolean;
+}
+
 /**
  * Runs the configured synth command in the repository (shell syntax allowed), with the output
  * folder passed the way cdk8s passes it (CDK8S_OUTDIR) and canarykit.yaml's stateDir as
@@ -47,19 +58,20 @@ export interface SynthScope {
  * `canarykit compile -f PATH…` is run in this process instead, with canarykit.yaml's folders, as
  * the CLI would run it (see inProcessCompile).
  */
-export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string, scope?: SynthScope, controller?: ControllerSettingsInput): Promise<void> {
+export async function runSynth(command: string, cwd: string, outdir: string, stateDir?: string, scope?: SynthScope, controller?: ControllerSettingsInput): Promise<SynthWrote> {
   const files = stateDir === undefined ? undefined : inProcessCompile(command);
   if (files) {
     // Loaded on use: the compiler pulls in cdk8s, which ticks without a synth never need.
     const { compile } = await import('../compile');
     try {
-      await compile({ files, outdir, stateDir, cwd, only: scope?.canaries, parseCache: parseCacheFile(cwd), controller });
+      const r = await compile({ files, outdir, stateDir, cwd, only: scope?.canaries, parseCache: parseCacheFile(cwd), controller });
+      return { onlyScoped: r.onlyScoped };
     } catch (e) {
       if (e instanceof UserError) throw new SynthError(`synth command "${command}" failed; nothing was committed:\n${e.message}`);
       throw e;
     }
-    return;
   }
+  // Any other synth may rewrite anything under the output folder.
   return new Promise((resolve, reject) => {
     const child = spawn(command, { cwd, shell: true, env: { ...synthEnv(process.env), CDK8S_OUTDIR: outdir, ...(stateDir === undefined ? {} : { CANARYKIT_STATE_DIR: stateDir }), ...controllerEnv(controller) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -67,7 +79,7 @@ export async function runSynth(command: string, cwd: string, outdir: string, sta
     child.stderr.on('data', (d) => (output += d));
     child.on('error', (e) => reject(new SynthError(`synth command "${command}" could not start: ${e.message}`)));
     child.on('close', (code) => {
-      if (code === 0) resolve();
+      if (code === 0) resolve({ onlyScoped: false });
       else reject(new SynthError(`synth command "${command}" failed (exit ${code}); nothing was committed:\n${tail(output)}`));
     });
   });

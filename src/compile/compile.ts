@@ -67,6 +67,8 @@ export interface CompileResult extends Omit<Compiled, 'folders' | 'kept' | 'clus
   /** Of `folders`, canary folders kept as they were on disk (their compile record matched). */
   readonly reused: number;
   readonly outdir: string;
+  /** True when only the folders of `only`'s canaries were written, the rest of the output left as it was. */
+  readonly onlyScoped: boolean;
 }
 
 const HEADLINE = 'compile failed, nothing was written';
@@ -160,16 +162,16 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     // Every named canary found: its folder is all that changes. Otherwise compile everything.
     if (scoped.folders.length === only.size && only.size > 0) {
       writeFolders(outdir, scoped.folders, { ...where, partial: true });
-      return { ...result(scoped), outdir };
+      return { ...result(scoped), outdir, onlyScoped: true };
     }
   }
   const incremental = existing && opts.incremental !== false;
   const compiled = compileFiles(opts.files, { stateDir, cwd: opts.cwd, parseCache: opts.parseCache, controller: opts.controller, recorder: recorder(incremental) });
   writeFolders(outdir, compiled.folders, { ...where, keep: compiled.kept });
-  return { ...result(compiled), outdir };
+  return { ...result(compiled), outdir, onlyScoped: false };
 }
 
-function result(c: Compiled): Omit<CompileResult, 'outdir'> {
+function result(c: Compiled): Omit<CompileResult, 'outdir' | 'onlyScoped'> {
   const { folders, kept, clusterScoped: _c, ...rest } = c;
   return { ...rest, folders: folders.length + kept.length, reused: kept.length };
 }

@@ -5,7 +5,7 @@ import { Problem, ValidationError } from '../errors';
 import { Json } from '../constructs/workload/deployment-json';
 import { dottedPath } from './field-path';
 import { nonStringFields } from './string-fields';
-import type { ParseCache } from './parse-cache';
+import { ParseCache, statOf } from './parse-cache';
 import { LIMITS, formatBytes, isParserStackOverflow, nodeDepthExceeds, readTextFile } from '../limits';
 
 /** Where an input object came from: the file as the user named it and its document number (1-based). */
@@ -38,7 +38,10 @@ export function listYamlFiles(paths: readonly string[], cwd: string): { files: {
   const files: { abs: string; display: string }[] = [];
   const problems: Problem[] = [];
   const seen = new Set<string>();
+  // Listed files lie under the resolved cwd mostly: a prefix cut then, path.relative (slow at thousands) otherwise.
+  const under = path.resolve(cwd) + path.sep;
   const display = (abs: string): string => {
+    if (abs.startsWith(under) && path.sep === '/') return abs.slice(under.length);
     const rel = path.relative(cwd, abs);
     return (rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs).split(path.sep).join('/');
   };
@@ -181,6 +184,15 @@ function lazyLines(text: string): (index: number, fieldPath: readonly (string | 
   };
 }
 
+/** The objects of a file answered from its stat data, parsed again for line numbers in messages only. */
+function reparseForLines(abs: string, display: string): InputObject[] {
+  try {
+    return parseYaml(fs.readFileSync(abs, 'utf8'), display).objects;
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Reads and parses every YAML file named by `paths` (files or folders). Throws one
  * ValidationError listing every problem in every file; returns the objects in file order.
@@ -191,6 +203,22 @@ export function loadYamlInputs(paths: readonly string[], cwd = process.cwd(), ca
   const objects: InputObject[] = [];
   let total = 0;
   for (const f of files) {
+    // Taken before the file is read: a change after it is seen by the next run's stat.
+    const stat = cache ? statOf(f.abs) : undefined;
+    const known = cache?.getByStat(f.display, stat, () => reparseForLines(f.abs, f.display));
+    if (known) {
+      total += known.bytes;
+      if (total > LIMITS.totalInputBytes) {
+        problems.push({ path: f.display, message: `the inputs exceed ${formatBytes(LIMITS.totalInputBytes)} together; compile fewer files at a time` });
+        break;
+      }
+      objects.push(...known.objects);
+      if (objects.length > LIMITS.objects) {
+        problems.push({ path: f.display, message: `the inputs hold more than ${LIMITS.objects} objects; compile fewer files at a time` });
+        break;
+      }
+      continue;
+    }
     let text: string | undefined;
     try {
       text = readTextFile(f.abs, f.display, LIMITS.fileBytes, 'name only YAML files canarykit should read');
@@ -209,9 +237,9 @@ export function loadYamlInputs(paths: readonly string[], cwd = process.cwd(), ca
       break;
     }
     const source = text;
-    const cached = cache?.get(f.display, source, () => parseYaml(source, f.display).objects);
+    const cached = cache?.get(f.display, source, () => parseYaml(source, f.display).objects, stat);
     const parsed = cached ? { objects: cached, problems: [] } : parseYaml(text, f.display);
-    if (!cached && parsed.problems.length === 0) cache?.set(f.display, text, parsed.objects);
+    if (!cached && parsed.problems.length === 0) cache?.set(f.display, text, parsed.objects, stat);
     objects.push(...parsed.objects);
     problems.push(...parsed.problems);
     if (objects.length > LIMITS.objects) {

@@ -15,16 +15,53 @@ import type { InputObject } from './load-yaml';
  * through a temporary file, so a killed tick leaves the old one or the new one.
  */
 export interface ParseCache {
-  /** The objects of `file` when its text is the one cached. */
-  get(file: string, text: string, reparse: () => InputObject[]): InputObject[] | undefined;
-  set(file: string, text: string, objects: readonly InputObject[]): void;
+  /**
+   * The objects of `file` and its size in bytes, without reading it, when its stat data (`statOf`)
+   * is the one recorded with the cached text, and was recorded well after the file last changed:
+   * as git's index does, a file written within the clock's granularity of being recorded
+   * ("racily clean") is read again, since a second write could keep its size and times.
+   */
+  getByStat(file: string, stat: string | undefined, reparse: () => InputObject[]): { objects: InputObject[]; bytes: number } | undefined;
+  /** The objects of `file` when its text is the one cached; `stat` (statOf) is recorded with it. */
+  get(file: string, text: string, reparse: () => InputObject[], stat?: string): InputObject[] | undefined;
+  set(file: string, text: string, objects: readonly InputObject[], stat?: string): void;
   /** Writes the entries used or set in this run (files gone from the inputs are dropped). */
   save(): void;
 }
 
+interface CacheEntry {
+  hash: string;
+  docs: { index: number; json: Json }[];
+  /** statOf the file when `hash` was computed from its text, with its byte size. */
+  stat?: string;
+  bytes?: number;
+}
+
 interface CacheFile {
   key: string;
-  files: Record<string, { hash: string; docs: { index: number; json: Json }[] }>;
+  files: Record<string, CacheEntry>;
+}
+
+/** Seconds a file's times must lie before the moment its stat data was recorded for that data to be trusted. */
+const RACY_SECONDS = 2n;
+
+/**
+ * A file's identity and change times (device, inode, size, mtime and ctime in nanoseconds) and the
+ * moment they were taken, or undefined when it cannot be stat'ed or is not a regular file.
+ */
+export function statOf(file: string): string | undefined {
+  const s = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (!s || !s.isFile()) return undefined;
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}@${BigInt(Date.now()) * 1_000_000n}`;
+}
+
+/** Whether two statOf results name the same unchanged file, the first taken well after its last change. */
+function sameStat(recorded: string, now: string): boolean {
+  const [id, at] = recorded.split('@');
+  if (id !== now.split('@')[0]) return false;
+  const parts = id.split(':');
+  const newest = BigInt(parts[3]) > BigInt(parts[4]) ? BigInt(parts[3]) : BigInt(parts[4]);
+  return BigInt(at) - newest >= RACY_SECONDS * 1_000_000_000n;
 }
 
 /** What invalidates every entry: this file's code (it shapes the entries), its version, and yaml's. */
@@ -65,22 +102,34 @@ export function fileParseCache(cacheFile: string): ParseCache {
   }
   const kept: CacheFile['files'] = {};
   let changed = false;
+  const objectsOf = (file: string, entry: CacheEntry, reparse: () => InputObject[]): InputObject[] => {
+    let fresh: InputObject[] | undefined;
+    return entry.docs.map(({ index, json }) => ({
+      origin: { file, index },
+      json,
+      lineOf: (fieldPath) => (fresh ??= reparse()).find((o) => o.origin.index === index)?.lineOf(fieldPath),
+    }));
+  };
   return {
-    get(file, text, reparse) {
+    getByStat(file, stat, reparse) {
+      const entry = stored[file];
+      if (!entry || entry.stat === undefined || entry.bytes === undefined || stat === undefined || !sameStat(entry.stat, stat)) return undefined;
+      kept[file] = entry;
+      return { objects: objectsOf(file, entry, reparse), bytes: entry.bytes };
+    },
+    get(file, text, reparse, stat) {
       const entry = stored[file];
       if (!entry || entry.hash !== sha256(text)) return undefined;
-      kept[file] = entry;
-      let fresh: InputObject[] | undefined;
-      return entry.docs.map(({ index, json }) => ({
-        origin: { file, index },
-        json,
-        lineOf: (fieldPath) => (fresh ??= reparse()).find((o) => o.origin.index === index)?.lineOf(fieldPath),
-      }));
+      // The same text with other stat data (a checkout rewrote it, or it was racily clean): recorded anew.
+      const trusted = entry.stat !== undefined && stat !== undefined && sameStat(entry.stat, stat);
+      kept[file] = trusted ? entry : { ...entry, stat, bytes: Buffer.byteLength(text) };
+      if (!trusted) changed = true;
+      return objectsOf(file, entry, reparse);
     },
-    set(file, text, objects) {
+    set(file, text, objects, stat) {
       if (!objects.every((o) => jsonSafe(o.json))) return;
       // A copy: the compiler must not be able to change what is stored.
-      kept[file] = { hash: sha256(text), docs: objects.map((o) => ({ index: o.origin.index, json: JSON.parse(JSON.stringify(o.json)) as Json })) };
+      kept[file] = { hash: sha256(text), docs: objects.map((o) => ({ index: o.origin.index, json: JSON.parse(JSON.stringify(o.json)) as Json })), stat, bytes: Buffer.byteLength(text) };
       changed = true;
     },
     save() {

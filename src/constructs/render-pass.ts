@@ -34,6 +34,8 @@ export class RenderPass {
   private readonly clusterScoped = new Map<string, string>();
   /** Every object written (`group|kind|namespace|name`) -> who writes it: two writers are two owners of one object. */
   private readonly written = new Map<string, string>();
+  /** The keys of `written` by the folder writing them, in the order written: outputsOf without a scan of every object. */
+  private readonly writtenBy = new Map<string, string[]>();
   private readonly folders: OutputFolder[] = [];
   private rootValidated = false;
 
@@ -54,7 +56,17 @@ export class RenderPass {
 
   /** `group|kind|namespace|name` of every object written to `dir`. */
   outputsOf(dir: string): string[] {
-    return [...this.written].filter(([, who]) => who === dir || who.startsWith(`${dir}/`)).map(([k]) => k);
+    const own = this.writtenBy.get(dir) ?? [];
+    // A folder inside `dir` (a chart named like a canary's namespace) is rare: then the slow scan.
+    const nested = [...this.writtenBy.keys()].some((d) => d.startsWith(`${dir}/`));
+    return nested ? [...this.written].filter(([, who]) => who === dir || who.startsWith(`${dir}/`)).map(([k]) => k) : [...own];
+  }
+
+  private record(dir: string, key: string, who: string): void {
+    this.written.set(key, who);
+    const keys = this.writtenBy.get(dir);
+    if (keys) keys.push(key);
+    else this.writtenBy.set(dir, [key]);
   }
 
   /**
@@ -66,7 +78,7 @@ export class RenderPass {
       const first = this.written.get(key);
       if (first !== undefined) {
         this.placement.push({ path: `${dir}/`, message: `${key.split('|').join(' ')} is in ${dir}/ (kept from the last compile) and also written to ${first}; the output must hold one object per group, kind, namespace and name: remove or rename one of them` });
-      } else this.written.set(key, `${dir}/ (kept)`);
+      } else this.record(dir, key, `${dir}/ (kept)`);
     }
   }
 
@@ -107,7 +119,7 @@ export class RenderPass {
         });
       } else mine.push([key, who]);
     });
-    for (const [k, who] of mine) this.written.set(k, who);
+    for (const [k, who] of mine) this.record(dir, k, who);
     return ok;
   }
 

@@ -13,7 +13,7 @@ import { PlanEntry, readPlans, readPlansOrKnown } from '../adapters/repo-files';
 import { RestingHit, RestingIndex, fileRestingIndex } from '../adapters/resting-index';
 import { packageVersion } from '../version';
 import { checkLines, describeAction, stageCommitMessage, stageExtras } from './stage-commit';
-import { StageRecord, readStageHistory, stageHistoryCacheFile } from '../adapters/git/stage-history';
+import { StageRecord, stageHistoryCacheFile, stageHistoryReader } from '../adapters/git/stage-history';
 import { CanaryState } from '../model/state';
 import { checkStateAgainstPlan } from '../machine/state-plan';
 import { readStateFile } from '../model/state-store';
@@ -153,7 +153,13 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
   // Canaries resting on their plan and state alone, unchanged since a tick read them, are answered
   // from the resting-canary index without reading either file (issue 14).
   const resting = restingIndexOf(repoDir, config, deps);
-  const readEntries = (): Array<PlanEntry | RestingHit> => selectPlans(readPlansOrKnown(repoDir, config.outdir, (folder, file) => resting.lookup(folder, file)), opts.select);
+  const readEntries = (): Array<PlanEntry | RestingHit> => {
+    const read = (only?: string) => readPlansOrKnown(repoDir, config.outdir, (folder, file) => resting.lookup(folder, file), only);
+    const select = opts.select;
+    // One canary: only its own folder is read; every plan when it is not there (the error lists them).
+    const own = 'canary' in select ? read(select.canary) : [];
+    return selectPlans(own.length > 0 ? own : read(), select);
+  };
   let entries: Array<PlanEntry | RestingHit>;
   try {
     entries = readEntries();
@@ -169,8 +175,8 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
   const cache = deps.tickCache ?? fileTickCache(repoDir);
   const lastTicks = cache.read();
   // Stage commits so far, read once and only when a stage is committed (its review chart).
-  let history: Promise<StageRecord[]> | undefined;
-  const stageHistory = (): Promise<StageRecord[]> => (history ??= readStageHistory(repoDir, 'HEAD', config.stateDir, stageHistoryCacheFile(repoDir)));
+  let history: ReturnType<typeof stageHistoryReader> | undefined;
+  const stageHistory = async (canary: string): Promise<StageRecord[]> => (await (history ??= stageHistoryReader(repoDir, 'HEAD', config.stateDir, stageHistoryCacheFile(repoDir)))).of(canary);
   // Before anything is observed or written: a state this plan never produces stops the tick.
   const canaries = entries.map((entry): ReadCanary => {
     if (!('plan' in entry)) return { kind: 'resting', hit: entry };
@@ -210,7 +216,7 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
     const idleReason = planTick(plan, state, now, lastTick).idle;
     if (state && !committed && idleReason && PLAN_AND_STATE_IDLE.has(idleReason)) resting.record(entry.folder, outcome);
     if (committed && !opts.dryRun) {
-      const extras = stageExtras(plan, decision, observed.checks, await stageHistory(), now, config.prometheus.address);
+      const extras = stageExtras(plan, decision, observed.checks, await stageHistory(id), now, config.prometheus.address);
       return { kind: 'decided', outcome, pending: { entry, decision, lines, seen, checks: observed.checks, extras } };
     }
     return { kind: 'decided', outcome, quiet: !committed && request.dueNow ? { plan, decision, seen } : undefined };

@@ -26,16 +26,18 @@ async function publishTick(repoDir: string, config: CanarykitConfig, deps: Drive
   await pauseForTest('state-written');
   // The app is what the output was synthesized from (by this tick's first synth, or by canarykit's
   // own head commit): only the written state files changed.
-  if (pending.length > 0) await deps.synth({ canaries: pending.map((p) => `${p.entry.plan.namespace}/${p.entry.plan.name}`) });
+  const wrote = pending.length > 0 ? await deps.synth({ canaries: pending.map((p) => `${p.entry.plan.namespace}/${p.entry.plan.name}`) }) : undefined;
   await pauseForTest('synthesized');
   // Manifests that changed with the app but not with a stage (a new port, a new canary, a removed
   // one) are committed too, so the output folder never lags behind the app and the state files.
-  // Without a synth this tick nothing under the output folder can have changed. All of the tick's
-  // commits are made by one git fast-import (GitWorkspace.commitAll).
+  // Without a synth this tick nothing under the output folder can have changed, nor when the
+  // stage's synth wrote only the staged canaries' folders (committed with their stages). All of
+  // the tick's commits are made by one git fast-import (GitWorkspace.commitAll).
+  const sync = tick.synthesized || (pending.length > 0 && !wrote?.onlyScoped);
   const syncMessage = `canarykit: sync ${config.outdir}/ with the app and the state files`;
   const shas = await deps.git.commitAll([
     ...pending.map((p) => ({ message: stageCommitMessage(p.decision, p.lines, p.checks, p.extras), paths: [p.entry.plan.stateFile, p.entry.folder], date: now })),
-    ...(tick.synthesized || pending.length > 0 ? [{ message: syncMessage, paths: [config.outdir] }] : []),
+    ...(sync ? [{ message: syncMessage, paths: [config.outdir] }] : []),
   ]);
   const committed = new Map<string, string>();
   pending.forEach((p, i) => {

@@ -4,7 +4,7 @@ import { GitWorkspace } from '../adapters/git/git';
 import { CheckResult } from '../adapters/prometheus/metric-check';
 import { PlanEntry } from '../adapters/repo-files';
 import { PullRequestHost, PullRequestReport } from '../adapters/review/pull-requests';
-import type { SynthScope } from '../adapters/synth';
+import type { SynthScope, SynthWrote } from '../adapters/synth';
 import { TickCache } from '../adapters/tick-cache';
 import type { sendAlerts } from '../adapters/alerts/sending';
 import { Decision } from '../machine/action';
@@ -50,9 +50,10 @@ export interface DriverDeps extends ObserverDeps {
    * Regenerates the output folder from the app and the state files. With `scope`, only the state
    * files of those canaries changed since the output was last synthesized from the same app (the
    * tick's second synth): a synth that can (an in-process `canarykit compile`) renders only their
-   * folders; any other synth ignores it and regenerates everything.
+   * folders; any other synth ignores it and regenerates everything. Resolves to what it wrote
+   * (nothing said: anything under the output folder may have changed).
    */
-  synth(scope?: SynthScope): Promise<void>;
+  synth(scope?: SynthScope): Promise<SynthWrote | void>;
   /** The clock; injected so tests and backfilled Prometheus data agree on "now". */
   now(): Date;
   log(line: string): void;

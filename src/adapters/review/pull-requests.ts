@@ -68,7 +68,7 @@ export interface StageProposal {
 
 export interface ProposalDeps {
   git: GitWorkspace;
-  synth(): Promise<void>;
+  synth(): Promise<unknown>;
   pullRequests: PullRequestHost;
   log(line: string): void;
 }
