@@ -3,7 +3,9 @@
  * in `yaml`'s `stringify`, which builds a node tree, resolves a tag for every scalar and tests each
  * string against every tag of the schema. The manifests we write are plain JSON data whose strings
  * are almost all names, labels, images and durations, so this walks the value once and writes the
- * same bytes directly.
+ * same bytes directly. Measured on the 2-core VM: writing the example app's manifests ~20x faster
+ * (scripts/bench-yaml.ts), render() of scripts/bench-synth.ts 2.1 s -> 1.1 s, and the user CPU of
+ * `canarykit compile` of 1,001 Istio canaries 4.3-4.5 s -> 3.5-4.0 s, with no object falling back.
  *
  * `yaml` stays the reference and the fallback: `fastYaml` returns undefined for anything it is not
  * certain to write exactly as `stringify(value, { lineWidth: 0, aliasDuplicateObjects: false,

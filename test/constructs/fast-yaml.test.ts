@@ -87,6 +87,7 @@ describe('fastYaml writes what yaml writes', () => {
       [[], '[]\n'],
       [{ a: undefined, b: 1 }, 'b: 1\n'],
       [{ a: undefined }, '{}\n'],
+      [Object.assign(Object.create(null) as object, { a: 1 }), 'a: 1\n'],
       [{ nums: [0, -1, 1.5, -0, 1e21, 1e-7, 2 ** 53, 0.1] }, 'nums:\n  - 0\n  - -1\n  - 1.5\n  - -0\n  - 1e+21\n  - 1e-7\n  - 9007199254740992\n  - 0.1\n'],
       [{ 'app.kubernetes.io/name': 'podinfo', image: 'ghcr.io/x/podinfo:6.0.0', url: 'http://x:80/p', id: '5f2c8912-3d74' }, 'app.kubernetes.io/name: podinfo\nimage: ghcr.io/x/podinfo:6.0.0\nurl: http://x:80/p\nid: 5f2c8912-3d74\n'],
       [{ yes: 'no', '0644': '1e3', '': '', on: 'a: b', x: '"q"', z: "'s", w: "it's" }, '"yes": "no"\n"0644": "1e3"\n"": ""\n"on": "a: b"\nx: \'"q"\'\nz: "\'s"\nw: it\'s\n'],
