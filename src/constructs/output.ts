@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { stringify } from 'yaml';
 import { AnalysisPlan, PLAN_FILE } from '../model/plan';
+import { fastYaml } from './fast-yaml';
 import { Json } from './workload/deployment-json';
 
 /** One output folder: relative file path -> content. */
@@ -13,10 +14,19 @@ export interface OutputFolder {
  * Stable YAML: no line folding, no anchors for repeated sub-objects (kubectl and reviewers want
  * plain YAML). Written as YAML 1.1, like cdk8s, so strings such as "yes", "on" or "0644" are quoted
  * and kubectl (a YAML 1.1 reader) does not turn them into booleans or octal numbers.
+ * `fastYaml` writes the same bytes for ordinary manifests (issue 14); `yaml` is the reference and
+ * writes everything it is not certain about.
  */
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
+  return fastYaml(value) ?? yamlStringify(value);
 }
+
+/** The reference writer, exported so tests can compare `fastYaml` with it. */
+export function yamlStringify(value: unknown): string {
+  return stringify(value, YAML_OPTIONS);
+}
+
+const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' } as const;
 
 /** File name of one manifest: `<kind>-<name>.yaml`, lower-case. */
 export function manifestFileName(obj: Json): string {
