@@ -145,8 +145,8 @@ export function plainSafe(s: string): boolean {
 
 /**
  * Printable one-line ASCII strings that `yaml` certainly quotes: the empty string (null), its own
- * "not allowed plain" pattern (restricted to strings without tabs and newlines) and, verbatim, the
- * tests of the YAML 1.1 schema tags it checks plain strings against (bool, null, int, float). Other
+ * "not allowed plain" pattern (restricted to strings without tabs and newlines) and the same
+ * patterns as the YAML 1.1 schema tags it checks plain strings against (bool, null, int, float). Other
  * strings it would quote (timestamps, sexagesimals, hex, "---" keys) fall back.
  */
 function quoteCertain(s: string): boolean {
