@@ -206,15 +206,33 @@ function compileProcess(dir: string, out: string): { ms: number; rssKiB: number 
 }
 
 /**
- * Flushes the file system and waits before timed file writing. On this VM (ext4 mounted with
- * `discard`) deleting ~11,000 files makes creating files 10-20x slower for tens of seconds after
- * (measured: 11,000 creates 0.13 s, 1-3 s right after a delete of as many), which would charge one
- * run's clean-up, or the set-up's, to the next run. So the compile runs and the plain app's each
- * write a new folder, all removed after the last run, and the runs start on a settled disk.
+ * Waits, before timed file writing, until creating files costs what it costs on a quiet disk. On
+ * this VM (ext4 mounted with `discard`) deleting many files makes creating files 10-20x slower for
+ * minutes after (measured: 11,000 creates 0.13 s on a quiet disk, 1-3 s after deleting as many),
+ * which would charge the set-up's clean-up, or one run's, to the next run. So the compile runs and
+ * the plain app's each write a new folder, all removed after the last run, and the runs start once
+ * a probe of 1,100 file creations (kept until the end: deleting them would disturb the runs) takes
+ * under 40 us a file, or after BENCH_SETTLE_S seconds (default 240) with a warning.
  */
-function settle(): void {
+function settle(probeDir: string): void {
+  const limitS = Number(process.env.BENCH_SETTLE_S ?? 240);
+  const start = performance.now();
   execFileSync('sync');
-  execFileSync('sleep', [String(process.env.BENCH_SETTLE_S ?? 20)]);
+  for (let round = 0; ; round++) {
+    const dir = path.join(probeDir, `probe-${round}`);
+    const t = performance.now();
+    for (let i = 0; i < 100; i++) {
+      fs.mkdirSync(path.join(dir, String(i)), { recursive: true });
+      for (let j = 0; j < 11; j++) fs.writeFileSync(path.join(dir, String(i), `f${j}.yaml`), 'x: y\n'.repeat(60));
+    }
+    const perFileUs = ((performance.now() - t) * 1000) / 1100;
+    const waited = (performance.now() - start) / 1000;
+    if (perFileUs < 40 || waited > limitS) {
+      console.log(`  disk ${perFileUs < 40 ? 'settled' : 'NOT settled'} after ${waited.toFixed(0)} s: ${perFileUs.toFixed(0)} us per file created`);
+      return;
+    }
+    execFileSync('sleep', ['10']);
+  }
 }
 
 /**
@@ -326,7 +344,7 @@ async function main(): Promise<void> {
     const big = fs.mkdtempSync(path.join(os.tmpdir(), 'canarykit-fleet-compile-'));
     writeApps(big, largest);
     // Interleaved like the ticks; the plain app's objects are those the first compile wrote.
-    settle();
+    settle(big);
     const compileRuns: number[] = [];
     const plainRuns: number[] = [];
     for (let run = 0; run < Math.min(RUNS, 3); run++) {
@@ -340,7 +358,6 @@ async function main(): Promise<void> {
     if (RSS_CANARIES > 0) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canarykit-fleet-rss-'));
       writeApps(dir, RSS_CANARIES);
-      settle();
       const r = compileProcess(dir, 'dist');
       report('compile', RSS_CANARIES, r.ms);
       console.log(`compile of ${RSS_CANARIES} canaries: peak RSS ${(r.rssKiB / 1024).toFixed(0)} MiB`);

@@ -5,7 +5,8 @@ import { Problem, ValidationError } from '../errors';
 import { Json } from '../constructs/workload/deployment-json';
 import { dottedPath } from './field-path';
 import { nonStringFields } from './string-fields';
-import { ParseCache, statOf } from './parse-cache';
+import type { ParseCache } from './parse-cache';
+import { statOf } from './file-stat';
 import { LIMITS, formatBytes, isParserStackOverflow, nodeDepthExceeds, readTextFile } from '../limits';
 
 /** Where an input object came from: the file as the user named it and its document number (1-based). */

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Json } from '../constructs/workload/deployment-json';
 import type { InputObject } from './load-yaml';
+import { sameStat } from './file-stat';
 
 /**
  * Parsed YAML inputs kept between runs of the step driver's in-process compile (issue 14): at a
@@ -42,32 +43,10 @@ interface CacheFile {
   files: Record<string, CacheEntry>;
 }
 
-/** Seconds a file's times must lie before the moment its stat data was recorded for that data to be trusted. */
-const RACY_SECONDS = 2n;
-
-/**
- * A file's identity and change times (device, inode, size, mtime and ctime in nanoseconds) and the
- * moment they were taken, or undefined when it cannot be stat'ed or is not a regular file.
- */
-export function statOf(file: string): string | undefined {
-  const s = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-  if (!s || !s.isFile()) return undefined;
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}@${BigInt(Date.now()) * 1_000_000n}`;
-}
-
-/** Whether two statOf results name the same unchanged file, the first taken well after its last change. */
-function sameStat(recorded: string, now: string): boolean {
-  const [id, at] = recorded.split('@');
-  if (id !== now.split('@')[0]) return false;
-  const parts = id.split(':');
-  const newest = BigInt(parts[3]) > BigInt(parts[4]) ? BigInt(parts[3]) : BigInt(parts[4]);
-  return BigInt(at) - newest >= RACY_SECONDS * 1_000_000_000n;
-}
-
 /** What invalidates every entry: this file's code (it shapes the entries), its version, and yaml's. */
 function cacheKey(): string {
   const h = createHash('sha256');
-  for (const file of [__filename, require.resolve('yaml/package.json'), path.join(__dirname, 'load-yaml' + path.extname(__filename))]) {
+  for (const file of [__filename, require.resolve('yaml/package.json'), ...['load-yaml', 'file-stat'].map((m) => path.join(__dirname, m + path.extname(__filename)))]) {
     try {
       h.update(fs.readFileSync(file));
     } catch {

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadYamlInputs } from '../../src/compile/load-yaml';
-import { fileParseCache, statOf } from '../../src/compile/parse-cache';
+import { fileParseCache } from '../../src/compile/parse-cache';
+import { statOf } from '../../src/compile/file-stat';
 import { removeTempDirs, tempDir } from '../support/construct-fixtures';
 
 /*
