@@ -119,6 +119,21 @@ describeWithPrometheus('resting-canary index: the same idle ticks with and witho
     expect(Object.keys(index().entries)).toHaveLength(4);
   });
 
+  it('a one-canary tick keeps the other canaries\' entries, which answer the next --all tick (resting-index.ts save keepUnread)', async () => {
+    await same();
+    expect(Object.keys(index().entries)).toHaveLength(4);
+    const file = restingIndexFile(dir);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"summary":"no change: at rest in Initialized: no new revision"', '"summary":"still from the index"'));
+    const one = await tick(ahead, { canary: 'rest-c/podinfo' });
+    expect(one.report!.outcomes.map((o) => o.canary)).toEqual(['rest-c/podinfo']);
+    // rest-a was not looked at by the one-canary tick: its entry (and its planted outcome) is still there.
+    expect(Object.keys(index().entries)).toEqual(NAMESPACES.map((ns) => `dist/${ns}/podinfo`));
+    const all = await tick(ahead);
+    expect(all.report!.outcomes[0].summary).toBe('still from the index');
+    rmSync(file);
+    await same();
+  });
+
   it('on the real clock, files written within the last 2 s are not indexed (racy-clean rule)', async () => {
     rmSync(restingIndexFile(dir), { force: true });
     // Touch rest-a's state: its ctime is now.

@@ -70,8 +70,12 @@ export interface RestingIndex {
   statState(folder: string, stateFile: string): void;
   /** A canary read in full whose outcome depends only on its plan and state. */
   record(folder: string, outcome: RestingOutcome): void;
-  /** Writes the index (atomically, only when it changed): the entries hit or recorded by this tick. */
-  save(): void;
+  /**
+   * Writes the index (atomically, only when it changed): the entries hit or recorded by this tick,
+   * and with `keepUnread` (a tick that read one canary's folder only, `step --canary`) the entries
+   * of canaries it did not look up, which a later lookup checks as always.
+   */
+  save(opts?: { keepUnread?: boolean }): void;
 }
 
 export interface RestingIndexOptions {
@@ -94,6 +98,7 @@ export function fileRestingIndex(repoDir: string, where: { outdir: string; state
   const planKeys = new Map<string, FileKey>();
   const stateKeys = new Map<string, { file: string; key: FileKey }>();
   const kept = new Map<string, Entry>();
+  const looked = new Set<string>();
   let recorded = 0;
   const folders = new Map<string, boolean>();
   /** No folder on the way from the repository to `rel` is a symbolic link (each folder lstat'ed once). */
@@ -121,6 +126,7 @@ export function fileRestingIndex(repoDir: string, where: { outdir: string; state
   };
   return {
     lookup(folder, planFile) {
+      looked.add(folder);
       const plan = stableKey(planFile);
       if (plan) planKeys.set(folder, plan);
       const entry = old.get(folder);
@@ -144,7 +150,8 @@ export function fileRestingIndex(repoDir: string, where: { outdir: string; state
       kept.set(folder, { plan, stateFile: state.file, state: state.key, outcome: { ...outcome } });
       recorded++;
     },
-    save() {
+    save(opts = {}) {
+      if (opts.keepUnread) for (const [folder, entry] of old) if (!looked.has(folder) && !kept.has(folder)) kept.set(folder, entry);
       // Every entry answered a lookup and none was recorded: the file already says this.
       if (text !== undefined && recorded === 0 && kept.size === old.size) return;
       const sorted = [...kept.keys()].sort();

@@ -221,7 +221,8 @@ async function tickOnce(opts: StepOptions, deps: DriverDeps, tick: Tick): Promis
     }
     return { kind: 'decided', outcome, quiet: !committed && request.dueNow ? { plan, decision, seen } : undefined };
   });
-  resting.save();
+  // A one-canary tick looked at one folder: the other canaries' entries stay for the next --all.
+  resting.save({ keepUnread: 'canary' in opts.select });
   const outcomes: CanaryOutcome[] = ticked.map((t) => t.outcome);
   const pending: PendingCommit[] = ticked.flatMap((t) => (t.kind === 'decided' && t.pending ? [t.pending] : []));
   const quiet: QuietTick[] = ticked.flatMap((t) => (t.kind === 'decided' && t.quiet ? [t.quiet] : []));
