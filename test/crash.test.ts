@@ -6,6 +6,7 @@ import { TICK_LOCK_FILE } from '../src/adapters/git/tick-lock';
 import { healthyPodinfo } from './support/driver-fixture';
 import { GitFixture, git } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, describeWithPrometheus, startPrometheus } from './support/prometheus';
+import { seededRandom as random } from './support/seeded-random';
 import {
   INTERVAL_SECONDS,
   NAMESPACE,
@@ -56,17 +57,6 @@ const INITIAL = ['initialize: create the primary', 'initialized: primary ready']
 
 const normalize = (c: StageCommit): string => c.subject.replace(`canary(${NAMESPACE}/podinfo): `, '').replace(/rev [0-9a-f]{8}/, 'rev X');
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing trial can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The remote after every tick: state file, newest trailers and routes tell the same stage; history is linear. */
 function expectConsistentRemote(fx: GitFixture): void {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { runCli } from './support/cli';
 import { healthyPodinfo } from './support/driver-fixture';
+import { podinfoCanaryYaml as canary, podinfoDeploymentYaml as deployment } from './support/flagger-yaml';
 import { GitFixture, createGitFixture } from './support/git';
 import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startPrometheus } from './support/prometheus';
 
@@ -15,26 +16,6 @@ import { OpenMetricsWriter, PrometheusServer, at, describeWithPrometheus, startP
  *   and an unknown canary is still refused with the known ones listed.
  */
 
-const deployment = (ns: string, image: string): string => `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: podinfo, namespace: ${ns} }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: podinfo } }
-  template:
-    metadata: { labels: { app: podinfo } }
-    spec:
-      containers: [{ name: podinfod, image: ${image}, ports: [{ name: http, containerPort: 9898 }] }]
-`;
-const canary = (ns: string): string => `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: { name: podinfo, namespace: ${ns} }
-spec:
-  provider: istio
-  targetRef: { apiVersion: apps/v1, kind: Deployment, name: podinfo }
-  service: { port: 9898 }
-  analysis: { interval: 1m, threshold: 2, maxWeight: 20, stepWeight: 10, metrics: [{ name: request-success-rate, thresholdRange: { min: 99 }, interval: 1m }] }
-`;
 
 describeWithPrometheus('scoped commits and reads of a tick (driver.ts readEntries, publish-push.ts sync commit)', () => {
   let prom: PrometheusServer;

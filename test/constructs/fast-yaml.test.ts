@@ -8,6 +8,7 @@ import { toYaml, yamlStringify } from '../../src/constructs/output';
 import { buildExampleApp } from '../../src/main';
 import { addIngress, fixture, phaseCases } from '../support/construct-fixtures';
 import { localeSensitiveApp } from './support/determinism-apps';
+import { seededRandom as rng } from '../support/seeded-random';
 
 // fastYaml must write exactly what `yaml` writes, or return undefined so `yaml` does. Every check
 // compares with the reference (`yamlStringify`), and checks that the fast path is actually taken.
@@ -27,17 +28,6 @@ const POOL: readonly string[] = [
   'a -b', 'a ?b', '--port=9898', '-x', '--', '-.5', '-1.5', '-0x1F', '-.inf', '-1e3', '-:', '-a:', '----', '-?', 'Weight(100)', '50%', 'sum(rate(x{a="b"}[1m]))', 'k8s.io/x=y', 'x'.repeat(1100), 'abc', 'podinfo', 'a b',
 ];
 
-/** Deterministic PRNG (mulberry32), so a failure is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NUMBERS = [0, 1, -1, 42, 9898, -0, 1.5, -2.25, 0.1, 1e21, 1e-7, 2 ** 53, -(2 ** 53) - 2, 123456789012, Number.MAX_VALUE, Number.MIN_VALUE];
 const ALPHABET = 'ay01.:-_ #\'"/xeE\n\t{}[],?!&*%@`|>~+ü';
