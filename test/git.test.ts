@@ -296,10 +296,13 @@ describe('GitWorkspace on real repositories', () => {
       const one = [await a.ws.commit(requests[0]), await a.ws.commit(requests[1])];
       const batch = await b.commitAll(requests);
       expect(batch).toHaveLength(2);
-      for (let i = 0; i < 2; i++) {
-        const rev = (dir: string, sha: string | null) => git(dir, ['log', '-1', '--format=%T%n%an <%ae> %ad%n%cn <%ce>%n%B', '--date=raw', sha!]);
-        expect(rev(bDir, batch[i])).toBe(rev(a.dir, one[i]));
-      }
+      const rev = (dir: string, sha: string | null) => git(dir, ['log', '-1', '--format=%T%n%an <%ae>%n%cn <%ce>%n%B', sha!]);
+      const authorTime = (dir: string, sha: string | null) => Number(git(dir, ['log', '-1', '--format=%at', sha!]));
+      for (let i = 0; i < 2; i++) expect(rev(bDir, batch[i])).toBe(rev(a.dir, one[i]));
+      // The stage's author date is the request's; the dateless sync is dated "now" by both (which may be a second apart).
+      expect(git(bDir, ['log', '-1', '--format=%ad', '--date=raw', batch[0]!])).toBe(git(a.dir, ['log', '-1', '--format=%ad', '--date=raw', one[0]!]));
+      expect(authorTime(bDir, batch[0])).toBe(date.getTime() / 1000);
+      expect(Math.abs(authorTime(bDir, batch[1]) - authorTime(a.dir, one[1]))).toBeLessThanOrEqual(5);
       // Each commit holds only its own request's files: the stage commit the canary's, the sync the rest.
       expect(git(bDir, ['show', '--name-only', '--format=', batch[0]!]).split('\n').sort()).toEqual(['dist/test/podinfo/canary.yaml', 'state/test/podinfo.json']);
       expect(git(bDir, ['show', '--name-only', '--format=', batch[1]!]).split('\n').sort()).toEqual(['dist/.canarykit-output', 'dist/web/frontend/x.yaml']);
